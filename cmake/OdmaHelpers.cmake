@@ -1,0 +1,51 @@
+# Shared build settings for every odma target.
+
+# Flags every odma target gets: strict warnings as errors, optional sanitizers and -march=native.
+function(odma_target_defaults target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+                                           -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual
+                                           -Wnull-dereference -Wimplicit-fallthrough -Werror)
+  if(ODMA_NATIVE)
+    target_compile_options(${target} PRIVATE -march=native)
+  endif()
+  if(ODMA_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all
+                                             -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# odma_add_library(name SOURCES ... DEPS ...): one static library per layer.
+function(odma_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARG_SOURCES)  # a layer with no code yet: headers only
+    add_library(${name} INTERFACE)
+    target_include_directories(${name} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${name} INTERFACE ${ARG_DEPS})
+    return()
+  endif()
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+  odma_target_defaults(${name})
+endfunction()
+
+# odma_add_test(name SOURCES ... DEPS ... [LABELS ...]): one gtest binary, registered with CTest.
+# Label "slow" marks tests the sanitizer job may run with smaller sizes (see .ci/run).
+function(odma_add_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  odma_target_defaults(${name})
+  include(GoogleTest)
+  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60
+                       WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endfunction()
+
+# odma_add_bench(name SOURCES ... DEPS ...): one Google Benchmark binary.
+function(odma_add_bench name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark benchmark::benchmark_main)
+  odma_target_defaults(${name})
+endfunction()

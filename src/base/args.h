@@ -1,0 +1,33 @@
+// A small, strict command-line parser: "--name value", "--name=value", "--flag", positionals.
+// Unknown or malformed flags are errors (odma::Error) so typos never silently use defaults.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace odma {
+
+class Args {
+ public:
+  // `flags` lists the boolean switches (they take no value); every other "--x" takes a value.
+  Args(const std::vector<std::string>& argv, const std::set<std::string>& flags = {});
+
+  bool has(const std::string& name) const;
+  std::optional<std::string> get(const std::string& name) const;
+  std::string get_or(const std::string& name, const std::string& fallback) const;
+  double get_double(const std::string& name, double fallback) const;
+  long long get_int(const std::string& name, long long fallback) const;
+  const std::vector<std::string>& positionals() const { return positionals_; }
+
+  // Throws odma::Error if any option outside `known` was given (call after reading options).
+  void reject_unknown(const std::set<std::string>& known) const;
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::vector<std::string> positionals_;
+};
+
+}  // namespace odma
