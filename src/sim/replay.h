@@ -1,0 +1,41 @@
+// `odma replay`: a length trace through one KV policy at a fixed capacity, with no model and no
+// cost model — one token per request per step — to compare how policies reserve memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kv/planner.h"
+#include "kv/policy.h"
+#include "predict/trace.h"
+
+namespace odma::sim {
+
+struct ReplayOptions {
+  kv::PolicyConfig policy;
+  kv::PlannerConfig planner;
+  std::int32_t max_output_tokens = 2048;  // generation cap per request (static reserves it)
+  bool use_arrivals = false;              // submit by arrival_s (else everything at t = 0)
+  double step_seconds = 0.02;             // nominal step length that maps arrival_s to steps
+  bool validate_every_step = false;       // run the policy validator after each step (slow)
+};
+
+struct ReplayResult {
+  std::string policy;
+  double kv_utilization = 0;          // Σ stored ÷ Σ reserved over steps
+  double capacity_usage = 0;          // Σ stored ÷ Σ capacity over steps
+  double reservation_efficiency = 0;  // Σ final length ÷ Σ slots held at completion
+  double mean_concurrency = 0;        // mean live requests per step
+  std::int64_t steps = 0;
+  std::int64_t completed = 0;
+  kv::KvCounters counters;            // overflows, migrations, preemptions, failed_requests, ...
+  std::vector<std::int32_t> final_bucket_edges;  // odma/s3 size classes at the end
+};
+
+// Every request must carry a prediction (predictions.size() == trace.requests.size()).
+// Throws odma::Error on bad options or if the validator finds a broken invariant.
+ReplayResult replay(const predict::Trace& trace, const std::vector<kv::LengthPrediction>& predictions,
+                    const std::string& policy_name, const ReplayOptions& options);
+
+}  // namespace odma::sim
