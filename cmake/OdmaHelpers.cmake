@@ -4,7 +4,10 @@
 function(odma_target_defaults target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
                                            -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual
-                                           -Wnull-dereference -Wimplicit-fallthrough -Werror)
+                                           -Wnull-dereference -Wimplicit-fallthrough -Werror
+                                           # GCC 12 false positive in std::string concatenation at -O3
+                                           # (gcc.gnu.org/PR105329); not a real aliasing problem.
+                                           -Wno-restrict)
   if(ODMA_NATIVE)
     target_compile_options(${target} PRIVATE -march=native)
   endif()
