@@ -1,6 +1,9 @@
 // Request traces: the JSONL format every odma tool reads and writes, one request per line:
 //   {"id": "...", "prompt": "..." (optional), "prompt_tokens": N, "output_tokens": N,
 //    "arrival_s": T (optional)}
+// Invariants of a valid trace: ids unique and non-empty; prompt_tokens ≥ 1; output_tokens ≥ 1
+// (a request produces at least one token); arrival_s finite and ≥ 0; requests sorted by arrival_s
+// (stable: equal arrivals keep file order).
 #pragma once
 
 #include <cstdint>
@@ -9,11 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "predict/dataset.h"
+
 namespace odma::predict {
 
 struct TraceRequest {
   std::string id;
-  std::string prompt;              // may be empty
+  std::string prompt;  // may be empty
   std::int32_t prompt_tokens = 0;
   std::int32_t output_tokens = 0;  // the true output length
   double arrival_s = 0.0;          // seconds from trace start (0 when absent)
@@ -28,7 +33,22 @@ struct Trace {
 Trace read_trace(const std::filesystem::path& path);
 void write_trace(const Trace& trace, const std::filesystem::path& path);
 
+// The same on text: `source` names the text in errors ("<source>:<line>: ..."). parse_trace also
+// validates (see the invariants above) and sorts; format_trace writes one line per request, in
+// order.
+Trace parse_trace(const std::string& text, const std::string& source);
+std::string format_trace(const Trace& trace);
+
+// Throws odma::Error if `trace` breaks an invariant above (not the sort order), naming the request.
+void validate_trace(const Trace& trace);
+
+// Dataset records as requests: id "<dataset>-<index>", arrivals 0. A record whose length is 0
+// (49 Alpaca references are empty) becomes a 1-token request: every request emits its first token.
+Trace records_trace(const Dataset& dataset, const std::vector<Record>& records);
+
 // The test split of a shipped dataset as a trace (all arrivals at 0).
 Trace dataset_trace(const std::string& dataset_name);
+// Any split (nullopt = all records).
+Trace dataset_trace(const std::string& dataset_name, std::optional<Split> split);
 
 }  // namespace odma::predict
