@@ -1,0 +1,103 @@
+// Workloads built from the shipped data: request sources, mixtures, drift schedules and arrival
+// processes. `odma trace`, `odma simulate` and `odma bench` all build their traces here, so one
+// (--seed, flags) pair always means the same requests in the same order at the same times.
+//
+// Glossary:
+//   source    a named request population: a dataset ("alpaca", "alpaca-vicuna", "nq") restricted
+//             to a split, or a shipped production trace ("azure-conv", "azure-code", "arxiv") that
+//             carries its own token counts (and, for Azure, arrival times)
+//   mixture   count requests drawn from several sources with weights w_i: exactly
+//             round-by-largest-remainder(count · w_i / Σw) from source i, interleaved at random
+//   drift     count requests in phases: phase k (of P) holds count/P requests (the first
+//             count mod P phases one more) from its source, phases in order
+//   arrivals  offline (all at 0), Poisson at RATE req/s (i.i.d. exponential gaps, first at 0), or
+//             the inter-arrival pattern of an Azure trace replayed in request order
+//
+// Determinism: every random choice comes from SplitMix64 seeded with --seed (no std::
+// distributions, whose output differs across standard libraries).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "predict/dataset.h"
+#include "predict/trace.h"
+
+namespace odma::predict {
+
+// SplitMix64 (Steele et al., 2014): tiny, fast, and the same stream on every platform.
+class SplitMix64 {
+ public:
+  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t next();
+  double uniform();                      // in [0, 1), 53 random bits
+  std::uint64_t below(std::uint64_t n);  // uniform in [0, n), n ≥ 1, unbiased
+  double exponential(double rate);       // mean 1/rate, rate > 0
+
+ private:
+  std::uint64_t state_;
+};
+
+// Fisher–Yates shuffle driven by `rng`.
+template <typename T>
+void shuffle(std::vector<T>& v, SplitMix64& rng) {
+  for (std::size_t i = v.size(); i > 1; --i) {
+    std::size_t j = static_cast<std::size_t>(rng.below(i));
+    std::swap(v[i - 1], v[j]);
+  }
+}
+
+enum class AzureKind : std::uint8_t { kConv, kCode };
+
+// The Azure LLM inference trace of 2023-11-16 (Splitwise): prompt = ContextTokens, output =
+// GeneratedTokens, arrival = TIMESTAMP − the first row's TIMESTAMP; ids "azure-conv-<row>".
+Trace azure_trace(AzureKind kind);
+
+// Vidur's arXiv-summarization lengths (LLaMA-2 tokens): prompt = num_prefill_tokens, output =
+// num_decode_tokens, all arrivals 0; ids "arxiv-<row>".
+Trace arxiv_trace();
+
+// Names accepted as a source: dataset_names() then "azure-conv", "azure-code", "arxiv".
+std::vector<std::string> source_names();
+
+// A source's requests in source order. `split` (nullopt = all) filters datasets by record index
+// and the production traces by row index with the same rule (split_of). Throws odma::Error.
+Trace source_trace(const std::string& source, std::optional<Split> split);
+
+struct MixComponent {
+  std::string source;
+  double weight = 1.0;  // > 0; weights are normalised
+};
+
+// Parses "alpaca:0.7,nq:0.3" (a bare name means weight 1). Throws odma::Error on bad syntax,
+// unknown source, non-positive weight or a repeated source.
+std::vector<MixComponent> parse_mixture(const std::string& spec);
+
+// `count` requests mixed as described above. Within a source, records are drawn without
+// replacement in a seeded random order; if a source runs out it starts a fresh shuffled pass and
+// ids of the repeats get a "#<pass>" suffix so ids stay unique. Arrivals are all 0.
+Trace make_mixture(const std::vector<MixComponent>& components, std::size_t count,
+                   std::optional<Split> split, std::uint64_t seed);
+
+// `count` requests in phases, one per source, in the given order (see glossary). Within a phase,
+// records are drawn as in make_mixture. Arrivals are all 0; request order is the phase order.
+Trace make_drift(const std::vector<std::string>& phases, std::size_t count,
+                 std::optional<Split> split, std::uint64_t seed);
+
+// Arrival processes. They assign arrival_s in the trace's current request order, so that order
+// (a drift's phases, a mixture's interleaving) is kept.
+void apply_offline_arrivals(Trace& trace);
+// Gaps ~ Exp(rate): the first request arrives at 0, mean gap 1/rate. Throws if rate ≤ 0 / not
+// finite.
+void apply_poisson_arrivals(Trace& trace, double rate, std::uint64_t seed);
+// Request i arrives at pattern's i-th arrival (pattern sorted, relative to its first arrival);
+// past the pattern's end it wraps around, each pass shifted by (pattern span + its mean gap).
+// Throws if `pattern` is empty.
+void apply_trace_arrivals(Trace& trace, const Trace& pattern);
+
+// "offline" | "poisson:RATE" | "azure-conv" | "azure-code": one of the above. Throws odma::Error.
+void apply_arrival_spec(Trace& trace, const std::string& spec, std::uint64_t seed);
+
+}  // namespace odma::predict
