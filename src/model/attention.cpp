@@ -1,0 +1,129 @@
+#include "model/attention.h"
+
+#include <cmath>
+
+#include "base/error.h"
+#include "model/vector_math.h"
+
+namespace odma::model {
+namespace {
+
+// Scores of `group` query heads against K rows [0, n) of one run; s[g * stride + p0 + i].
+inline void score_run(const float* k, int n, int hd, const float* q, int group, float scale,
+                      float* s, int stride, int p0) {
+  for (int i = 0; i < n; ++i) {
+    const float* row = k + static_cast<std::size_t>(i) * hd;
+    for (int g = 0; g < group; ++g) s[g * stride + p0 + i] = dot(q + g * hd, row, hd) * scale;
+  }
+}
+
+// out_g += Σ_i w[g * stride + p0 + i] · V rows [0, n) of one run, row by row in order.
+inline void accumulate_run(const float* v, int n, int hd, const float* w, int group, int stride,
+                           int p0, float* out) {
+  for (int i = 0; i < n; ++i) {
+    const float* row = v + static_cast<std::size_t>(i) * hd;
+    for (int g = 0; g < group; ++g) axpy(out + g * hd, w[g * stride + p0 + i], row, hd);
+  }
+}
+
+std::vector<float>& scratch(std::size_t n) {
+  thread_local std::vector<float> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf;
+}
+
+void softmax_and_clear(float* s, int group, int ctx, float* out, int hd) {
+  for (int g = 0; g < group; ++g) softmax(s + static_cast<std::size_t>(g) * ctx, ctx);
+  std::fill(out, out + static_cast<std::size_t>(group) * hd, 0.0f);
+}
+
+void prefetch_rows(const float* p, std::size_t floats) {
+  const char* c = reinterpret_cast<const char*>(p);
+  for (std::size_t b = 0; b < floats * sizeof(float); b += 64) __builtin_prefetch(c + b);
+}
+
+}  // namespace
+
+void attend_contiguous(const KvStorage& st, int layer, int kv_head, int group, const SeqKv& kv,
+                       int ctx, const float* q, float* out) {
+  const int hd = st.head_dim();
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  float* s = scratch(static_cast<std::size_t>(group) * ctx).data();
+  const float* kp = st.plane(layer, 0, kv_head);
+  const float* vp = st.plane(layer, 1, kv_head);
+  int p = 0;
+  for (const auto& e : kv.extents) {
+    if (p >= ctx) break;
+    const int n = static_cast<int>(std::min<std::int64_t>(e.length, ctx - p));
+    score_run(kp + static_cast<std::size_t>(e.offset) * hd, n, hd, q, group, scale, s, ctx, p);
+    p += n;
+  }
+  softmax_and_clear(s, group, ctx, out, hd);
+  p = 0;
+  for (const auto& e : kv.extents) {
+    if (p >= ctx) break;
+    const int n = static_cast<int>(std::min<std::int64_t>(e.length, ctx - p));
+    accumulate_run(vp + static_cast<std::size_t>(e.offset) * hd, n, hd, s, group, ctx, p, out);
+    p += n;
+  }
+}
+
+void attend_paged(const KvStorage& st, int layer, int kv_head, int group, const SeqKv& kv, int ctx,
+                  const float* q, float* out) {
+  const int hd = st.head_dim();
+  const int bt = kv.block_tokens;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  float* s = scratch(static_cast<std::size_t>(group) * ctx).data();
+  const float* kp = st.plane(layer, 0, kv_head);
+  const float* vp = st.plane(layer, 1, kv_head);
+  const int blocks = (ctx + bt - 1) / bt;
+  const std::size_t block_floats = static_cast<std::size_t>(bt) * hd;
+  const auto& table = kv.block_table;
+  for (int b = 0; b < blocks; ++b) {
+    if (b + 1 < blocks)
+      prefetch_rows(kp + static_cast<std::size_t>(table[b + 1]) * hd, block_floats);
+    const int p = b * bt, n = std::min(bt, ctx - p);
+    score_run(kp + static_cast<std::size_t>(table[b]) * hd, n, hd, q, group, scale, s, ctx, p);
+  }
+  softmax_and_clear(s, group, ctx, out, hd);
+  for (int b = 0; b < blocks; ++b) {
+    if (b + 1 < blocks)
+      prefetch_rows(vp + static_cast<std::size_t>(table[b + 1]) * hd, block_floats);
+    const int p = b * bt, n = std::min(bt, ctx - p);
+    accumulate_run(vp + static_cast<std::size_t>(table[b]) * hd, n, hd, s, group, ctx, p, out);
+  }
+}
+
+void attention(const KvStorage& st, int layer, int num_heads,
+               const std::vector<AttentionItem>& items, ThreadPool& pool) {
+  const int kvh = st.num_kv_heads(), hd = st.head_dim();
+  if (num_heads % kvh != 0) throw Error("attention: num_heads is not a multiple of kv heads");
+  const int group = num_heads / kvh;
+  // Task t → (item, token, kv head); prefix sums of tokens locate the item.
+  std::vector<int> first_task(items.size() + 1, 0);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const AttentionItem& it = items[i];
+    if (it.kv == nullptr || it.start_pos + it.n_tokens > it.kv->capacity()) {
+      throw Error("attention: item " + std::to_string(i) + " has positions beyond its KV capacity");
+    }
+    first_task[i + 1] = first_task[i] + it.n_tokens * kvh;
+  }
+  const std::size_t row = static_cast<std::size_t>(num_heads) * hd;
+  pool.parallel_for(first_task.back(), [&](int t) {
+    std::size_t i = static_cast<std::size_t>(
+        std::upper_bound(first_task.begin(), first_task.end(), t) - first_task.begin() - 1);
+    const AttentionItem& it = items[i];
+    const int local = t - first_task[i];
+    const int tok = local / kvh, h = local % kvh;
+    const std::size_t off =
+        static_cast<std::size_t>(tok) * row + static_cast<std::size_t>(h) * group * hd;
+    const int ctx = it.start_pos + tok + 1;
+    if (it.kv->is_paged()) {
+      attend_paged(st, layer, h, group, *it.kv, ctx, it.q + off, it.out + off);
+    } else {
+      attend_contiguous(st, layer, h, group, *it.kv, ctx, it.q + off, it.out + off);
+    }
+  });
+}
+
+}  // namespace odma::model

@@ -1,0 +1,40 @@
+// Causal multi-head attention over the planar KV arena, for a batch of sequences.
+//
+// Math (per query head h, query at position t, kv head g = h / group_size):
+//   out_h = Σ_{p <= t} softmax_p(q_h · K_g[p] / √head_dim) · V_g[p]
+// K/V of position p live at slot SeqKv::slot(p) of the (layer, K|V, g) planes.
+//
+// Two kernels compute exactly the same numbers (bitwise: positions are visited in order and every
+// per-position operation is the same):
+//   contiguous  walks the sequence's extents; each extent is one sequential run per plane.
+//   paged       walks a block table of `block_tokens`-slot blocks, prefetching the next block.
+// Work is split over (sequence, query token, kv head) tasks on a ThreadPool; one task reads each
+// K and V row once for all `group_size` query heads that share it (GQA).
+#pragma once
+
+#include <vector>
+
+#include "model/kv_storage.h"
+#include "model/thread_pool.h"
+
+namespace odma::model {
+
+struct AttentionItem {
+  const float* q = nullptr;  // [n_tokens][num_heads × head_dim], RoPE applied
+  float* out = nullptr;      // same shape
+  int n_tokens = 0;
+  int start_pos = 0;          // query i is at position start_pos + i and sees [0, start_pos + i]
+  const SeqKv* kv = nullptr;  // its K/V, already written for every position it sees
+};
+
+void attention(const KvStorage& storage, int layer, int num_heads,
+               const std::vector<AttentionItem>& items, ThreadPool& pool);
+
+// One task: query heads [kv_head × group, (kv_head + 1) × group) of one token over positions
+// [0, ctx). `q` and `out` point at the first of those heads. Exposed for the benchmark.
+void attend_contiguous(const KvStorage& storage, int layer, int kv_head, int group, const SeqKv& kv,
+                       int ctx, const float* q, float* out);
+void attend_paged(const KvStorage& storage, int layer, int kv_head, int group, const SeqKv& kv,
+                  int ctx, const float* q, float* out);
+
+}  // namespace odma::model

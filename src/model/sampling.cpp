@@ -1,0 +1,84 @@
+#include "model/sampling.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/error.h"
+
+namespace odma::model {
+
+void SamplingParams::validate() const {
+  if (!(temperature >= 0.0f) || !std::isfinite(temperature)) {
+    throw Error("sampling: temperature must be >= 0, got " + std::to_string(temperature));
+  }
+  if (top_k < 0) throw Error("sampling: top_k must be >= 0, got " + std::to_string(top_k));
+  if (!(top_p > 0.0f && top_p <= 1.0f)) {
+    throw Error("sampling: top_p must be in (0, 1], got " + std::to_string(top_p));
+  }
+  if (max_tokens <= 0) throw Error("sampling: max_tokens must be > 0");
+}
+
+std::int32_t argmax(const float* logits, int n) {
+  std::int32_t best = 0;
+  for (int i = 1; i < n; ++i) {
+    if (logits[i] > logits[best]) best = i;
+  }
+  return best;
+}
+
+Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) {
+  params_.validate();
+}
+
+std::int32_t Sampler::sample(const float* logits, int vocab) {
+  if (params_.temperature == 0.0f || params_.top_k == 1) return argmax(logits, vocab);
+  candidates_.resize(static_cast<std::size_t>(vocab));
+  for (int i = 0; i < vocab; ++i) candidates_[static_cast<std::size_t>(i)] = {logits[i], i};
+  auto by_logit = [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
+  std::size_t keep = candidates_.size();
+  if (params_.top_k > 0 && static_cast<std::size_t>(params_.top_k) < keep) {
+    keep = static_cast<std::size_t>(params_.top_k);
+    std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(keep),
+                      candidates_.end(), by_logit);
+  } else {
+    std::sort(candidates_.begin(), candidates_.end(), by_logit);
+  }
+  // Softmax over the kept candidates at temperature T (max first, so exp never overflows).
+  const float inv_t = 1.0f / params_.temperature;
+  const float top = candidates_[0].first;
+  double total = 0.0;
+  for (std::size_t i = 0; i < keep; ++i) {
+    const float p = std::exp((candidates_[i].first - top) * inv_t);
+    candidates_[i].first = p;
+    total += p;
+  }
+  // Nucleus: smallest prefix with mass >= top_p (always at least one token).
+  if (params_.top_p < 1.0f) {
+    double mass = 0.0;
+    std::size_t n = 0;
+    while (n < keep) {
+      mass += candidates_[n].first / total;
+      ++n;
+      if (mass >= params_.top_p) break;
+    }
+    keep = n;
+    total = 0.0;
+    for (std::size_t i = 0; i < keep; ++i) total += candidates_[i].first;
+  }
+  // 53 random bits → u in [0, 1); the first candidate whose cumulative mass exceeds u·total.
+  const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53 * total;
+  double acc = 0.0;
+  for (std::size_t i = 0; i < keep; ++i) {
+    acc += candidates_[i].first;
+    if (u < acc) return candidates_[i].second;
+  }
+  return candidates_[keep - 1].second;
+}
+
+bool is_stop(std::int32_t token, const std::vector<std::int32_t>& eos_ids, bool ignore_eos) {
+  return !ignore_eos && std::find(eos_ids.begin(), eos_ids.end(), token) != eos_ids.end();
+}
+
+}  // namespace odma::model

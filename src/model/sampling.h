@@ -1,0 +1,45 @@
+// Choosing the next token from logits: greedy (temperature 0) or seeded sampling with temperature,
+// top-k and top-p (nucleus). Stop conditions: the caller stops on is_stop() (EOS ids unless
+// ignore_eos), on max_tokens, and on stop strings (text-level, so they live with the tokenizer).
+//
+// Sampling order (as in vLLM/HF): logits / T → keep the top_k largest → softmax → keep the smallest
+// prefix (by probability) whose mass reaches top_p → renormalise → draw with the request's RNG.
+// Ties are broken towards the lower token id, so greedy is deterministic.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace odma::model {
+
+struct SamplingParams {
+  float temperature = 0.0f;  // 0 = greedy
+  int top_k = 0;             // 0 = all tokens
+  float top_p = 1.0f;        // (0, 1]
+  std::uint64_t seed = 0;
+  bool ignore_eos = false;  // keep generating past EOS (benchmarks with fixed lengths)
+  int max_tokens = 256;     // generation cap (the caller enforces it)
+
+  // Throws odma::Error naming the field if out of range.
+  void validate() const;
+};
+
+// Index of the largest logit (lowest index on ties).
+std::int32_t argmax(const float* logits, int n);
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplingParams& params);
+  std::int32_t sample(const float* logits, int vocab);
+
+ private:
+  SamplingParams params_;
+  std::mt19937_64 rng_;
+  std::vector<std::pair<float, std::int32_t>> candidates_;  // reused buffer
+};
+
+// True if generation should stop after `token`.
+bool is_stop(std::int32_t token, const std::vector<std::int32_t>& eos_ids, bool ignore_eos);
+
+}  // namespace odma::model

@@ -1,0 +1,169 @@
+#include "model/transformer.h"
+
+#include <cblas.h>
+
+#include <cmath>
+
+#include "base/error.h"
+#include "model/attention.h"
+#include "model/safetensors.h"
+
+namespace odma::model {
+namespace {
+
+// y[T][out] = x[T][in] · W[out][in]ᵀ + beta · y
+void linear(const float* x, int t, const std::vector<float>& w, int out, int in, float* y,
+            float beta) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, out, in, 1.0f, x, in, w.data(), in, beta,
+              y, out);
+}
+
+void add_bias(float* y, int t, const std::vector<float>& b) {
+  if (b.empty()) return;
+  const std::size_t n = b.size();
+  for (int i = 0; i < t; ++i) {
+    float* row = y + static_cast<std::size_t>(i) * n;
+    for (std::size_t j = 0; j < n; ++j) row[j] += b[j];
+  }
+}
+
+void rmsnorm(const float* x, const std::vector<float>& w, int dim, float eps, float* y) {
+  double ss = 0.0;
+  for (int i = 0; i < dim; ++i) ss += static_cast<double>(x[i]) * x[i];
+  const float inv = static_cast<float>(1.0 / std::sqrt(ss / dim + static_cast<double>(eps)));
+  for (int i = 0; i < dim; ++i) y[i] = x[i] * inv * w[static_cast<std::size_t>(i)];
+}
+
+// Rotate-half RoPE on `heads` heads of one token: pairs (i, i + d/2).
+void rope(float* v, int heads, int hd, const float* cos, const float* sin) {
+  const int half = hd / 2;
+  for (int h = 0; h < heads; ++h) {
+    float* x = v + static_cast<std::size_t>(h) * hd;
+    for (int i = 0; i < half; ++i) {
+      const float a = x[i], b = x[i + half];
+      x[i] = a * cos[i] - b * sin[i];
+      x[i + half] = b * cos[i] + a * sin[i];
+    }
+  }
+}
+
+}  // namespace
+
+Transformer::Transformer(ModelConfig config, ModelWeights weights, ThreadPool* pool)
+    : config_(std::move(config)),
+      weights_(std::move(weights)),
+      pool_(pool != nullptr ? pool : &ThreadPool::shared()) {}
+
+std::unique_ptr<Transformer> Transformer::load(const std::filesystem::path& dir, ThreadPool* pool) {
+  ModelConfig c = load_model_config(dir);
+  SafetensorsSet tensors(dir);
+  ModelWeights w = load_weights(c, tensors);
+  return std::make_unique<Transformer>(std::move(c), std::move(w), pool);
+}
+
+std::unique_ptr<KvStorage> Transformer::make_storage(std::int64_t capacity) const {
+  return std::make_unique<KvStorage>(config_.num_layers, config_.num_kv_heads, config_.head_dim,
+                                     capacity);
+}
+
+void Transformer::forward(const std::vector<BatchItem>& batch, KvStorage& st, float* logits) const {
+  const ModelConfig& c = config_;
+  if (st.num_layers() != c.num_layers || st.num_kv_heads() != c.num_kv_heads ||
+      st.head_dim() != c.head_dim) {
+    throw Error("forward: KV arena shape does not match the model");
+  }
+  const int H = c.hidden_size, Q = c.q_dim(), KV = c.kv_dim(), M = c.intermediate_size;
+  const int hd = c.head_dim, half = hd / 2;
+  const float eps = static_cast<float>(c.rms_norm_eps);
+  int T = 0;
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    const BatchItem& it = batch[b];
+    const std::string where = "forward: batch item " + std::to_string(b);
+    if (it.n_tokens <= 0 || it.tokens == nullptr || it.start_pos < 0)
+      throw Error(where + ": no tokens");
+    if (it.start_pos + it.n_tokens > it.kv.capacity()) {
+      throw Error(where + ": positions up to " + std::to_string(it.start_pos + it.n_tokens) +
+                  " exceed its KV capacity " + std::to_string(it.kv.capacity()));
+    }
+    for (int i = 0; i < it.n_tokens; ++i) {
+      const std::int64_t slot = it.kv.slot(it.start_pos + i);
+      if (slot < 0 || slot >= st.capacity()) throw Error(where + ": slot outside the arena");
+      if (it.tokens[i] < 0 || it.tokens[i] >= c.vocab_size) {
+        throw Error(where + ": token id " + std::to_string(it.tokens[i]) + " outside vocab");
+      }
+    }
+    T += it.n_tokens;
+  }
+  if (T == 0) return;
+  const std::size_t t = static_cast<std::size_t>(T);
+  std::vector<float> x(t * H), h(t * H), q(t * Q), k(t * KV), v(t * KV), attn(t * Q);
+  std::vector<float> gate(t * M), up(t * M), cos(t * half), sin(t * half);
+  std::vector<std::int64_t> slots(t);
+
+  // Embeddings, RoPE tables and destination slots, token by token.
+  std::vector<double> inv_freq(static_cast<std::size_t>(half));
+  for (int i = 0; i < half; ++i) inv_freq[i] = std::pow(c.rope_theta, -2.0 * i / hd);
+  std::size_t r = 0;
+  for (const BatchItem& it : batch) {
+    for (int i = 0; i < it.n_tokens; ++i, ++r) {
+      const float* e = weights_.embed.data() + static_cast<std::size_t>(it.tokens[i]) * H;
+      std::copy(e, e + H, x.data() + r * H);
+      const int pos = it.start_pos + i;
+      for (int j = 0; j < half; ++j) {
+        const double angle = pos * inv_freq[j];
+        cos[r * half + j] = static_cast<float>(std::cos(angle));
+        sin[r * half + j] = static_cast<float>(std::sin(angle));
+      }
+      slots[r] = it.kv.slot(pos);
+    }
+  }
+  std::vector<AttentionItem> items(batch.size());
+  for (std::size_t b = 0, row = 0; b < batch.size(); ++b) {
+    items[b] = AttentionItem{q.data() + row * Q, attn.data() + row * Q, batch[b].n_tokens,
+                             batch[b].start_pos, &batch[b].kv};
+    row += static_cast<std::size_t>(batch[b].n_tokens);
+  }
+
+  for (int l = 0; l < c.num_layers; ++l) {
+    const LayerWeights& w = weights_.layers[static_cast<std::size_t>(l)];
+    for (std::size_t i = 0; i < t; ++i) rmsnorm(&x[i * H], w.attn_norm, H, eps, &h[i * H]);
+    linear(h.data(), T, w.wq, Q, H, q.data(), 0.0f);
+    linear(h.data(), T, w.wk, KV, H, k.data(), 0.0f);
+    linear(h.data(), T, w.wv, KV, H, v.data(), 0.0f);
+    add_bias(q.data(), T, w.bq);
+    add_bias(k.data(), T, w.bk);
+    add_bias(v.data(), T, w.bv);
+    for (std::size_t i = 0; i < t; ++i) {
+      rope(&q[i * Q], c.num_heads, hd, &cos[i * half], &sin[i * half]);
+      rope(&k[i * KV], c.num_kv_heads, hd, &cos[i * half], &sin[i * half]);
+      for (int g = 0; g < c.num_kv_heads; ++g) {
+        const std::size_t src = i * KV + static_cast<std::size_t>(g) * hd;
+        const std::size_t dst = static_cast<std::size_t>(slots[i]) * hd;
+        std::copy(&k[src], &k[src] + hd, st.plane(l, 0, g) + dst);
+        std::copy(&v[src], &v[src] + hd, st.plane(l, 1, g) + dst);
+      }
+    }
+    attention(st, l, c.num_heads, items, *pool_);
+    linear(attn.data(), T, w.wo, H, Q, x.data(), 1.0f);  // residual add via beta = 1
+    for (std::size_t i = 0; i < t; ++i) rmsnorm(&x[i * H], w.mlp_norm, H, eps, &h[i * H]);
+    linear(h.data(), T, w.w_gate, M, H, gate.data(), 0.0f);
+    linear(h.data(), T, w.w_up, M, H, up.data(), 0.0f);
+    for (std::size_t i = 0; i < gate.size(); ++i) {
+      const float g = gate[i];
+      gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+    }
+    linear(gate.data(), T, w.w_down, H, M, x.data(), 1.0f);
+  }
+
+  // Final norm and head for the last token of each item only.
+  const std::size_t B = batch.size();
+  std::vector<float> last(B * H);
+  for (std::size_t b = 0, row = 0; b < B; ++b) {
+    row += static_cast<std::size_t>(batch[b].n_tokens);
+    rmsnorm(&x[(row - 1) * H], weights_.final_norm, H, eps, &last[b * H]);
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(B), c.vocab_size, H, 1.0f,
+              last.data(), H, weights_.head(), H, 0.0f, logits, c.vocab_size);
+}
+
+}  // namespace odma::model

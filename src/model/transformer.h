@@ -1,0 +1,57 @@
+// The decoder forward pass on CPU for a batch of sequences (Llama / Qwen2 family).
+//
+// Per layer:  x += o_proj(attention(rope(q), rope(k), v))  with q,k,v = proj(rmsnorm(x)) (+ bias)
+//             x += down(silu(gate(h)) * up(h))             with h = rmsnorm(x)
+// then logits = head(rmsnorm(x)) for the last token of every batch item.
+//
+// Batching: a BatchItem is one request's step — a prefill chunk (n_tokens > 1) or a decode token
+// (n_tokens == 1) at positions [start_pos, start_pos + n_tokens). Its K/V for positions
+// [0, start_pos) must already be in `storage` where `kv` says; the pass writes positions
+// [start_pos, start_pos + n_tokens) to slot kv.slot(p) of every plane. All tokens of the batch go
+// through each projection as one matrix product (OpenBLAS sgemm), attention runs per
+// (item, token, kv head) on the thread pool.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "model/config.h"
+#include "model/kv_storage.h"
+#include "model/thread_pool.h"
+#include "model/weights.h"
+
+namespace odma::model {
+
+struct BatchItem {
+  const std::int32_t* tokens = nullptr;  // n_tokens ids
+  int n_tokens = 0;
+  int start_pos = 0;  // position of tokens[0]
+  SeqKv kv;           // where this sequence's K/V live
+};
+
+class Transformer {
+ public:
+  Transformer(ModelConfig config, ModelWeights weights, ThreadPool* pool = nullptr);
+  // config.json (+ generation_config.json) and safetensors of a model directory.
+  static std::unique_ptr<Transformer> load(const std::filesystem::path& dir,
+                                           ThreadPool* pool = nullptr);
+
+  const ModelConfig& config() const { return config_; }
+  const ModelWeights& weights() const { return weights_; }
+
+  // An arena shaped for this model.
+  std::unique_ptr<KvStorage> make_storage(std::int64_t capacity_slots) const;
+
+  // Runs one step for every item; writes batch.size() × vocab_size logits (row i = last token of
+  // item i). Throws odma::Error on bad ids, positions beyond an item's KV, or a mismatched arena.
+  void forward(const std::vector<BatchItem>& batch, KvStorage& storage, float* logits) const;
+
+ private:
+  ModelConfig config_;
+  ModelWeights weights_;
+  ThreadPool* pool_;
+};
+
+}  // namespace odma::model
