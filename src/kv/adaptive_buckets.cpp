@@ -10,7 +10,8 @@
 namespace odma::kv {
 namespace {
 
-constexpr double kDriftFalseAlarm = 1e-6;  // δ: per-check false-alarm level of the drift test
+constexpr double kDriftFalseAlarm = 1e-6;     // δ: per-check false-alarm level of the drift test
+constexpr std::int32_t kMinDriftSuffix = 16;  // fewest lengths a histogram restarts from
 
 const AdaptiveBucketsConfig& validated(const AdaptiveBucketsConfig& c) {
   const std::string where = "adaptive buckets: ";
@@ -39,6 +40,7 @@ std::int32_t drift_window(const AdaptiveBucketsConfig& c) {
 
 AdaptiveBuckets::AdaptiveBuckets(const AdaptiveBucketsConfig& config)
     : config_(validated(config)),
+      next_due_(config.recalibrate_every),
       histogram_(config.max_length, config.granule, config.half_life),
       drift_(drift_window(config), kDriftFalseAlarm) {
   set_edges(geometric_edges(config_));
@@ -80,7 +82,11 @@ std::int32_t AdaptiveBuckets::reserve_for(std::int32_t predicted_output) const {
 void AdaptiveBuckets::recalibrate() {
   ++recalibrations_;
   since_recalibration_ = 0;
+  // A young histogram (rebuilt after drift) is refitted each time its sample count doubles.
+  next_due_ = static_cast<std::int32_t>(
+      std::clamp<std::int64_t>(histogram_.observations(), 1, config_.recalibrate_every));
   if (histogram_.total() <= 0) {
+    next_due_ = config_.recalibrate_every;
     set_edges(geometric_edges(config_));
     drift_.set_reference(edges_, std::vector<double>(edges_.size(), 1.0), 0.0);
     return;
@@ -110,14 +116,16 @@ bool AdaptiveBuckets::observe(std::int32_t output_tokens) {
   histogram_.add(output_tokens);
   ++since_recalibration_;
   if (drift_.observe(output_tokens)) {
-    // The histogram no longer describes the stream: keep only the recent window.
+    // The histogram no longer describes the stream: restart it from the lengths observed since
+    // the estimated change point.
+    drift_.keep_newest(drift_.change_point_suffix(kMinDriftSuffix));
     histogram_.clear();
     for (std::int32_t len : drift_.window_lengths()) histogram_.add(len);
     ++drift_recalibrations_;
     recalibrate();
     return true;
   }
-  if (since_recalibration_ >= config_.recalibrate_every) {
+  if (since_recalibration_ >= next_due_) {
     recalibrate();
     return true;
   }

@@ -84,6 +84,7 @@ class AdaptiveBuckets {
   std::int64_t recalibrations_ = 0;
   std::int64_t drift_recalibrations_ = 0;
   std::int32_t since_recalibration_ = 0;  // observations since the last recalibration
+  std::int32_t next_due_;                 // recalibrate when since_recalibration_ reaches it
   LengthHistogram histogram_;
   DriftDetector drift_;
   std::vector<std::int32_t>

@@ -72,4 +72,49 @@ std::vector<std::int32_t> DriftDetector::window_lengths() const {
   return out;
 }
 
+std::int32_t DriftDetector::change_point_suffix(std::int32_t min_suffix) const {
+  if (edges_.empty() || filled_ == 0) return filled_;
+  min_suffix = std::clamp(min_suffix, 1, filled_);
+  std::vector<std::int32_t> suffix_counts(edges_.size(), 0);
+  double best_score = -1;
+  std::int32_t best = filled_;
+  const std::int32_t newest = next_ == 0 ? window_ - 1 : next_ - 1;
+  for (std::int32_t m = 1; m <= filled_; ++m) {
+    const std::int32_t slot = (newest - (m - 1) + window_) % window_;
+    ++suffix_counts[static_cast<std::size_t>(ring_bucket_[static_cast<std::size_t>(slot)])];
+    if (m < min_suffix) continue;
+    double d = 0;
+    std::int32_t cumulative = 0;
+    for (std::size_t k = 0; k < suffix_counts.size(); ++k) {
+      cumulative += suffix_counts[k];
+      d = std::max(d, std::abs(static_cast<double>(cumulative) / m - reference_cdf_[k]));
+    }
+    const double score = std::sqrt(static_cast<double>(m)) * d;
+    if (score > best_score) {
+      best_score = score;
+      best = m;
+    }
+  }
+  return best;
+}
+
+void DriftDetector::keep_newest(std::int32_t m) {
+  std::vector<std::int32_t> lengths = window_lengths();
+  m = std::clamp(m, 0, static_cast<std::int32_t>(lengths.size()));
+  lengths.erase(lengths.begin(), lengths.end() - m);
+  filled_ = 0;
+  next_ = 0;
+  std::fill(counts_.begin(), counts_.end(), 0);
+  for (std::int32_t len : lengths) {
+    const auto slot = static_cast<std::size_t>(next_);
+    ring_[slot] = len;
+    if (!edges_.empty()) {
+      ring_bucket_[slot] = bucket_of(len);
+      ++counts_[static_cast<std::size_t>(ring_bucket_[slot])];
+    }
+    next_ = next_ + 1 == window_ ? 0 : next_ + 1;
+    ++filled_;
+  }
+}
+
 }  // namespace odma::kv

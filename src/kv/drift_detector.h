@@ -38,6 +38,14 @@ class DriftDetector {
 
   // The window's lengths, oldest first.
   std::vector<std::int32_t> window_lengths() const;
+
+  // Estimated change point after a detection: the length m ≥ min_suffix of the window's newest
+  // suffix that maximises √m · D_m, D_m = max_k |C_k(suffix of m) − P_k|. A suffix drawn wholly
+  // from the new distribution scores ≈ √m·Δ, growing with m; mixing in older lengths dilutes
+  // D_m ∝ 1/m, so the score peaks near the shift. O(W·K), only on detection.
+  std::int32_t change_point_suffix(std::int32_t min_suffix) const;
+  // Drops all but the newest `m` lengths; checks resume once the window is full again.
+  void keep_newest(std::int32_t m);
   std::int32_t window() const { return window_; }
   double threshold() const { return threshold_; }  // ε (infinity while disabled)
   double statistic() const;                        // D for the current window (0 while not full)
