@@ -13,8 +13,8 @@
 //   arrivals  offline (all at 0), Poisson at RATE req/s (i.i.d. exponential gaps, first at 0), or
 //             the inter-arrival pattern of an Azure trace replayed in request order
 //
-// Determinism: every random choice comes from SplitMix64 seeded with --seed (no std::
-// distributions, whose output differs across standard libraries).
+// Determinism: every random choice comes from WorkloadRng (splitmix64) seeded with --seed (no
+// std:: distributions, whose output differs across standard libraries).
 #pragma once
 
 #include <cstdint>
@@ -24,30 +24,9 @@
 
 #include "predict/dataset.h"
 #include "predict/trace.h"
+#include "predict/workload_rng.h"
 
 namespace odma::predict {
-
-// SplitMix64 (Steele et al., 2014): tiny, fast, and the same stream on every platform.
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next();
-  double uniform();                      // in [0, 1), 53 random bits
-  std::uint64_t below(std::uint64_t n);  // uniform in [0, n), n ≥ 1, unbiased
-  double exponential(double rate);       // mean 1/rate, rate > 0
-
- private:
-  std::uint64_t state_;
-};
-
-// Fisher–Yates shuffle driven by `rng`.
-template <typename T>
-void shuffle(std::vector<T>& v, SplitMix64& rng) {
-  for (std::size_t i = v.size(); i > 1; --i) {
-    std::size_t j = static_cast<std::size_t>(rng.below(i));
-    std::swap(v[i - 1], v[j]);
-  }
-}
 
 enum class AzureKind : std::uint8_t { kConv, kCode };
 

@@ -1,6 +1,7 @@
 // Mixtures and drift schedules over request sources.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -14,7 +15,7 @@ namespace {
 // further pass; repeats get "#<pass>" appended to their id so ids stay unique.
 class Pool {
  public:
-  Pool(Trace source, SplitMix64& rng) : source_(std::move(source)), rng_(rng) {
+  Pool(Trace source, WorkloadRng& rng) : source_(std::move(source)), rng_(rng) {
     if (source_.requests.empty()) throw Error("source '" + source_.name + "' has no requests");
     order_.reserve(source_.requests.size());
     for (std::size_t i = 0; i < source_.requests.size(); ++i) order_.push_back(i);
@@ -35,7 +36,7 @@ class Pool {
 
  private:
   Trace source_;
-  SplitMix64& rng_;
+  WorkloadRng& rng_;
   std::vector<std::size_t> order_;
   std::size_t next_ = 0;
   std::size_t pass_ = 0;
@@ -44,7 +45,7 @@ class Pool {
 // Pools are created on first use, in a fixed order, so the rng stream is reproducible.
 class Pools {
  public:
-  Pools(std::optional<Split> split, SplitMix64& rng) : split_(split), rng_(rng) {}
+  Pools(std::optional<Split> split, WorkloadRng& rng) : split_(split), rng_(rng) {}
   Pool& get(const std::string& source) {
     auto it = pools_.find(source);
     if (it == pools_.end())
@@ -54,7 +55,7 @@ class Pools {
 
  private:
   std::optional<Split> split_;
-  SplitMix64& rng_;
+  WorkloadRng& rng_;
   std::map<std::string, Pool> pools_;
 };
 
@@ -124,14 +125,16 @@ Trace make_mixture(const std::vector<MixComponent>& components, std::size_t coun
     if (!std::isfinite(c.weight) || c.weight <= 0)
       throw Error("mixture: weight of '" + c.source + "' must be > 0");
     weights.push_back(c.weight);
-    name += (weights.size() > 1 ? "," : "") + c.source + ":" + std::to_string(c.weight);
+    char w[32];
+    std::snprintf(w, sizeof w, "%g", c.weight);
+    name += (weights.size() > 1 ? "," : "") + c.source + ":" + w;
   }
   // Labels: component i repeated counts[i] times, then shuffled into the arrival order.
   const auto counts = apportion(weights, count);
   std::vector<std::size_t> labels;
   labels.reserve(count);
   for (std::size_t i = 0; i < counts.size(); ++i) labels.insert(labels.end(), counts[i], i);
-  SplitMix64 rng(seed);
+  WorkloadRng rng(seed);
   Pools pools(split, rng);
   for (const MixComponent& c : components) (void)pools.get(c.source);  // fixed creation order
   shuffle(labels, rng);
@@ -145,7 +148,7 @@ Trace make_mixture(const std::vector<MixComponent>& components, std::size_t coun
 Trace make_drift(const std::vector<std::string>& phases, std::size_t count,
                  std::optional<Split> split, std::uint64_t seed) {
   if (phases.empty()) throw Error("drift: no phases");
-  SplitMix64 rng(seed);
+  WorkloadRng rng(seed);
   Pools pools(split, rng);
   Trace t;
   t.name = "drift(";

@@ -25,19 +25,17 @@ std::int64_t days_from_civil(std::int64_t y, std::int64_t m, std::int64_t d) {
   return era * 146097 + doe - 719468;
 }
 
-// "2023-11-16 18:17:03.9799600" → (days since epoch, seconds into the day). Kept apart so the
-// sub-microsecond digits survive (epoch seconds as one double would round them).
-struct Timestamp {
-  std::int64_t days = 0;
-  double seconds = 0;
-};
+// "2023-11-16 18:17:03.9799600" → 100 ns ticks since 1970 (the files' resolution), exact in an
+// int64, so arrival differences carry no floating-point noise.
+constexpr std::int64_t kTicksPerSecond = 10'000'000;
 
-Timestamp parse_timestamp(std::string_view s, const std::string& where) {
+std::int64_t parse_timestamp(std::string_view s, const std::string& where) {
   const auto bad = [&]() {
     return Error(where + ": bad TIMESTAMP '" + std::string(s) + "' (want YYYY-MM-DD HH:MM:SS[.f])");
   };
-  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':')
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':') {
     throw bad();
+  }
   const auto num = [&](std::size_t pos, std::size_t len, std::int64_t lo, std::int64_t hi) {
     try {
       return detail::parse_int(s.substr(pos, len), where + " (TIMESTAMP)", lo, hi);
@@ -45,20 +43,21 @@ Timestamp parse_timestamp(std::string_view s, const std::string& where) {
       throw bad();
     }
   };
-  Timestamp t;
-  t.days = days_from_civil(num(0, 4, 1970, 9999), num(5, 2, 1, 12), num(8, 2, 1, 31));
-  t.seconds =
-      static_cast<double>(num(11, 2, 0, 23) * 3600 + num(14, 2, 0, 59) * 60 + num(17, 2, 0, 60));
+  const std::int64_t days =
+      days_from_civil(num(0, 4, 1970, 9999), num(5, 2, 1, 12), num(8, 2, 1, 31));
+  const std::int64_t seconds =
+      days * 86400 + num(11, 2, 0, 23) * 3600 + num(14, 2, 0, 59) * 60 + num(17, 2, 0, 60);
+  std::int64_t ticks = 0;
   if (s.size() > 19) {
     if (s[19] != '.' || s.size() == 20) throw bad();
-    double scale = 0.1;
+    std::int64_t scale = kTicksPerSecond / 10;
     for (char c : s.substr(20)) {
       if (c < '0' || c > '9') throw bad();
-      t.seconds += scale * (c - '0');
+      ticks += scale * (c - '0');  // digits past the 7th (scale 0) are dropped
       scale /= 10;
     }
   }
-  return t;
+  return seconds * kTicksPerSecond + ticks;
 }
 
 // Reads a CSV with an exact header, calling fn(fields, where, row) per data row (row 0-based).
@@ -115,7 +114,7 @@ Trace azure_trace(AzureKind kind) {
   const bool conv = kind == AzureKind::kConv;
   Trace t;
   t.name = conv ? "azure-conv" : "azure-code";
-  std::vector<Timestamp> stamps;
+  std::vector<std::int64_t> stamps;
   read_csv(conv ? kAzureConvCsv : kAzureCodeCsv, {"TIMESTAMP", "ContextTokens", "GeneratedTokens"},
            [&](const std::vector<std::string_view>& f, const std::string& where, std::size_t row) {
              stamps.push_back(parse_timestamp(f[0], where));
@@ -128,8 +127,8 @@ Trace azure_trace(AzureKind kind) {
   if (t.requests.empty())
     throw Error(data_file(conv ? kAzureConvCsv : kAzureCodeCsv).string() + ": no requests");
   for (std::size_t i = 0; i < stamps.size(); ++i) {
-    t.requests[i].arrival_s = static_cast<double>(stamps[i].days - stamps[0].days) * 86400.0 +
-                              (stamps[i].seconds - stamps[0].seconds);
+    t.requests[i].arrival_s =
+        static_cast<double>(stamps[i] - stamps[0]) / static_cast<double>(kTicksPerSecond);
     if (t.requests[i].arrival_s < 0) {
       throw Error(data_file(conv ? kAzureConvCsv : kAzureCodeCsv).string() + ": row " +
                   std::to_string(i) +
