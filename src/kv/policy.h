@@ -23,6 +23,7 @@ struct OdmaOptions {
   double uncertainty_threshold = 0.8;       // predictions less certain than this use the top bucket
   std::int32_t max_extents = 1;             // 1 = the paper's strict contiguity; >1 = chained extents
   std::int32_t min_extent_tokens = 256;     // chained mode: no extent smaller than this
+  std::int32_t compaction_max_moves = 32;  // extents one compaction may slide (0 = never compact)
 };
 
 struct PolicyConfig {
@@ -30,6 +31,7 @@ struct PolicyConfig {
   std::int32_t granule = 16;              // allocation unit in slots (> 0, divides nothing in particular)
   std::int32_t max_model_len = 4096;      // prompt + output limit of the model
   std::int32_t block_tokens = 16;         // paged policy's block size (a multiple of granule)
+  double paged_watermark = 0.01;          // paged: fraction of blocks admission leaves free (vLLM)
   std::int32_t s3_buckets = 10;           // S3: equal-width buckets over [0, s3_max_output]
   std::int32_t s3_max_output = 2048;
   OdmaOptions odma;

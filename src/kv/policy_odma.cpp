@@ -1,0 +1,233 @@
+#include "kv/policy_odma.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+namespace odma::kv {
+
+namespace {
+
+AdaptiveBucketsConfig buckets_config(const PolicyConfig& c) {
+  AdaptiveBucketsConfig b;
+  b.max_length = c.max_model_len;  // no output can be longer
+  b.buckets = c.odma.buckets;
+  b.granule = c.granule;
+  b.recalibrate_every = c.odma.recalibrate_every;
+  b.half_life = c.odma.histogram_half_life;
+  return b;
+}
+
+std::int32_t clamp_to_int32(std::int64_t v) {
+  return static_cast<std::int32_t>(std::clamp<std::int64_t>(v, 1, INT32_MAX));
+}
+
+}  // namespace
+
+OdmaPolicy::OdmaPolicy(const PolicyConfig& config)
+    : ContiguousPolicy(config, /*track_owners=*/true),
+      options_(config.odma),
+      buckets_(buckets_config(config)) {
+  const auto capacity = static_cast<double>(arena_.capacity());
+  pool_min_ = arena_.round_up(
+      static_cast<std::int64_t>(std::ceil(options_.safety_fraction_min * capacity)));
+  pool_max_ = static_cast<std::int64_t>(std::floor(options_.safety_fraction_max * capacity)) /
+              arena_.granule() * arena_.granule();
+  pool_max_ = std::min(arena_.capacity(), std::max(pool_max_, pool_min_));
+  pool_min_ = std::min(pool_min_, pool_max_);
+  pool_ = pool_min_;
+}
+
+KvCounters OdmaPolicy::counters() const {
+  KvCounters c = counters_;
+  c.recalibrations = buckets_.recalibrations();
+  return c;
+}
+
+std::int64_t OdmaPolicy::reservation(const RequestSpec& spec) const {
+  std::int64_t output = spec.prediction.uncertainty >= options_.uncertainty_threshold
+                            ? buckets_.max_length()
+                            : buckets_.reserve_for(clamp_to_int32(spec.prediction.output_tokens));
+  if (spec.generated_before_preemption > 0) {
+    output = std::max<std::int64_t>(
+        output, buckets_.reserve_for(clamp_to_int32(spec.generated_before_preemption + 1LL)));
+  }
+  return reservation_for(spec, output);
+}
+
+bool OdmaPolicy::admission_allowed(std::int64_t need) const {
+  return live_.empty() || arena_.free_slots() - need >= pool_;
+}
+
+std::optional<std::int64_t> OdmaPolicy::place_after_compaction(std::int64_t need, RequestId id,
+                                                               std::vector<CopyOp>& copies) {
+  auto goal = [need](const SlideMove&, const Extent& hole) { return hole.length >= need; };
+  if (!compact(options_.compaction_max_moves, goal, copies)) return std::nullopt;
+  return arena_.allocate(need, id);
+}
+
+bool OdmaPolicy::try_grow_in_place(Live& live, std::int64_t target, std::int64_t minimum) {
+  Allocation& a = live.alloc;
+  Extent& last = a.extents.back();
+  const std::int64_t available = arena_.free_after(last.end());
+  if (available < minimum - a.reserved) return false;
+  const std::int64_t extra = std::min(target - a.reserved, available);
+  [[maybe_unused]] const bool grown = arena_.grow_in_place(last.offset, last.length, extra);
+  last.length += extra;
+  a.reserved += extra;
+  return true;
+}
+
+bool OdmaPolicy::try_migrate(Live& live, std::int64_t target, std::int64_t minimum,
+                             GrowResult& result) {
+  Allocation& a = live.alloc;
+  std::optional<std::int64_t> offset = arena_.allocate(target, live.spec.id);
+  std::int64_t size = target;
+  if (!offset && minimum < target) {
+    offset = arena_.allocate(minimum, live.spec.id);
+    size = minimum;
+  }
+  if (!offset) return false;
+  std::int64_t logical = 0;
+  for (std::size_t i = 0; i < a.extents.size(); ++i) {
+    const std::int64_t stored = stored_in_extent(a, i);
+    if (stored > 0) result.copies.push_back({a.extents[i].offset, *offset + logical, stored});
+    counters_.copied_tokens += stored;
+    logical += a.extents[i].length;
+  }
+  for (const Extent& e : a.extents) arena_.release(e.offset, e.length);
+  a.extents.assign(1, Extent{*offset, size});
+  a.reserved = size;
+  return true;
+}
+
+bool OdmaPolicy::try_chain(Live& live, std::int64_t target, std::int64_t minimum) {
+  Allocation& a = live.alloc;
+  if (static_cast<std::int64_t>(a.extents.size()) >= options_.max_extents) return false;
+  const std::int64_t min_extent = arena_.round_up(options_.min_extent_tokens);
+  for (const Extent& e : a.extents) {
+    if (e.length < min_extent) return false;
+  }
+  const std::int64_t room = arena_.round_up(live.spec.total_tokens_cap()) - a.reserved;
+  for (std::int64_t size : {target - a.reserved, minimum - a.reserved}) {
+    size = std::max(size, min_extent);
+    if (size > room) continue;
+    if (auto offset = arena_.allocate(size, live.spec.id)) {
+      a.extents.push_back({*offset, size});
+      a.reserved += size;
+      return true;
+    }
+  }
+  return false;
+}
+
+GrowResult OdmaPolicy::overflow(Live& live, std::int64_t total_tokens) {
+  const RequestSpec& spec = live.spec;
+  const std::int64_t before = live.alloc.reserved;
+  const std::int64_t minimum = arena_.round_up(total_tokens);
+  const std::int64_t next_bucket =
+      buckets_.reserve_for(clamp_to_int32(total_tokens - spec.prompt_tokens));
+  const std::int64_t target = std::max(minimum, reservation_for(spec, next_bucket));
+
+  GrowResult result;
+  std::int64_t transient = 0;  // slots held twice while copying (migration source)
+  if (try_grow_in_place(live, target, minimum)) {
+    result.status = Status::kGrewInPlace;
+  } else if (try_migrate(live, target, minimum, result)) {
+    result.status = Status::kMigrated;
+    transient = before;
+  } else if (try_chain(live, target, minimum)) {
+    result.status = Status::kChained;
+  } else {
+    // Compact until the last extent can grow in place or a free range holds the minimum.
+    const std::int64_t last_offset = live.alloc.extents.back().offset;
+    const RequestId id = spec.id;
+    auto goal = [&](const SlideMove& move, const Extent& hole) {
+      const bool own_last = move.owner == id && move.from == last_offset;
+      return (own_last && hole.length >= minimum - before) || hole.length >= minimum;
+    };
+    // Alone in the arena, sliding every own extent is always allowed: it cannot be refused.
+    const std::int64_t max_moves =
+        live_.size() == 1
+            ? std::max<std::int64_t>(options_.compaction_max_moves,
+                                     static_cast<std::int64_t>(live.alloc.extents.size()))
+            : options_.compaction_max_moves;
+    if (!compact(max_moves, goal, result.copies)) {
+      if (live_.size() == 1) ++counters_.failed_requests;
+      return preempt(id);
+    }
+    if (try_grow_in_place(live, target, minimum)) {
+      result.status = Status::kGrewInPlace;
+    } else {
+      [[maybe_unused]] const bool moved = try_migrate(live, target, minimum, result);
+      assert(moved);  // the compaction goal guaranteed a free range of `minimum`
+      result.status = Status::kMigrated;
+      transient = before;
+    }
+  }
+  ++counters_.overflows;
+  switch (result.status) {
+    case Status::kGrewInPlace:
+      ++counters_.grow_in_place;
+      break;
+    case Status::kMigrated:
+      ++counters_.migrations;
+      break;
+    default:
+      ++counters_.chains;
+      break;
+  }
+  add_reserved(live.alloc.reserved - before);
+  overflow_held_ += live.alloc.reserved - before;
+  set_used(live, total_tokens);
+  sample_demand(transient);
+  return result;
+}
+
+void OdmaPolicy::sample_demand(std::int64_t transient) {
+  const auto d = static_cast<double>(overflow_held_ + transient);
+  demand_ = d > demand_ ? d : demand_ + (d - demand_) / 64.0;
+  const std::int64_t wanted = arena_.round_up(static_cast<std::int64_t>(std::ceil(demand_)));
+  pool_ = std::clamp(wanted, pool_min_, pool_max_);
+}
+
+void OdmaPolicy::on_finish(const Live& /*live*/, std::int32_t output_tokens) {
+  buckets_.observe(output_tokens);
+}
+
+void OdmaPolicy::on_drop(const Live& live) {
+  overflow_held_ -= live.alloc.reserved - live.admitted_reserved;
+  sample_demand(0);
+}
+
+std::string OdmaPolicy::validate_policy() const {
+  std::int64_t held = 0;
+  const std::int64_t min_extent = arena_.round_up(options_.min_extent_tokens);
+  for (const auto& [id, live] : live_) {
+    const Allocation& a = live.alloc;
+    held += a.reserved - live.admitted_reserved;
+    if (static_cast<std::int64_t>(a.extents.size()) > options_.max_extents) {
+      return "odma request " + std::to_string(id) + " holds " + std::to_string(a.extents.size()) +
+             " extents, max_extents is " + std::to_string(options_.max_extents);
+    }
+    if (a.extents.size() > 1) {
+      for (const Extent& e : a.extents) {
+        if (e.length < min_extent) {
+          return "odma request " + std::to_string(id) + ": chained extent shorter than " +
+                 std::to_string(min_extent);
+        }
+      }
+    }
+  }
+  if (held != overflow_held_) {
+    return "odma: overflow_held " + std::to_string(overflow_held_) + " but Σ draws " +
+           std::to_string(held);
+  }
+  if (pool_ < pool_min_ || pool_ > pool_max_ || pool_ % arena_.granule() != 0) {
+    return "odma: safety pool " + std::to_string(pool_) + " outside [" + std::to_string(pool_min_) +
+           ", " + std::to_string(pool_max_) + "]";
+  }
+  return "";
+}
+
+}  // namespace odma::kv

@@ -1,0 +1,75 @@
+#include "kv/policy_paged.h"
+
+#include <cmath>
+
+namespace odma::kv {
+
+PagedPolicy::PagedPolicy(const PolicyConfig& config)
+    : PolicyBase(config, config.block_tokens, false),
+      block_(config.block_tokens),
+      watermark_blocks_(static_cast<std::int64_t>(
+          std::floor(config.paged_watermark * static_cast<double>(arena_.capacity() / block_)))) {}
+
+void PagedPolicy::append_blocks(Allocation& alloc, RequestId owner, std::int64_t count) {
+  for (std::int64_t i = 0; i < count; ++i) {
+    // Every free range is a whole number of aligned blocks, so this cannot fail.
+    const std::int64_t offset = *arena_.allocate(block_, owner);
+    alloc.extents.push_back({offset, block_});
+  }
+  alloc.reserved += count * block_;
+}
+
+AdmitResult PagedPolicy::admit(const RequestSpec& spec) {
+  AdmitResult result;
+  result.status = check_admission(spec);
+  if (result.status != Status::kOk) return result;
+  const std::int64_t blocks = blocks_for(spec.prompt_tokens);
+  const std::int64_t keep = live_.empty() ? 0 : watermark_blocks_;
+  if (free_blocks() - blocks < keep) {
+    ++counters_.deferrals;
+    result.status = Status::kDeferred;
+    return result;
+  }
+  Allocation alloc;
+  append_blocks(alloc, spec.id, blocks);
+  alloc.used = spec.prompt_tokens;
+  insert_live(spec, std::move(alloc));
+  return result;
+}
+
+GrowResult PagedPolicy::grow(RequestId id, std::int64_t total_tokens) {
+  Live* live = nullptr;
+  if (Status s = check_growth(id, total_tokens, &live); s != Status::kOk) return {s, {}};
+  if (total_tokens <= live->alloc.reserved) {
+    set_used(*live, total_tokens);
+    return {Status::kOk, {}};
+  }
+  const std::int64_t more = blocks_for(total_tokens) - blocks_for(live->alloc.reserved);
+  if (more > free_blocks()) return preempt(id);
+  ++counters_.overflows;
+  ++counters_.chains;
+  const std::int64_t before = live->alloc.reserved;
+  append_blocks(live->alloc, id, more);
+  add_reserved(live->alloc.reserved - before);
+  set_used(*live, total_tokens);
+  return {Status::kChained, {}};
+}
+
+std::string PagedPolicy::validate_policy() const {
+  for (const auto& [id, live] : live_) {
+    const Allocation& a = live.alloc;
+    if (static_cast<std::int64_t>(a.extents.size()) != blocks_for(a.used)) {
+      return "paged request " + std::to_string(id) + ": " + std::to_string(a.extents.size()) +
+             " blocks for " + std::to_string(a.used) + " tokens";
+    }
+    for (const Extent& e : a.extents) {
+      if (e.length != block_ || e.offset % block_ != 0) {
+        return "paged request " + std::to_string(id) + ": extent at " + std::to_string(e.offset) +
+               " is not one aligned block";
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace odma::kv

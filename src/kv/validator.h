@@ -1,0 +1,29 @@
+// Invariant checks behind Policy::validate() (DESIGN.md "Invariants"). Tests call them after every
+// operation; they are O(n log n) in the number of extents and never used on the hot path.
+//
+//   layout      extents are non-empty, granule-aligned, inside [0, capacity) and never overlap;
+//               extents ∪ free ranges tile [0, capacity): every slot is free or owned exactly once;
+//               with owner tracking, the arena's owned index equals the live requests' extents
+//   allocation  reserved == Σ extent lengths;  0 < used <= reserved
+//   accounting  Σ reserved == capacity − free;  Σ used == gauges.used;  live ==
+//   gauges.live_requests counters    overflows == grow_in_place + migrations + chains +
+//   preemptions;
+//               failed_requests == 0;  every counter >= 0;  live_requests <= admitted
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kv/arena.h"
+#include "kv/policy.h"
+
+namespace odma::kv {
+
+using LiveView = std::vector<std::pair<RequestId, const Allocation*>>;
+
+std::string validate_layout(const Arena& arena, const LiveView& live);
+std::string validate_accounting(const LiveView& live, const KvGauges& gauges);
+std::string validate_counters(const KvCounters& counters, const KvGauges& gauges);
+
+}  // namespace odma::kv

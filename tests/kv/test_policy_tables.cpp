@@ -1,0 +1,197 @@
+// Iteration tables: per step, what each policy admits, where, and what each overflow does.
+// Rows: {op, id, tokens (admit: prompt, grow: total, finish: output), predicted, expected status,
+// the request's extents after the call, copies, ...}. Tables are kept one row per line.
+#include <gtest/gtest.h>
+
+#include "kv/policy.h"
+#include "policy_table.h"
+
+namespace odma::kv {
+namespace {
+
+using testing::Op;
+using testing::Row;
+using testing::run_table;
+constexpr Op kAdmit = Op::kAdmit, kGrow = Op::kGrow, kFinish = Op::kFinish, kRelease = Op::kRelease;
+constexpr Status kOk = Status::kOk, kDeferred = Status::kDeferred, kInPlace = Status::kGrewInPlace,
+                 kMigrated = Status::kMigrated, kChained = Status::kChained,
+                 kPreempted = Status::kPreempted;
+
+PolicyConfig small(std::int64_t capacity) {
+  PolicyConfig c;
+  c.capacity_tokens = capacity;
+  c.granule = 16;
+  c.max_model_len = 256;
+  return c;
+}
+
+// clang-format off
+TEST(PolicyTable, StaticReservesTheCapAndFragments) {
+  auto p = make_policy("static", small(512));
+  run_table(*p, {
+    {.op = kAdmit, .id = 1, .tokens = 20, .expect = kOk, .extents = {{0, 128}}, .max_output = 100},
+    {.op = kAdmit, .id = 2, .tokens = 50, .expect = kOk, .extents = {{128, 256}}},
+    {.op = kAdmit, .id = 3, .tokens = 100, .expect = kDeferred, .extents = {}, .max_output = 100},
+    {.op = kGrow, .id = 1, .tokens = 120, .expect = kOk, .extents = {{0, 128}}},
+    {.op = kGrow, .id = 1, .tokens = 121, .expect = Status::kExceedsModelLimit, .extents = {{0, 128}}},
+    {.op = kFinish, .id = 1, .tokens = 100, .expect = kOk, .extents = {}},
+    // 256 slots free, but as [0,128) and [384,512): 208 does not fit.
+    {.op = kAdmit, .id = 3, .tokens = 100, .expect = kDeferred, .extents = {}, .max_output = 100},
+    {.op = kRelease, .id = 2, .expect = kOk, .extents = {}},
+    {.op = kAdmit, .id = 3, .tokens = 100, .expect = kOk, .extents = {{0, 208}}, .max_output = 100},
+    {.op = kRelease, .id = 2, .expect = Status::kUnknownRequest, .extents = {}},
+  });
+  EXPECT_EQ(p->counters().admitted, 3);
+  EXPECT_EQ(p->counters().deferrals, 2);
+  EXPECT_EQ(p->counters().overflows, 0);
+}
+
+TEST(PolicyTable, OracleReservesTheTruthAndFallsBackToTheCap) {
+  auto p = make_policy("oracle", small(256));
+  run_table(*p, {
+    {.op = kAdmit, .id = 1, .tokens = 20, .expect = kOk, .extents = {{0, 64}}, .truth = 30},
+    // Unknown truth: prompt + max_output = 110 → 112.
+    {.op = kAdmit, .id = 2, .tokens = 10, .expect = kOk, .extents = {{64, 112}}, .max_output = 100},
+    {.op = kGrow, .id = 1, .tokens = 50, .expect = kOk, .extents = {{0, 64}}},
+    {.op = kGrow, .id = 1, .tokens = 64, .expect = kOk, .extents = {{0, 64}}},
+    // The truth was wrong: preempted; re-admitted at the cap (20 + 200 → 224), which must wait.
+    {.op = kGrow, .id = 1, .tokens = 65, .expect = kPreempted, .extents = {}},
+    {.op = kAdmit, .id = 1, .tokens = 20, .expect = kDeferred, .extents = {}, .truth = 30, .generated_before = 45},
+    {.op = kFinish, .id = 2, .tokens = 100, .expect = kOk, .extents = {}},
+    {.op = kAdmit, .id = 1, .tokens = 20, .expect = kOk, .extents = {{0, 224}}, .truth = 30, .generated_before = 45},
+  });
+  EXPECT_EQ(p->counters().preemptions, 1);
+  EXPECT_EQ(p->counters().overflows, 1);
+}
+
+TEST(PolicyTable, S3ReservesTheBucketEdgeAndPreemptsIntoTheNextBucket) {
+  PolicyConfig c = small(256);
+  c.s3_buckets = 10;
+  c.s3_max_output = 100;  // edges 10, 20, ..., 100
+  auto p = make_policy("s3", c);
+  EXPECT_EQ(p->bucket_edges(), (std::vector<std::int32_t>{10, 20, 30, 40, 50, 60, 70, 80, 90, 100}));
+  run_table(*p, {
+    // predicted 15 → bucket [10, 20) → 20 + 20 = 40 → 48 slots.
+    {.op = kAdmit, .id = 1, .tokens = 20, .predicted = 15, .expect = kOk, .extents = {{0, 48}}},
+    {.op = kGrow, .id = 1, .tokens = 48, .expect = kOk, .extents = {{0, 48}}},
+    {.op = kGrow, .id = 1, .tokens = 49, .expect = kPreempted, .extents = {}},
+    // 28 generated: bucket [20, 30) → 20 + 30 = 50 → 64 slots.
+    {.op = kAdmit, .id = 1, .tokens = 20, .predicted = 15, .expect = kOk, .extents = {{0, 64}}, .generated_before = 28},
+    // Predicted beyond the range: the last bucket, 100 → 20 + 100 → 128.
+    {.op = kAdmit, .id = 2, .tokens = 20, .predicted = 5000, .expect = kOk, .extents = {{64, 128}}},
+    // 150 generated, past s3_max_output: the cap (20 + 200 → 224), which does not fit now.
+    {.op = kAdmit, .id = 3, .tokens = 20, .expect = kDeferred, .extents = {}, .generated_before = 150},
+    {.op = kFinish, .id = 1, .tokens = 40, .expect = kOk, .extents = {}},
+    {.op = kFinish, .id = 2, .tokens = 90, .expect = kOk, .extents = {}},
+    {.op = kAdmit, .id = 3, .tokens = 20, .expect = kOk, .extents = {{0, 224}}, .generated_before = 150},
+  });
+}
+
+TEST(PolicyTable, PagedAppendsBlocksAndPreemptsWhenNoneIsFree) {
+  PolicyConfig c = small(128);  // 8 blocks; a request's cap must fit them all (else kNeverFits)
+  c.block_tokens = 16;
+  c.paged_watermark = 0.0;
+  auto p = make_policy("paged", c);
+  EXPECT_FALSE(p->contiguous());
+  run_table(*p, {
+    {.op = kAdmit, .id = 1, .tokens = 20, .expect = kOk, .extents = {{0, 16}, {16, 16}}, .max_output = 100},
+    {.op = kAdmit, .id = 2, .tokens = 40, .expect = kOk, .extents = {{32, 16}, {48, 16}, {64, 16}}, .max_output = 80},
+    {.op = kGrow, .id = 1, .tokens = 32, .expect = kOk, .extents = {{0, 16}, {16, 16}}},
+    {.op = kGrow, .id = 1, .tokens = 33, .expect = kChained, .extents = {{0, 16}, {16, 16}, {80, 16}}},
+    {.op = kRelease, .id = 2, .expect = kOk, .extents = {}},
+    // Best fit: the 32-slot range [96,128) is smaller than the 48-slot one [32,80).
+    {.op = kGrow, .id = 1, .tokens = 49, .expect = kChained, .extents = {{0, 16}, {16, 16}, {80, 16}, {96, 16}}},
+    // 81 tokens need 6 blocks: two at once.
+    {.op = kGrow, .id = 1, .tokens = 81, .expect = kChained, .extents = {{0, 16}, {16, 16}, {80, 16}, {96, 16}, {112, 16}, {32, 16}}},
+    {.op = kAdmit, .id = 3, .tokens = 30, .expect = kOk, .extents = {{48, 16}, {64, 16}}, .max_output = 90},
+    // A 7th block: none free → preempted, its six blocks come back.
+    {.op = kGrow, .id = 1, .tokens = 97, .expect = kPreempted, .extents = {}},
+  });
+  EXPECT_EQ(p->counters().chains, 3);
+  EXPECT_EQ(p->counters().preemptions, 1);
+  EXPECT_EQ(p->gauges().free, 96);
+}
+
+TEST(PolicyTable, PagedWatermarkKeepsBlocksForRunningRequests) {
+  PolicyConfig c = small(256);  // 16 blocks
+  c.paged_watermark = 0.25;     // keep 4 free
+  auto p = make_policy("paged", c);
+  run_table(*p, {
+    {.op = kAdmit, .id = 1, .tokens = 150, .expect = kOk, .extents = {{0, 16}, {16, 16}, {32, 16}, {48, 16}, {64, 16}, {80, 16}, {96, 16}, {112, 16}, {128, 16}, {144, 16}}, .max_output = 50},
+    // 3 blocks would leave 3 < 4 free.
+    {.op = kAdmit, .id = 2, .tokens = 40, .expect = kDeferred, .extents = {}},
+    {.op = kAdmit, .id = 2, .tokens = 32, .expect = kOk, .extents = {{160, 16}, {176, 16}}},
+  });
+}
+// clang-format on
+
+// Geometric default edges for max_length 256, granule 16, K = 4 (AdaptiveBuckets::geometric_edges).
+PolicyConfig odma_config() {
+  PolicyConfig c = small(256);
+  c.odma.buckets = 4;
+  c.odma.safety_fraction_min = 0.02;  // pool ≥ round_up(5.12) = 16
+  c.odma.safety_fraction_max = 0.20;  // pool ≤ round_down(51.2) = 48
+  return c;
+}
+
+// clang-format off
+TEST(PolicyTable, OdmaGrowsInPlaceMigratesCompactsAndPreemptsLast) {
+  auto p = make_policy("odma", odma_config());
+  ASSERT_EQ(p->bucket_edges(), (std::vector<std::int32_t>{16, 48, 96, 256})) << "the table assumes these";
+  EXPECT_EQ(p->gauges().safety_pool, 16);
+  run_table(*p, {
+    {.op = kAdmit, .id = 1, .tokens = 10, .predicted = 10, .expect = kOk, .extents = {{0, 32}}},
+    {.op = kAdmit, .id = 2, .tokens = 16, .predicted = 40, .expect = kOk, .extents = {{32, 64}}},
+    {.op = kAdmit, .id = 3, .tokens = 10, .predicted = 40, .expect = kOk, .extents = {{96, 64}}},
+    // 23 generated → next bucket 48 → 58 → 64 slots; the neighbour is taken: migrate, copying
+    // the 10 tokens stored so far (the caller grows before it writes).
+    {.op = kGrow, .id = 1, .tokens = 33, .expect = kMigrated, .extents = {{160, 64}}, .copies = {{0, 160, 10}}},
+    {.op = kRelease, .id = 2, .expect = kOk, .extents = {}},
+    // 150 generated → bucket 256 → cap 210 → 224 slots, at least 160. No range holds 160:
+    // compaction slides request 3 down to 0 (copying its 10 tokens), then it grows in place.
+    {.op = kGrow, .id = 3, .tokens = 160, .expect = kInPlace, .extents = {{0, 160}}, .copies = {{96, 0, 10}}},
+    // The pool (48 now: overflows hold 128 slots) keeps the last 32 free slots from admission.
+    {.op = kAdmit, .id = 4, .tokens = 10, .predicted = 10, .expect = kDeferred, .extents = {}},
+    {.op = kFinish, .id = 1, .tokens = 23, .expect = kOk, .extents = {}},
+    {.op = kAdmit, .id = 4, .tokens = 10, .predicted = 10, .expect = kOk, .extents = {{160, 32}}},
+    // 32 generated → bucket 48 → 64 slots; the range after it is free: in place.
+    {.op = kGrow, .id = 4, .tokens = 42, .expect = kInPlace, .extents = {{160, 64}}},
+    // Needs 224 slots while 32 are free: nothing helps — the last resort.
+    {.op = kGrow, .id = 3, .tokens = 210, .expect = kPreempted, .extents = {}},
+  });
+  const KvCounters c = p->counters();
+  EXPECT_EQ(c.overflows, 4);
+  EXPECT_EQ(c.grow_in_place, 2);
+  EXPECT_EQ(c.migrations, 1);
+  EXPECT_EQ(c.preemptions, 1);
+  EXPECT_EQ(c.compaction_moves, 1);
+  EXPECT_EQ(c.copied_tokens, 20);
+  EXPECT_EQ(c.failed_requests, 0);
+  EXPECT_EQ(p->gauges().safety_pool, 48);
+}
+
+TEST(PolicyTable, OdmaChainsWhenNoRangeHoldsTheWhole) {
+  PolicyConfig c = odma_config();
+  c.capacity_tokens = 512;
+  c.odma.max_extents = 2;
+  c.odma.min_extent_tokens = 64;
+  c.odma.compaction_max_moves = 0;
+  auto p = make_policy("odma", c);
+  ASSERT_EQ(p->bucket_edges(), (std::vector<std::int32_t>{16, 48, 96, 256}));
+  run_table(*p, {
+    {.op = kAdmit, .id = 1, .tokens = 30, .predicted = 40, .expect = kOk, .extents = {{0, 80}}},
+    {.op = kAdmit, .id = 2, .tokens = 30, .predicted = 40, .expect = kOk, .extents = {{80, 80}}},
+    {.op = kAdmit, .id = 3, .tokens = 30, .predicted = 40, .expect = kOk, .extents = {{160, 80}}},
+    {.op = kAdmit, .id = 4, .tokens = 100, .predicted = 90, .expect = kOk, .extents = {{240, 208}}, .max_output = 150},
+    // 51 generated → bucket 96 → 126 → 128 slots (at least 96); only [448,512) is free: no room
+    // in place or to migrate, so a second extent of max(128 − 80, 64) = 64 slots.
+    {.op = kGrow, .id = 1, .tokens = 81, .expect = kChained, .extents = {{0, 80}, {448, 64}}},
+    {.op = kGrow, .id = 1, .tokens = 144, .expect = kOk, .extents = {{0, 80}, {448, 64}}},
+    // A third extent is over max_extents and compaction is off: preempted.
+    {.op = kGrow, .id = 1, .tokens = 145, .expect = kPreempted, .extents = {}},
+  });
+}
+// clang-format on
+
+}  // namespace
+}  // namespace odma::kv
