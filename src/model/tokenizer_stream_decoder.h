@@ -1,0 +1,39 @@
+// Incremental detokenization for generation: push ids one at a time, get text as soon as it is
+// complete. Never emits part of a UTF-8 character: a token that ends inside a character (byte
+// tokens, or byte-level tokens that split a CJK character or an emoji) is held until the rest
+// arrives. Invariant: concat(push(id) for id in ids) + flush() == tokenizer.decode(ids).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "model/tokenizer.h"
+#include "model/tokenizer_utf8.h"
+
+namespace odma::model {
+
+class StreamDecoder {
+ public:
+  explicit StreamDecoder(Tokenizer tokenizer, bool skip_special = false);
+
+  // Text completed by `id` (often empty for a partial character). Unknown id -> odma::Error.
+  std::string push(std::int32_t id);
+  void push(std::int32_t id, std::string& out);  // appends instead
+
+  // Ends the stream: an unfinished character becomes U+FFFD. The decoder is then ready for a new
+  // stream (leading-space stripping applies again).
+  std::string flush();
+  void flush(std::string& out);
+
+  std::size_t pending_bytes() const { return utf8_.pending().size(); }
+
+ private:
+  Tokenizer tokenizer_;  // keeps the plan alive
+  const DecodePlan* plan_;
+  bool skip_special_;
+  Utf8Assembler utf8_;
+  int stripped_ = 0;      // leading strip characters removed so far
+  bool started_ = false;  // output has begun: no more leading stripping
+};
+
+}  // namespace odma::model
