@@ -87,4 +87,40 @@ inline void run_table(Policy& policy, const std::vector<Row>& rows) {
   }
 }
 
+// A fingerprint of everything observable about `policy` for the requests `ids` (deferrals
+// excluded: kDeferred is allowed to count itself). Equal before and after a call ⇔ the call left
+// the state unchanged, as the transactional contract demands of errors and deferrals.
+template <typename Ids>
+std::uint64_t state_digest(const Policy& policy, const Ids& ids) {
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](std::int64_t v) { h = (h ^ static_cast<std::uint64_t>(v)) * 1099511628211ULL; };
+  const KvCounters c = policy.counters();
+  for (std::int64_t v : {c.admitted, c.overflows, c.grow_in_place, c.migrations, c.chains,
+                         c.preemptions, c.compaction_moves, c.copied_tokens, c.recalibrations,
+                         c.failed_requests}) {
+    mix(v);
+  }
+  const KvGauges g = policy.gauges();
+  for (std::int64_t v : {g.capacity, g.reserved, g.used, g.free, g.largest_free, g.safety_pool,
+                         g.live_requests}) {
+    mix(v);
+  }
+  for (RequestId id : ids) {
+    mix(static_cast<std::int64_t>(id));
+    const Allocation* a = policy.allocation(id);
+    if (a == nullptr) {
+      mix(-1);
+      continue;
+    }
+    mix(a->reserved);
+    mix(a->used);
+    for (const Extent& e : a->extents) {
+      mix(e.offset);
+      mix(e.length);
+    }
+  }
+  for (std::int32_t edge : policy.bucket_edges()) mix(edge);
+  return h;
+}
+
 }  // namespace odma::kv::testing
