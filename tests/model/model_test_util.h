@@ -1,4 +1,4 @@
-// Helpers shared by the model tests: greedy generation through the batched forward API.
+// Helpers shared by the model tests: generation through the batched forward API.
 #pragma once
 
 #include <algorithm>
@@ -15,12 +15,18 @@ inline std::filesystem::path model_dir(const std::string& name) {
   return data_file("models/" + name + "/config.json").parent_path();
 }
 
-// Prefills `prompt` in chunks of `chunk` tokens (0 = all at once), then decodes `n_new` greedy
-// tokens one at a time, all within `kv`.
-inline std::vector<std::int32_t> greedy(const Transformer& m, KvStorage& st, const SeqKv& kv,
-                                        const std::vector<std::int32_t>& prompt, int n_new,
-                                        int chunk = 0) {
+struct Run {
+  std::vector<std::int32_t> tokens;
+  std::vector<float> logits;  // every step's logits, concatenated
+};
+
+// Prefills `prompt` in chunks of `chunk` tokens (0 = all at once), then decodes `n_new` tokens one
+// at a time with `params` (default greedy), all within `kv`.
+inline Run generate(const Transformer& m, KvStorage& st, const SeqKv& kv,
+                    const std::vector<std::int32_t>& prompt, int n_new, int chunk = 0,
+                    const SamplingParams& params = {}) {
   const int vocab = m.config().vocab_size;
+  Sampler sampler(params);
   std::vector<float> logits(static_cast<std::size_t>(vocab));
   const int n = static_cast<int>(prompt.size());
   if (chunk <= 0) chunk = n;
@@ -28,15 +34,29 @@ inline std::vector<std::int32_t> greedy(const Transformer& m, KvStorage& st, con
     BatchItem it{prompt.data() + p, std::min(chunk, n - p), p, kv};
     m.forward({it}, st, logits.data());
   }
-  std::vector<std::int32_t> out;
+  Run run;
   for (int i = 0; i < n_new; ++i) {
-    std::int32_t tok = argmax(logits.data(), vocab);
-    out.push_back(tok);
+    run.logits.insert(run.logits.end(), logits.begin(), logits.end());
+    run.tokens.push_back(sampler.sample(logits.data(), vocab));
     if (i + 1 == n_new) break;
-    BatchItem it{&out.back(), 1, n + i, kv};
+    BatchItem it{&run.tokens.back(), 1, n + i, kv};
     m.forward({it}, st, logits.data());
   }
-  return out;
+  return run;
+}
+
+inline std::vector<std::int32_t> greedy(const Transformer& m, KvStorage& st, const SeqKv& kv,
+                                        const std::vector<std::int32_t>& prompt, int n_new,
+                                        int chunk = 0) {
+  return generate(m, st, kv, prompt, n_new, chunk).tokens;
+}
+
+// Largest |a - b| over two equally long vectors (infinity if the lengths differ).
+inline float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return INFINITY;
+  float d = 0.0f;
+  for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a[i] - b[i]));
+  return d;
 }
 
 }  // namespace odma::model::testing

@@ -1,0 +1,167 @@
+#include "model/random_model.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "base/error.h"
+#include "base/file_io.h"
+#include "model/safetensors.h"
+
+namespace odma::model {
+namespace {
+
+std::uint64_t splitmix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+std::uint64_t name_hash(const std::string& s) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+// Value i of tensor `spec`: see the header for the distributions.
+struct Generator {
+  std::uint64_t key;
+  float center, half_width;
+  Generator(const TensorSpec& spec, std::uint64_t seed)
+      : key(splitmix(seed ^ name_hash(spec.name))) {
+    const bool norm = spec.name.find("norm") != std::string::npos;
+    const bool bias = spec.name.find("bias") != std::string::npos;
+    const float fan_in = spec.shape.size() == 2 ? static_cast<float>(spec.shape[1]) : 1.0f;
+    // Embeddings at 1/√hidden keep the tied head's logits at std ≈ 1, so sampling stays varied.
+    const float std_dev = norm ? 0.1f : bias ? 0.1f : 1.0f / std::sqrt(fan_in);
+    center = norm ? 1.0f : 0.0f;
+    half_width = std_dev * std::sqrt(3.0f);  // uniform(-a, a) has std a/√3
+  }
+  float operator()(std::uint64_t i) const {
+    const double u = static_cast<double>(splitmix(key + i) >> 11) * 0x1.0p-53;  // [0, 1)
+    return center + half_width * static_cast<float>(2.0 * u - 1.0);
+  }
+};
+
+void copy_tokenizer(const std::filesystem::path& dir, int vocab) {
+  if (vocab == 1024) {
+    write_file(dir / "tokenizer.json", read_file(data_file("models/qwen2-tiny/tokenizer.json")));
+    write_file(dir / "tokenizer_config.json",
+               read_file(data_file("models/qwen2-tiny/tokenizer_config.json")));
+  } else {
+    write_file(dir / "tokenizer.json", read_file(data_file("tokenizer/tokenizer.json")));
+    write_file(dir / "tokenizer_config.json",
+               read_file(data_file("tokenizer/tokenizer_config.json")));
+  }
+}
+
+}  // namespace
+
+ModelConfig preset_config(const std::string& preset) {
+  ModelConfig c;
+  c.architecture = "Qwen2ForCausalLM";
+  c.model_type = "qwen2";
+  c.attention_bias = true;
+  c.rms_norm_eps = 1e-6;
+  c.torch_dtype = "bfloat16";
+  if (preset == "tiny" || preset == "small") {
+    const bool tiny = preset == "tiny";
+    c.hidden_size = tiny ? 64 : 512;
+    c.num_layers = tiny ? 2 : 8;
+    c.num_heads = tiny ? 4 : 8;
+    c.num_kv_heads = 2;
+    c.head_dim = tiny ? 16 : 64;
+    c.intermediate_size = tiny ? 176 : 1408;
+    c.vocab_size = 1024;
+    c.max_position_embeddings = 4096;
+    c.rope_theta = 1e6;
+    c.tie_word_embeddings = true;
+    c.bos_token_id = 1022;
+    c.eos_token_ids = {1023};
+  } else if (preset == "r1-7b-shape") {
+    c.hidden_size = 3584;
+    c.num_layers = 28;
+    c.num_heads = 28;
+    c.num_kv_heads = 4;
+    c.head_dim = 128;
+    c.intermediate_size = 18944;
+    c.vocab_size = 152064;
+    c.max_position_embeddings = 131072;
+    c.rope_theta = 10000.0;
+    c.tie_word_embeddings = false;
+    c.bos_token_id = 151646;
+    c.eos_token_ids = {151643};
+  } else {
+    throw Error("--preset: unknown preset \"" + preset + "\" (tiny, small, r1-7b-shape)");
+  }
+  return c;
+}
+
+ModelWeights random_weights(const ModelConfig& c, std::uint64_t seed) {
+  // Generate the BF16 file in memory, tensor by tensor, then load through the normal path so tests
+  // exercise exactly what a written model would.
+  auto specs = expected_tensors(c, DType::kF32);
+  ModelWeights w;
+  auto values = [&](const std::string& name) {
+    for (const auto& s : specs) {
+      if (s.name != name) continue;
+      Generator gen(s, seed);
+      std::int64_t n = 1;
+      for (auto d : s.shape) n *= d;
+      std::vector<float> out(static_cast<std::size_t>(n));
+      for (std::int64_t i = 0; i < n; ++i) {
+        out[static_cast<std::size_t>(i)] =
+            bf16_to_f32(f32_to_bf16(gen(static_cast<std::uint64_t>(i))));
+      }
+      return out;
+    }
+    throw Error("random_weights: no tensor " + name);
+  };
+  w.embed = values("model.embed_tokens.weight");
+  for (int i = 0; i < c.num_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    LayerWeights l;
+    l.attn_norm = values(p + "input_layernorm.weight");
+    l.wq = values(p + "self_attn.q_proj.weight");
+    l.wk = values(p + "self_attn.k_proj.weight");
+    l.wv = values(p + "self_attn.v_proj.weight");
+    if (c.attention_bias) {
+      l.bq = values(p + "self_attn.q_proj.bias");
+      l.bk = values(p + "self_attn.k_proj.bias");
+      l.bv = values(p + "self_attn.v_proj.bias");
+    }
+    l.wo = values(p + "self_attn.o_proj.weight");
+    l.mlp_norm = values(p + "post_attention_layernorm.weight");
+    l.w_gate = values(p + "mlp.gate_proj.weight");
+    l.w_up = values(p + "mlp.up_proj.weight");
+    l.w_down = values(p + "mlp.down_proj.weight");
+    w.layers.push_back(std::move(l));
+  }
+  w.final_norm = values("model.norm.weight");
+  if (!c.tie_word_embeddings) w.lm_head = values("lm_head.weight");
+  return w;
+}
+
+MakeRandomResult write_random_model(const std::filesystem::path& dir, const ModelConfig& c,
+                                    std::uint64_t seed, bool write_weights) {
+  MakeRandomResult r;
+  std::filesystem::create_directories(dir);
+  write_file(dir / "config.json", to_config_json(c));
+  copy_tokenizer(dir, c.vocab_size);
+  r.tokenizer_written = true;
+  if (write_weights) {
+    auto specs = expected_tensors(c, DType::kBF16);
+    write_safetensors(dir / "model.safetensors", specs,
+                      [&](std::size_t t, std::byte* out, std::size_t nbytes) {
+                        Generator gen(specs[t], seed);
+                        for (std::size_t i = 0; i < nbytes / 2; ++i) {
+                          const std::uint16_t b = f32_to_bf16(gen(i));
+                          std::memcpy(out + 2 * i, &b, 2);
+                        }
+                      });
+    r.weight_bytes = std::filesystem::file_size(dir / "model.safetensors");
+  }
+  return r;
+}
+
+}  // namespace odma::model
