@@ -29,13 +29,14 @@ struct ReplayResult {
   double mean_concurrency = 0;        // mean live requests per step
   std::int64_t steps = 0;
   std::int64_t completed = 0;
-  kv::KvCounters counters;            // overflows, migrations, preemptions, failed_requests, ...
+  kv::KvCounters counters;  // overflows, migrations, preemptions, failed_requests, ...
   std::vector<std::int32_t> final_bucket_edges;  // odma/s3 size classes at the end
 };
 
 // Every request must carry a prediction (predictions.size() == trace.requests.size()).
 // Throws odma::Error on bad options or if the validator finds a broken invariant.
-ReplayResult replay(const predict::Trace& trace, const std::vector<kv::LengthPrediction>& predictions,
+ReplayResult replay(const predict::Trace& trace,
+                    const std::vector<kv::LengthPrediction>& predictions,
                     const std::string& policy_name, const ReplayOptions& options);
 
 }  // namespace odma::sim

@@ -1,0 +1,216 @@
+// `odma simulate`: every KV policy on one device profile, model shape and workload — the replay
+// loop with a device cost model for a clock (docs/simulator.md).
+#include <cstdio>
+#include <filesystem>
+
+#include "base/args.h"
+#include "base/error.h"
+#include "base/file_io.h"
+#include "cli/command.h"
+#include "cli/policy_list.h"
+#include "predict/predictor.h"
+#include "predict/workload.h"
+#include "sim/calibrate.h"
+#include "sim/cost_model.h"
+#include "sim/report.h"
+#include "sim/simulator.h"
+
+namespace odma::cli {
+namespace {
+
+constexpr const char* kHelp = R"(usage: odma simulate [options]
+       odma simulate --calibrate [--out PATH]
+
+Simulates iteration-level continuous batching of a workload on a device for each KV policy, with
+the engine's own planner and policies and a device cost model (docs/simulator.md), and prints a
+table per workload x policy.
+
+  --device NAME|PATH      device profile (data/devices/<NAME>.json; default mlu370-x4)
+  --model-shape NAME|PATH shipped shape (data/model_shapes, default r1-7b-shape) or a HF config.json
+  --dataset LIST          workloads, comma-separated sources: alpaca, alpaca-vicuna, nq, azure-conv,
+                          azure-code, arxiv (default alpaca,nq)
+  --mix SPEC              a mixture workload instead, e.g. alpaca:0.7,nq:0.3 (needs --requests)
+  --drift LIST            a drift workload instead: phases in order, e.g. alpaca,nq (needs --requests)
+  --trace FILE            a JSONL trace instead (docs/traces.md)
+  --split NAME            train|val|test|all for dataset sources (default test)
+  --requests N            draw N requests from each source (seeded, with repeats if needed)
+  --arrival SPEC          offline (default) | poisson:RATE | trace (keep arrival_s) | azure-conv |
+                          azure-code (replay that trace's inter-arrival pattern)
+  --policies LIST         default: static,paged,s3,odma,oracle
+  --predictor SPEC        oracle | noisy:SIGMA | model:PATH | bundled (default: bundled if shipped,
+                          else oracle)
+  --seed S                seeds workloads, arrivals and noisy predictions (default 1)
+  --capacity N            KV slots instead of (memory x usable - weights) / KV bytes per token
+  --max-output N          generation cap; static reserves prompt + this (default 2048)
+  --max-batch N           running requests at most (default 256)
+  --chunk N               prefill chunk per request per step (default 512)
+  --budget N              tokens per step (default 2048)
+  --granule N             allocation unit in slots (default 16)
+  --block-tokens N        paged block size (default 16)
+  --extents N             odma: extents per request (1 = strict contiguity, default 1)
+  --sample-every N        steps between timeline samples for --plot (default 16)
+  --validate              run the policy validator after every step (slow)
+  --json PATH             write the results as JSON
+  --plot PATH.svg         KV utilization over time per policy and odma's bucket edges over time
+  --calibrate             measure this machine (bandwidth, alpha curve, matmul rate) and print the
+                          cpu-local profile; --out PATH also writes it
+)";
+
+int run_calibrate(const Args& args) {
+  sim::CalibrationOptions opt;
+  sim::CalibrationReport rep = sim::calibrate_this_machine(opt);
+  std::fputs(rep.log.c_str(), stderr);
+  const std::string json = sim::device_profile_json(rep.profile);
+  if (auto out = args.get("out")) {
+    write_file(*out, json);
+    std::fprintf(stderr, "simulate: wrote %s\n", out->c_str());
+  } else {
+    std::fputs(json.c_str(), stdout);
+  }
+  return 0;
+}
+
+std::string default_predictor() {
+  return std::filesystem::exists(data_dir() / "predictor" / "alpaca-default.odmp") ? "bundled"
+                                                                                   : "oracle";
+}
+
+std::vector<predict::Trace> build_workloads(const Args& args, std::uint64_t seed) {
+  const std::optional<predict::Split> split = predict::parse_split(args.get_or("split", "test"));
+  const long long requests = args.get_int("requests", 0);
+  if (requests < 0) throw Error("--requests must be >= 0");
+  const auto count = static_cast<std::size_t>(requests);
+  int given = (args.has("dataset") ? 1 : 0) + (args.has("mix") ? 1 : 0) +
+              (args.has("drift") ? 1 : 0) + (args.has("trace") ? 1 : 0);
+  if (given > 1) throw Error("give one of --dataset, --mix, --drift, --trace");
+  std::vector<predict::Trace> traces;
+  if (auto path = args.get("trace")) {
+    traces.push_back(predict::read_trace(*path));
+  } else if (auto mix = args.get("mix")) {
+    if (count == 0) throw Error("--mix needs --requests N");
+    traces.push_back(predict::make_mixture(predict::parse_mixture(*mix), count, split, seed));
+    traces.back().name = "mix:" + *mix;
+  } else if (auto drift = args.get("drift")) {
+    if (count == 0) throw Error("--drift needs --requests N");
+    traces.push_back(predict::make_drift(split_list(*drift), count, split, seed));
+    traces.back().name = "drift:" + *drift;
+  } else {
+    for (const std::string& name : split_list(args.get_or("dataset", "alpaca,nq"))) {
+      if (count > 0) {
+        traces.push_back(predict::make_mixture({{name, 1.0}}, count, split, seed));
+      } else {
+        traces.push_back(predict::source_trace(name, split));
+      }
+      traces.back().name = name;
+    }
+  }
+  const std::string arrival = args.get_or("arrival", "offline");
+  for (predict::Trace& t : traces) {
+    if (t.requests.empty()) throw Error("workload " + t.name + " has no requests");
+    if (arrival != "trace") predict::apply_arrival_spec(t, arrival, seed);
+    if (arrival != "offline") t.name += " @" + arrival;
+  }
+  return traces;
+}
+
+std::int32_t int_arg(const Args& args, const char* name, long long fallback, long long min) {
+  long long v = args.get_int(name, fallback);
+  if (v < min || v > (1LL << 30)) {
+    throw Error(std::string("--") + name + " must be in [" + std::to_string(min) + ", 2^30]");
+  }
+  return static_cast<std::int32_t>(v);
+}
+
+int run_simulate(const std::vector<std::string>& argv) {
+  Args args(argv, {"help", "validate", "calibrate"});
+  if (args.has("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  if (args.has("calibrate")) {
+    args.reject_unknown({"calibrate", "out"});
+    return run_calibrate(args);
+  }
+  args.reject_unknown({"help",         "validate",  "device",       "model-shape", "dataset",
+                       "mix",          "drift",     "trace",        "split",       "requests",
+                       "arrival",      "policies",  "predictor",    "seed",        "capacity",
+                       "max-output",   "max-batch", "chunk",        "budget",      "granule",
+                       "block-tokens", "extents",   "sample-every", "json",        "plot"});
+
+  const sim::DeviceProfile device = sim::load_device_profile(args.get_or("device", "mlu370-x4"));
+  const sim::ModelShape shape = sim::load_model_shape(args.get_or("model-shape", "r1-7b-shape"));
+  const sim::CostModel cost(device, shape);
+  const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1));
+  const std::vector<std::string> policies = parse_policy_list(args.get_or("policies", ""));
+  const std::string predictor_spec = args.get_or("predictor", default_predictor());
+
+  sim::SimOptions opt;
+  opt.driver.policy.capacity_tokens =
+      args.has("capacity") ? args.get_int("capacity", 0) : sim::kv_capacity_tokens(device, shape);
+  if (opt.driver.policy.capacity_tokens < 1) throw Error("--capacity must be >= 1");
+  opt.driver.max_output_tokens = int_arg(args, "max-output", 2048, 1);
+  opt.driver.policy.s3_max_output = opt.driver.max_output_tokens;
+  opt.driver.policy.granule = int_arg(args, "granule", 16, 1);
+  opt.driver.policy.block_tokens = int_arg(args, "block-tokens", 16, 1);
+  opt.driver.policy.odma.max_extents = int_arg(args, "extents", 1, 1);
+  opt.driver.planner.max_batch = int_arg(args, "max-batch", 256, 1);
+  opt.driver.planner.prefill_chunk_tokens = int_arg(args, "chunk", 512, 1);
+  opt.driver.planner.step_token_budget = int_arg(args, "budget", 2048, 1);
+  opt.driver.validate_every_step = args.has("validate");
+  opt.sample_every = int_arg(args, "sample-every", 16, 0);
+  const auto plot_path = args.get("plot");
+  if (!plot_path) opt.sample_every = 0;
+
+  std::vector<predict::Trace> traces = build_workloads(args, seed);
+  std::vector<sim::WorkloadRun> runs;
+  for (const predict::Trace& trace : traces) {
+    std::int32_t longest_prompt = 1;
+    for (const auto& r : trace.requests) longest_prompt = std::max(longest_prompt, r.prompt_tokens);
+    opt.driver.policy.max_model_len = longest_prompt + opt.driver.max_output_tokens;
+    auto source = predict::make_predictor_source(predictor_spec, seed);
+    std::vector<kv::LengthPrediction> predictions;
+    predictions.reserve(trace.requests.size());
+    for (const auto& r : trace.requests) {
+      predictions.push_back(source->predict(r, opt.driver.max_output_tokens));
+    }
+
+    sim::WorkloadRun run{trace.name,
+                         device.name,
+                         shape.name,
+                         static_cast<std::int64_t>(trace.requests.size()),
+                         opt.driver.policy.capacity_tokens,
+                         {}};
+    for (const std::string& policy : policies) {
+      std::fprintf(stderr, "simulate: %s / %s ...\n", trace.name.c_str(), policy.c_str());
+      run.results.push_back(sim::simulate(trace, predictions, policy, cost, opt));
+    }
+    std::printf(
+        "\n## %s on %s, %s: %zu requests, KV capacity %lld slots (%.2f GB), predictor %s\n\n",
+        trace.name.c_str(), device.name.c_str(), shape.name.c_str(), trace.requests.size(),
+        static_cast<long long>(opt.driver.policy.capacity_tokens),
+        static_cast<double>(opt.driver.policy.capacity_tokens) *
+            static_cast<double>(shape.kv_bytes_per_token()) / 1e9,
+        source->describe().c_str());
+    std::fputs(sim::results_table(run).c_str(), stdout);
+    runs.push_back(std::move(run));
+  }
+  if (auto path = args.get("json")) {
+    write_file(*path, sim::results_json(runs).dump(2) + "\n");
+    std::fprintf(stderr, "simulate: wrote %s\n", path->c_str());
+  }
+  if (plot_path) {
+    std::vector<sim::PlotPanel> panels;
+    for (const sim::WorkloadRun& run : runs) {
+      for (sim::PlotPanel& p : sim::timeline_panels(run)) panels.push_back(std::move(p));
+    }
+    write_file(*plot_path, sim::render_svg("odma simulate — " + device.name, panels));
+    std::fprintf(stderr, "simulate: wrote %s\n", plot_path->c_str());
+  }
+  return 0;
+}
+
+ODMA_COMMAND("simulate", "simulate every KV policy on a device profile, model shape and workload",
+             run_simulate);
+
+}  // namespace
+}  // namespace odma::cli

@@ -1,0 +1,68 @@
+// The shape of a decoder-only transformer (Llama/Qwen2 family), as far as serving cost goes: how
+// many bytes of weights a step reads, how many FLOPs a token costs, how many KV bytes a token
+// stores.
+//
+// Read from a Hugging Face config.json (hidden_size, num_hidden_layers, num_attention_heads,
+// num_key_value_heads, head_dim, intermediate_size, vocab_size, tie_word_embeddings, torch_dtype,
+// attention_bias / model_type "qwen2") or a shipped shape (data/model_shapes/<name>.json, the same
+// keys plus "name"). Parsed here with nlohmann/json so the simulator does not depend on the model
+// layer.
+//
+// Formulas (per DESIGN.md, GQA, SiLU-gated MLP, untied or tied head):
+//   kv_bytes_per_token    = layers × 2 (K,V) × kv_heads × head_dim × dtype_bytes
+//   plane_bytes_per_token = head_dim × dtype_bytes    (one token in one (layer, K/V, head) plane)
+//   body_params           = layers × (hidden·q_dim + 2·hidden·kv_dim + q_dim·hidden
+//                                     + 3·hidden·intermediate + 2·hidden [+ q_dim + 2·kv_dim bias])
+//                           + hidden (final norm)
+//   head_params           = vocab × hidden        (lm_head; the embedding itself when tied)
+//   weight_bytes (memory) = (body + head + (untied ? vocab·hidden : 0)) × dtype_bytes
+//   weight_read_bytes     = (body + head) × dtype_bytes per step (embedding lookups are row
+//   gathers)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace odma::sim {
+
+struct ModelShape {
+  std::string name;
+  std::int64_t hidden = 0;
+  std::int64_t layers = 0;
+  std::int64_t heads = 0;     // query heads
+  std::int64_t kv_heads = 0;  // K/V heads
+  std::int64_t head_dim = 0;
+  std::int64_t intermediate = 0;
+  std::int64_t vocab = 0;
+  std::int64_t dtype_bytes = 2;  // weights and KV (bf16 = 2)
+  bool tied_embeddings = false;
+  bool qkv_bias = false;
+  std::int64_t max_position_embeddings = 0;  // informational
+
+  std::int64_t q_dim() const { return heads * head_dim; }
+  std::int64_t kv_dim() const { return kv_heads * head_dim; }
+  std::int64_t kv_bytes_per_token() const { return layers * 2 * kv_heads * head_dim * dtype_bytes; }
+  std::int64_t plane_bytes_per_token() const { return head_dim * dtype_bytes; }
+  std::int64_t body_params() const;
+  std::int64_t head_params() const { return vocab * hidden; }
+  std::int64_t total_params() const {
+    return body_params() + head_params() + (tied_embeddings ? 0 : vocab * hidden);
+  }
+  double weight_bytes() const { return static_cast<double>(total_params() * dtype_bytes); }
+  double weight_read_bytes() const {
+    return static_cast<double>((body_params() + head_params()) * dtype_bytes);
+  }
+};
+
+// Parses config.json-style text; `source` names the file in errors (missing/non-positive fields,
+// heads not a multiple of kv_heads, unknown torch_dtype).
+ModelShape parse_model_shape(const std::string& json_text, const std::string& source);
+
+// A path (contains '/' or ends in ".json"; a directory means its config.json) or a shipped name
+// (data/model_shapes/<name>.json).
+ModelShape load_model_shape(const std::string& name_or_path);
+
+std::vector<std::string> model_shape_names();
+
+}  // namespace odma::sim
