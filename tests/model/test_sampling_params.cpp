@@ -1,0 +1,93 @@
+// Sampling: greedy, seeded temperature / top-k / top-p, stop on EOS.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "base/error.h"
+#include "model/sampling.h"
+#include "test_scale.h"
+
+namespace odma::model {
+namespace {
+
+const std::vector<float> kLogits = {1.0f, 3.0f, 2.0f, 3.0f, -1.0f, 0.5f};
+
+TEST(Sampling, GreedyTakesLowestIdAmongTies) {
+  EXPECT_EQ(argmax(kLogits.data(), 6), 1);
+  Sampler s(SamplingParams{});
+  EXPECT_EQ(s.sample(kLogits.data(), 6), 1);
+  Sampler k1(SamplingParams{1.0f, 1, 1.0f, 9});
+  EXPECT_EQ(k1.sample(kLogits.data(), 6), 1);  // top_k = 1 is greedy
+}
+
+TEST(Sampling, SameSeedSameTokensDifferentSeedDiffers) {
+  auto draw = [](std::uint64_t seed) {
+    Sampler s(SamplingParams{1.0f, 0, 1.0f, seed});
+    std::vector<std::int32_t> out;
+    for (int i = 0; i < 64; ++i) out.push_back(s.sample(kLogits.data(), 6));
+    return out;
+  };
+  EXPECT_EQ(draw(5), draw(5));
+  EXPECT_NE(draw(5), draw(6));
+}
+
+TEST(Sampling, FrequenciesFollowSoftmaxAtTemperature) {
+  const float t = 0.7f;
+  Sampler s(SamplingParams{t, 0, 1.0f, 42});
+  const int n = static_cast<int>(odma::testing::scaled(60000, 6000));
+  std::vector<int> count(6, 0);
+  for (int i = 0; i < n; ++i) ++count[static_cast<std::size_t>(s.sample(kLogits.data(), 6))];
+  double z = 0;
+  for (float l : kLogits) z += std::exp(l / t);
+  for (int i = 0; i < 6; ++i) {
+    const double p = std::exp(kLogits[i] / t) / z;
+    const double sd = std::sqrt(p * (1 - p) / n);
+    EXPECT_NEAR(count[i] / double(n), p, 5 * sd + 1e-4) << "token " << i;
+  }
+}
+
+TEST(Sampling, TopKAndTopPRestrictTheCandidates) {
+  Sampler k2(SamplingParams{5.0f, 2, 1.0f, 1});  // hot, but only the two best may appear
+  // At T = 5 ids 1 and 3 tie at p = 0.22 each: top_p 0.2 keeps only the first (id 1).
+  Sampler p(SamplingParams{5.0f, 0, 0.2f, 2});
+  std::map<std::int32_t, int> seen_k, seen_p;
+  for (int i = 0; i < 2000; ++i) {
+    ++seen_k[k2.sample(kLogits.data(), 6)];
+    ++seen_p[p.sample(kLogits.data(), 6)];
+  }
+  EXPECT_EQ(seen_k.size(), 2u);
+  EXPECT_TRUE(seen_k.count(1) && seen_k.count(3));
+  EXPECT_EQ(seen_p.size(), 1u);
+  EXPECT_TRUE(seen_p.count(1));  // lower id first among equal logits
+  // top_p = 1 with a hot temperature reaches every token.
+  Sampler all(SamplingParams{5.0f, 0, 1.0f, 3});
+  std::map<std::int32_t, int> seen;
+  for (int i = 0; i < 2000; ++i) ++seen[all.sample(kLogits.data(), 6)];
+  EXPECT_EQ(seen.size(), 6u);
+}
+
+TEST(Sampling, InvalidParametersAreNamed) {
+  for (auto [params, field] :
+       std::vector<std::pair<SamplingParams, std::string>>{{{-1.0f, 0, 1.0f, 0}, "temperature"},
+                                                           {{1.0f, -2, 1.0f, 0}, "top_k"},
+                                                           {{1.0f, 0, 0.0f, 0}, "top_p"},
+                                                           {{1.0f, 0, 1.5f, 0}, "top_p"}}) {
+    try {
+      Sampler s(params);
+      FAIL() << field;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Sampling, StopOnEosUnlessIgnored) {
+  const std::vector<std::int32_t> eos = {2, 151643};
+  EXPECT_TRUE(is_stop(151643, eos, false));
+  EXPECT_FALSE(is_stop(151643, eos, true));
+  EXPECT_FALSE(is_stop(7, eos, false));
+}
+
+}  // namespace
+}  // namespace odma::model
