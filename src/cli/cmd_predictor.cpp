@@ -1,0 +1,208 @@
+// `odma predictor train|eval|predict`: the output-length predictor's own tools.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "base/args.h"
+#include "base/error.h"
+#include "base/file_io.h"
+#include "base/table.h"
+#include "cli/command.h"
+#include "predict/dataset.h"
+#include "predict/evaluate.h"
+#include "predict/metrics.h"
+#include "predict/predictor.h"
+#include "predict/trainer.h"
+
+namespace odma::cli {
+namespace {
+
+constexpr const char* kHelp = R"(usage: odma predictor <train|eval|predict> [options]
+
+train    trains an output-length model on a shipped dataset's TRAIN split (val is only reported)
+  --dataset NAME      alpaca | alpaca-vicuna | nq (required)
+  --out PATH          model file to write (default: predictor-<dataset>.odmp)
+  --seed S            shuffling seed (default 1); same seed and data give identical bytes
+  --epochs N          passes over the data (default 3)
+  --threads N         training threads (default 2); the model does not depend on it
+  --hash-bits B       feature rows = 2^B (default 18)
+  --bins N            log-spaced length bins (default 32)
+  --lr X              Adagrad step (default 0.05)
+  --smoothing X       label mass moved to neighbouring bins (default 0.3)
+  --splits LIST       records to train on (default: train); eval refuses models that saw test
+
+eval     one table per dataset (alpaca, alpaca-vicuna, nq), TEST split only
+  --model PATH        the model (default: the bundled data/predictor/alpaca-default.odmp); on a
+                      dataset it was not trained on, a model is trained in-process on that
+                      dataset's train split (the table caption says which)
+  --dataset LIST      comma-separated subset (default: all three)
+  --json PATH         also write {"datasets": {NAME: {"rows": [...]}}}
+  --seed/--epochs/--threads  for the models trained in-process (defaults as for train)
+
+predict  the distribution for one prompt
+  --model PATH        (default: bundled)
+  --prompt TEXT       instruction, then "\n" and the input if any
+  --prompt-tokens N   (default 0 = unknown)    --max-tokens N (default 0 = no cap)
+)";
+
+predict::DatasetTrainOptions train_options(const Args& args, const std::vector<std::string>& argv) {
+  predict::DatasetTrainOptions o;
+  o.train.seed = static_cast<std::uint64_t>(args.get_int("seed", 1));
+  o.train.epochs = static_cast<std::int32_t>(args.get_int("epochs", o.train.epochs));
+  o.train.threads = static_cast<std::int32_t>(args.get_int("threads", 2));
+  o.train.learning_rate = static_cast<float>(args.get_double("lr", o.train.learning_rate));
+  o.train.label_smoothing =
+      static_cast<float>(args.get_double("smoothing", o.train.label_smoothing));
+  long long bits = args.get_int("hash-bits", o.hash_bits);
+  if (bits < 4 || bits > 24) throw Error("--hash-bits must be in [4, 24]");
+  o.hash_bits = static_cast<std::uint32_t>(bits);
+  o.bins = static_cast<std::int32_t>(args.get_int("bins", o.bins));
+  o.train.min_row_count =
+      static_cast<std::int32_t>(args.get_int("min-count", o.train.min_row_count));
+  o.train.l2 = static_cast<float>(args.get_double("l2", o.train.l2));
+  o.train.batch_size = static_cast<std::int32_t>(args.get_int("batch", o.train.batch_size));
+  std::string cmd = "odma predictor";
+  for (const std::string& a : argv) cmd += " " + a;
+  o.command = cmd;
+  return o;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+int run_train(const Args& args, const std::vector<std::string>& argv) {
+  args.reject_unknown({"dataset", "out", "seed", "epochs", "threads", "hash-bits", "bins", "lr",
+                       "smoothing", "splits", "min-count", "l2", "batch"});
+  auto name = args.get("dataset");
+  if (!name) throw Error("predictor train: --dataset is required (alpaca, alpaca-vicuna or nq)");
+  predict::DatasetTrainOptions o = train_options(args, argv);
+  o.splits.clear();
+  for (const std::string& s : split_commas(args.get_or("splits", "train"))) {
+    auto split = predict::parse_split(s);
+    if (!split) throw Error("--splits: name the splits (train, val, test), not 'all'");
+    o.splits.push_back(*split);
+  }
+  if (o.splits.empty()) throw Error("--splits: no split given");
+  const std::string out = args.get_or("out", "predictor-" + *name + ".odmp");
+
+  const predict::Dataset ds = predict::load_dataset(*name);
+  const std::vector<predict::Record> val = ds.split(predict::Split::kVal);
+  const auto s3_upper = predict::s3_upper_bounds(ds.s3_max_output);
+  std::vector<std::int32_t> val_bucket;
+  for (const auto& r : val)
+    val_bucket.push_back(predict::s3_bucket(r.output_tokens, ds.s3_max_output));
+
+  std::fprintf(stderr, "predictor train: %s, %zu records, %d threads\n", ds.name.c_str(),
+               ds.records.size(), o.train.threads);
+  auto t0 = std::chrono::steady_clock::now();
+  auto on_epoch = [&](std::int32_t epoch, double loss, const predict::LengthModel& m) {
+    std::vector<std::int32_t> pred;
+    std::vector<std::int32_t> truth, median;
+    std::vector<double> med_d;
+    double nll = 0;
+    std::int64_t covered = 0;
+    for (const auto& r : val) {
+      predict::Distribution d = m.predict(predict::PromptInfo{r.prompt, r.prompt_tokens, 0});
+      nll -= std::log(std::max(
+          1e-30f, d.prob()[static_cast<std::size_t>(predict::bin_of(d.edges(), r.output_tokens))]));
+      covered += r.output_tokens <= d.quantile(0.95);
+      pred.push_back(d.bucket_mode(s3_upper));
+      truth.push_back(r.output_tokens);
+      med_d.push_back(d.median());
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(
+        stderr,
+        "  epoch %d: train loss %.4f | val: NLL %.4f, S3 acc %.2f%%, MAE %.1f, p95 coverage "
+        "%.1f%%, tau %.3f (%.1f s)\n",
+        epoch, loss, nll / static_cast<double>(val.size()),
+        100 * predict::bucket_accuracy(val_bucket, pred),
+        predict::mean_absolute_error(truth, med_d),
+        100.0 * static_cast<double>(covered) / static_cast<double>(val.size()),
+        predict::kendall_tau(med_d, std::vector<double>(truth.begin(), truth.end())), secs);
+  };
+  predict::PredictorModel m = predict::train_on_dataset(ds, o, on_epoch);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  predict::save_model(m, out);
+  std::printf("trained on %s %s (%zu records) in %.1f s with %d threads; wrote %s (%zu bytes)\n",
+              ds.name.c_str(), args.get_or("splits", "train").c_str(), m.provenance.indices.size(),
+              secs, o.train.threads, out.c_str(), predict::serialize_model(m).size());
+  return 0;
+}
+
+int run_eval(const Args& args, const std::vector<std::string>& argv) {
+  args.reject_unknown({"model", "dataset", "json", "seed", "epochs", "threads"});
+  predict::EvalOptions o;
+  o.train = train_options(args, argv);
+  const std::string model_path =
+      args.has("model") ? *args.get("model") : predict::Predictor::bundled_path().string();
+  const predict::PredictorModel model = predict::load_model(model_path);
+  const std::vector<std::string> names =
+      split_commas(args.get_or("dataset", "alpaca,alpaca-vicuna,nq"));
+  // Refuse before spending minutes: every dataset is checked first.
+  std::vector<predict::Dataset> datasets;
+  for (const std::string& n : names) {
+    datasets.push_back(predict::load_dataset(n));
+    predict::check_disjoint_from_test(model, datasets.back(), model_path);
+  }
+  std::vector<predict::DatasetEvaluation> evals;
+  for (const predict::Dataset& ds : datasets) {
+    std::fprintf(stderr, "predictor eval: %s ...\n", ds.name.c_str());
+    evals.push_back(predict::evaluate_dataset(ds, &model, model_path, o));
+    std::printf("\n## %s\n\n%s", ds.name.c_str(), predict::format_evaluation(evals.back()).c_str());
+  }
+  if (auto path = args.get("json")) {
+    write_file(*path, predict::evaluations_json(evals));
+    std::fprintf(stderr, "predictor eval: wrote %s\n", path->c_str());
+  }
+  return 0;
+}
+
+int run_predict(const Args& args) {
+  args.reject_unknown({"model", "prompt", "prompt-tokens", "max-tokens"});
+  auto prompt = args.get("prompt");
+  if (!prompt) throw Error("predictor predict: --prompt is required");
+  predict::Predictor p = args.has("model") ? predict::Predictor::load(*args.get("model"))
+                                           : predict::Predictor::bundled();
+  const auto tokens = static_cast<std::int32_t>(args.get_int("prompt-tokens", 0));
+  const auto cap = static_cast<std::int32_t>(args.get_int("max-tokens", 0));
+  predict::Distribution d = p.distribution(*prompt, tokens, cap);
+  kv::LengthPrediction lp = p.predict(*prompt, tokens, cap);
+  std::printf("median %d, mean %.1f, p%.0f %d (reserve), uncertainty %.3f\n", d.median(), d.mean(),
+              100 * p.coverage(), lp.output_tokens, lp.uncertainty);
+  Table t({"bin (tokens)", "probability"});
+  for (std::size_t b = 0; b < d.prob().size(); ++b)
+    if (d.prob()[b] >= 0.005)
+      t.add_row({std::to_string(d.edges()[b] + 1) + "-" + std::to_string(d.edges()[b + 1]),
+                 fmt_percent(d.prob()[b], 1)});
+  std::fputs(t.to_markdown().c_str(), stdout);
+  return 0;
+}
+
+int run_predictor(const std::vector<std::string>& argv) {
+  Args args(argv, {"help"});
+  if (args.has("help") || args.positionals().empty()) {
+    std::fputs(kHelp, stdout);
+    return args.has("help") ? 0 : 2;
+  }
+  if (args.positionals().size() > 1)
+    throw Error("predictor: unexpected argument '" + args.positionals()[1] + "'");
+  const std::string& sub = args.positionals()[0];
+  if (sub == "train") return run_train(args, argv);
+  if (sub == "eval") return run_eval(args, argv);
+  if (sub == "predict") return run_predict(args);
+  throw Error("predictor: unknown subcommand '" + sub + "' (train, eval or predict)");
+}
+
+}  // namespace
+
+ODMA_COMMAND("predictor", "train and evaluate the output-length predictor", run_predictor);
+
+}  // namespace odma::cli

@@ -1,0 +1,36 @@
+// Accuracy metrics for length predictors (DESIGN.md "Evaluation protocol"). All take parallel
+// vectors (truth[i], predicted[i]); empty or mismatched inputs throw odma::Error.
+//
+//   s3_bucket(L)        = min(K − 1, ⌊L · K / max⌋)         (K equal-width buckets of width max/K)
+//   bucket accuracy     = #{i : bucket(pred_i) == bucket(truth_i)} / n
+//   MAE                 = Σ |pred_i − truth_i| / n
+//   coverage            = #{i : truth_i <= reserved_i} / n
+//   over-reservation    = Σ max(0, reserved_i − truth_i) / n      (tokens reserved but never used)
+//   Kendall tau-b       = (C − D) / sqrt((n0 − n1)(n0 − n2)), n0 = n(n−1)/2, n1/n2 = tied pairs in
+//   x/y;
+//                         computed in O(n log n) (Knight 1966); 0 when either side is constant.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace odma::predict {
+
+std::int32_t s3_bucket(std::int32_t length, std::int32_t max_length, std::int32_t buckets = 10);
+// Inclusive upper bounds of the S3 buckets (the last one is max_length): bucket k = (u[k-1], u[k]].
+std::vector<std::int32_t> s3_upper_bounds(std::int32_t max_length, std::int32_t buckets = 10);
+// Index of the bucket (given by inclusive upper bounds) holding `length`; past the last → last.
+std::int32_t bucket_of(const std::vector<std::int32_t>& upper, std::int32_t length);
+
+double bucket_accuracy(const std::vector<std::int32_t>& true_bucket,
+                       const std::vector<std::int32_t>& predicted_bucket);
+double mean_absolute_error(const std::vector<std::int32_t>& truth,
+                           const std::vector<double>& predicted);
+double coverage(const std::vector<std::int32_t>& truth, const std::vector<std::int32_t>& reserved);
+double mean_over_reservation(const std::vector<std::int32_t>& truth,
+                             const std::vector<std::int32_t>& reserved);
+double kendall_tau(const std::vector<double>& x, const std::vector<double>& y);
+// The O(n²) definition, for tests.
+double kendall_tau_reference(const std::vector<double>& x, const std::vector<double>& y);
+
+}  // namespace odma::predict
