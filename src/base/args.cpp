@@ -29,7 +29,9 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& fl
   }
 }
 
-bool Args::has(const std::string& name) const { return values_.count(name) != 0; }
+bool Args::has(const std::string& name) const {
+  return values_.count(name) != 0;
+}
 
 std::optional<std::string> Args::get(const std::string& name) const {
   auto it = values_.find(name);
@@ -57,7 +59,8 @@ long long Args::get_int(const std::string& name, long long fallback) const {
   char* end = nullptr;
   errno = 0;
   long long n = std::strtoll(v->c_str(), &end, 10);
-  if (v->empty() || *end != '\0' || errno != 0) throw Error("--" + name + ": not an integer: " + *v);
+  if (v->empty() || *end != '\0' || errno != 0)
+    throw Error("--" + name + ": not an integer: " + *v);
   return n;
 }
 

@@ -8,7 +8,8 @@ namespace odma {
 std::string Table::to_markdown() const {
   std::vector<size_t> width(header_.size(), 3);
   auto widen = [&](const std::vector<std::string>& row) {
-    for (size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    for (size_t i = 0; i < row.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], row[i].size());
   };
   widen(header_);
   for (const auto& r : rows_) widen(r);
@@ -34,6 +35,8 @@ std::string fmt(double value, int decimals) {
   return buf;
 }
 
-std::string fmt_percent(double fraction, int decimals) { return fmt(100.0 * fraction, decimals) + "%"; }
+std::string fmt_percent(double fraction, int decimals) {
+  return fmt(100.0 * fraction, decimals) + "%";
+}
 
 }  // namespace odma

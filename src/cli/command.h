@@ -25,5 +25,7 @@ struct Registrar {
 
 }  // namespace odma::cli
 
-#define ODMA_COMMAND(name, summary, fn) \
-  static const ::odma::cli::Registrar odma_registrar_##fn{name, summary, fn}
+#define ODMA_COMMAND(name, summary, fn)                     \
+  static const ::odma::cli::Registrar odma_registrar_##fn { \
+    name, summary, fn                                       \
+  }

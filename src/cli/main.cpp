@@ -17,8 +17,11 @@ std::map<std::string, Command>& registry() {
 namespace {
 
 void print_help() {
-  std::printf("odma — LLM serving with contiguous, on-demand KV memory\n\nusage: odma <command> [options]\n\n");
-  for (const auto& [name, cmd] : registry()) std::printf("  %-12s %s\n", name.c_str(), cmd.summary.c_str());
+  std::printf(
+      "odma — LLM serving with contiguous, on-demand KV memory\n\nusage: odma <command> "
+      "[options]\n\n");
+  for (const auto& [name, cmd] : registry())
+    std::printf("  %-12s %s\n", name.c_str(), cmd.summary.c_str());
   std::printf("\n`odma <command> --help` describes a command's options.\n");
 }
 

@@ -7,14 +7,16 @@
 
 namespace odma::kv {
 
-StepPlanner::StepPlanner(Policy& policy, const PlannerConfig& config) : policy_(policy), config_(config) {
+StepPlanner::StepPlanner(Policy& policy, const PlannerConfig& config)
+    : policy_(policy), config_(config) {
   if (config.max_batch < 1) throw Error("planner: max_batch must be >= 1");
   if (config.prefill_chunk_tokens < 1) throw Error("planner: prefill_chunk_tokens must be >= 1");
   if (config.step_token_budget < 1) throw Error("planner: step_token_budget must be >= 1");
 }
 
 void StepPlanner::submit(const RequestSpec& spec) {
-  if (requests_.count(spec.id) != 0) throw Error("planner: duplicate request id " + std::to_string(spec.id));
+  if (requests_.count(spec.id) != 0)
+    throw Error("planner: duplicate request id " + std::to_string(spec.id));
   requests_[spec.id] = Request{spec, 0, 0, 0};
   waiting_.push_back(spec.id);
 }
@@ -58,15 +60,18 @@ void StepPlanner::requeue_preempted(RequestId id, StepPlan& plan) {
 }
 
 void StepPlanner::fail(RequestId id, StepPlan& plan) {
-  if (auto it = std::find(running_.begin(), running_.end(), id); it != running_.end()) running_.erase(it);
-  if (auto it = std::find(waiting_.begin(), waiting_.end(), id); it != waiting_.end()) waiting_.erase(it);
+  if (auto it = std::find(running_.begin(), running_.end(), id); it != running_.end())
+    running_.erase(it);
+  if (auto it = std::find(waiting_.begin(), waiting_.end(), id); it != waiting_.end())
+    waiting_.erase(it);
   requests_.erase(id);
   plan.failed.push_back(id);
   ++failed_;
 }
 
 void StepPlanner::admit_waiting(StepPlan& plan, std::int32_t& budget) {
-  while (!waiting_.empty() && running_.size() < static_cast<std::size_t>(config_.max_batch) && budget > 0) {
+  while (!waiting_.empty() && running_.size() < static_cast<std::size_t>(config_.max_batch) &&
+         budget > 0) {
     RequestId id = waiting_.front();
     Request& r = requests_.at(id);
     AdmitResult a = policy_.admit(r.spec);

@@ -97,7 +97,7 @@ class StepPlanner {
   PlannerConfig config_;
   std::unordered_map<RequestId, Request> requests_;
   std::deque<RequestId> waiting_;
-  std::vector<RequestId> running_;  // admission order
+  std::vector<RequestId> running_;    // admission order
   std::vector<WorkItem> last_items_;  // the work of the last plan, applied by commit_step
   std::int64_t preemptions_ = 0;
   std::int64_t failed_ = 0;

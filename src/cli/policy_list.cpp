@@ -1,0 +1,33 @@
+#include "cli/policy_list.h"
+
+#include <algorithm>
+
+#include "base/error.h"
+#include "kv/policy.h"
+
+namespace odma::cli {
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> parse_policy_list(const std::string& text) {
+  const std::vector<std::string> known = kv::policy_names();
+  if (text.empty()) return known;
+  std::vector<std::string> names = split_list(text);
+  for (const std::string& n : names) {
+    if (std::find(known.begin(), known.end(), n) == known.end())
+      throw Error("unknown policy '" + n + "' (known: static, paged, s3, odma, oracle)");
+  }
+  return names;
+}
+
+}  // namespace odma::cli
