@@ -17,17 +17,18 @@
 //     describes the stream) and the edges are recalibrated at once. A shift that moves the CDF at
 //     some edge by Δ > ε is flagged within W completions with probability ≥ 1 − 2·exp(−2W(Δ−ε)²).
 //
-// Waste bound (mimalloc states one for its bins; this is ours). Let h be the decayed histogram at
-// the last recalibration and w(E) = E_h[edge_E(l) − l] the expected reserved-but-unused slots per
-// request under edges E. Then for the chosen edges E*:
-//   (1) w(E*) ≤ w(E) for EVERY K-edge set E on the granule grid ending at max_length — in
-//   particular
-//       the geometric, equal-width (S3-style) and equal-mass partitions;
-//   (2) hence w(E*) ≤ w(geometric) ≤ (ρ − 1)·E_h[l] + e_1, where e_i are geometric_edges() and
-//       ρ = max_{i≥2} e_i / e_{i−1} (≈ (max_length/granule)^(1/(K−1)); 1.38 for 2048/16, K = 16);
-//   (3) per request (worst case), a length l in bucket i wastes edge_i − l ≤ edge_i − edge_{i−1} −
-//   1
-//       slots (edge_0 = 0), when its bucket is the one chosen for it.
+// Waste bound (mimalloc states one for its bins; this is ours). Let h be the decayed histogram
+// at the last recalibration, w(E) = E_h[edge_E(l) − l] the expected reserved-but-unused slots per
+// request under edges E, g the granule. For the chosen edges E*:
+//   (1) w(E*) ≤ w(E) for EVERY K-edge set E on the granule grid ending at max_length, in
+//       particular the geometric, equal-width (S3-style) and equal-mass partitions;
+//   (2) hence w(E*) ≤ w(geometric) ≤ (ρ − 1)·E_h[l] + e_1, where e_i = geometric_edges() and
+//       ρ = max(1, max_{i≥2} (e_i − g) / e_{i−1}); ρ = 1.373 and e_1 = g = 16 for the defaults
+//       (2048, K 16): at most 37.3% of the mean length plus one granule. (l in bucket i ≥ 2 has l >
+//       e_{i−1}, so e_i − l < e_i − e_{i−1} ≤ (ρ − 1)·e_{i−1} + g < (ρ − 1)·l + g; bucket 1 wastes
+//       < e_1.)
+//   (3) per request (worst case), a length l in bucket i wastes
+//       edge_i − l ≤ edge_i − edge_{i−1} − 1 slots (edge_0 = 0), when its bucket is chosen for it.
 // These hold for the histogram the edges were fitted to; for the live stream they hold up to the
 // drift the detector tolerates (ε in CDF at each edge).
 #pragma once

@@ -144,6 +144,21 @@ TEST(AdaptiveBuckets, EdgesAreTheOptimalPartitionOfTheHistogram) {
   EXPECT_NEAR(b.expected_waste(), (ref.cost - used) / h.total(), 1e-9 * ref.cost / h.total());
 }
 
+// ρ of waste bound (2): max(1, max_{i≥2} (e_i − g) / e_{i−1}).
+double geometric_rho(const std::vector<std::int32_t>& geo, std::int32_t granule) {
+  double rho = 1;
+  for (std::size_t i = 1; i < geo.size(); ++i)
+    rho = std::max(rho, static_cast<double>(geo[i] - granule) / geo[i - 1]);
+  return rho;
+}
+
+TEST(AdaptiveBuckets, StatedGeometricRatioForDefaults) {
+  // The header quotes ρ = 1.373 and e_1 = 16 for the default config.
+  const auto geo = AdaptiveBuckets::geometric_edges(AdaptiveBucketsConfig{});
+  EXPECT_NEAR(geometric_rho(geo, 16), 1.373, 5e-4);
+  EXPECT_EQ(geo.front(), 16);
+}
+
 // Waste bound (1)-(3) of adaptive_buckets.h on random histograms.
 TEST(AdaptiveBuckets, WasteBoundHolds) {
   std::mt19937 rng(5);
@@ -182,10 +197,13 @@ TEST(AdaptiveBuckets, WasteBoundHolds) {
     EXPECT_LE(w, h.expected_waste(width) + slack);
     EXPECT_LE(w, h.expected_waste(eqmass) + slack);
     // (2) closed form through the geometric partition.
-    double rho = 1;
-    for (std::size_t i = 1; i < geo.size(); ++i)
-      rho = std::max(rho, static_cast<double>(geo[i]) / geo[i - 1]);
+    const double rho = geometric_rho(geo, 16);
     EXPECT_LE(h.expected_waste(geo), (rho - 1) * h.mean() + geo.front() + slack);
+    // ... and per length, not only on average.
+    for (std::int32_t l : seen) {
+      const std::int32_t e = *std::lower_bound(geo.begin(), geo.end(), l);
+      EXPECT_LT(e - l, (rho - 1) * l + geo.front());
+    }
     // (3) worst case per request.
     for (std::int32_t l : seen) {
       const std::int32_t edge = b.reserve_for(l);
