@@ -1,0 +1,146 @@
+// `odma generate`: one prompt through the serving engine, text streamed as it is sampled.
+#include <cstdio>
+#include <memory>
+
+#include "base/args.h"
+#include "base/error.h"
+#include "base/table.h"
+#include "cli/command.h"
+#include "kv/policy.h"
+#include "model/tokenizer.h"
+#include "model/tokenizer_stream_decoder.h"
+#include "model/transformer.h"
+#include "predict/predictor.h"
+#include "serve/engine.h"
+
+namespace odma::cli {
+namespace {
+
+constexpr const char* kHelp = R"(usage: odma generate --model DIR --prompt TEXT [options]
+
+Generates a continuation of TEXT with the model in DIR (config.json, model.safetensors,
+tokenizer.json) through the serving engine, streaming the text, then prints per-request stats.
+
+  --model DIR         Hugging Face model directory (Llama or Qwen2 family)
+  --prompt TEXT       the prompt (encoded with the model's tokenizer, BOS added if it says so)
+  --policy P          KV policy: static | paged | s3 | odma | oracle (default odma)
+  --max-tokens N      generation cap (default 128)
+  --temperature T     0 = greedy (default 0)
+  --top-k K           0 = all tokens (default 0)
+  --top-p P           nucleus mass in (0, 1] (default 1)
+  --seed S            sampling seed (default 0)
+  --ignore-eos        keep generating past EOS until --max-tokens
+  --stop TEXT         stop when the output contains TEXT (cut before it)
+  --capacity N        KV arena in token slots (default: the model's max length, at most 8192)
+  --predictor SPEC    output-length prediction for the policy: bundled | model:PATH | none
+                      (default bundled; none reserves for --max-tokens)
+)";
+
+// The predictor's answer for this prompt, or nullopt ("none", or no predictor file available).
+std::optional<kv::LengthPrediction> predict_length(const std::string& spec, const std::string& text,
+                                                   std::int32_t prompt_tokens,
+                                                   std::int32_t max_tokens) {
+  if (spec == "none") return std::nullopt;
+  std::unique_ptr<predict::Predictor> p;
+  if (spec == "bundled" || spec.empty()) {
+    try {
+      p = std::make_unique<predict::Predictor>(predict::Predictor::bundled());
+    } catch (const Error& e) {
+      std::fprintf(stderr, "generate: no bundled length predictor (%s); reserving for max tokens\n",
+                   e.what());
+      return std::nullopt;
+    }
+  } else if (spec.rfind("model:", 0) == 0) {
+    p = std::make_unique<predict::Predictor>(predict::Predictor::load(spec.substr(6)));
+  } else {
+    throw Error("--predictor must be bundled, model:PATH or none, got '" + spec + "'");
+  }
+  return p->predict(text, prompt_tokens, max_tokens);
+}
+
+int run_generate(const std::vector<std::string>& argv) {
+  Args args(argv, {"help", "ignore-eos"});
+  if (args.has("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  args.reject_unknown({"help", "model", "prompt", "policy", "max-tokens", "temperature", "top-k",
+                       "top-p", "seed", "ignore-eos", "stop", "capacity", "predictor"});
+  const auto dir = args.get("model");
+  if (!dir) throw Error("--model DIR is required");
+  const auto text = args.get("prompt");
+  if (!text) throw Error("--prompt TEXT is required");
+
+  serve::RequestParams params;
+  params.sampling.max_tokens = static_cast<int>(args.get_int("max-tokens", 128));
+  params.sampling.temperature = static_cast<float>(args.get_double("temperature", 0.0));
+  params.sampling.top_k = static_cast<int>(args.get_int("top-k", 0));
+  params.sampling.top_p = static_cast<float>(args.get_double("top-p", 1.0));
+  params.sampling.seed = static_cast<std::uint64_t>(args.get_int("seed", 0));
+  params.sampling.ignore_eos = args.has("ignore-eos");
+  if (auto s = args.get("stop")) params.stop.push_back(*s);
+  params.sampling.validate();
+
+  std::shared_ptr<const model::Transformer> model = model::Transformer::load(*dir);
+  model::Tokenizer tokenizer = model::Tokenizer::load(*dir);
+  std::vector<std::int32_t> prompt = tokenizer.encode(*text, /*add_special_tokens=*/true);
+  const auto n_prompt = static_cast<std::int32_t>(prompt.size());
+
+  serve::EngineConfig config;
+  config.policy = args.get_or("policy", "odma");
+  const int positions = model->config().max_position_embeddings;
+  config.kv.max_model_len = positions;
+  config.kv.capacity_tokens = args.get_int("capacity", std::min(positions, 8192));
+  config.kv.s3_max_output = std::max(1, positions - 1);
+  params.prediction =
+      predict_length(args.get_or("predictor", "bundled"), *text, n_prompt,
+                     std::min(params.sampling.max_tokens, std::max(1, positions - n_prompt)));
+  serve::Engine engine(model, config, tokenizer);
+  const serve::RequestId id = engine.submit(prompt, params);
+
+  // Stream: print each step's completed text (the engine's text is cut at a stop string).
+  std::size_t printed = 0;
+  while (!engine.idle()) {
+    (void)engine.step();
+    const std::string& out = engine.output(id).text;
+    if (out.size() > printed) {
+      std::fwrite(out.data() + printed, 1, out.size() - printed, stdout);
+      std::fflush(stdout);
+      printed = out.size();
+    }
+  }
+  const serve::RequestOutput& o = engine.output(id);
+  if (o.text.size() > printed)
+    std::fwrite(o.text.data() + printed, 1, o.text.size() - printed, stdout);
+  std::printf("\n\n");
+  if (o.finish == serve::FinishReason::kFailed) throw Error("generate: " + o.error);
+
+  const kv::KvCounters kc = engine.policy().counters();
+  const double gen_s = o.latency_s() - o.first_token_s;
+  Table t({"stat", "value"});
+  t.add_row({"policy", config.policy});
+  t.add_row({"prompt tokens", std::to_string(o.prompt_tokens)});
+  t.add_row({"output tokens", std::to_string(o.output_ids.size())});
+  t.add_row({"finish", std::string(serve::to_string(o.finish))});
+  t.add_row({"predicted output tokens",
+             params.prediction ? std::to_string(params.prediction->output_tokens) : "none"});
+  t.add_row({"TTFT (ms)", fmt(o.first_token_s * 1e3, 2)});
+  t.add_row({"TPOT (ms)", fmt(o.tpot_s() * 1e3, 2)});
+  t.add_row({"decode tokens/s",
+             gen_s > 0 ? fmt(static_cast<double>(o.output_ids.size() - 1) / gen_s, 1) : "-"});
+  t.add_row({"KV reserved at finish (slots)", std::to_string(o.kv_held_slots)});
+  t.add_row({"KV used at finish (tokens)",
+             std::to_string(o.prompt_tokens + static_cast<std::int64_t>(o.output_ids.size()))});
+  t.add_row(
+      {"KV arena (slots / MiB)", std::to_string(config.kv.capacity_tokens) + " / " +
+                                     fmt(static_cast<double>(engine.kv_bytes()) / 1048576.0, 1)});
+  t.add_row({"migrations", std::to_string(kc.migrations)});
+  t.add_row({"preemptions", std::to_string(kc.preemptions)});
+  std::fputs(t.to_markdown().c_str(), stderr);
+  return 0;
+}
+
+ODMA_COMMAND("generate", "generate text for one prompt through the serving engine", run_generate);
+
+}  // namespace
+}  // namespace odma::cli

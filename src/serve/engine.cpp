@@ -1,0 +1,223 @@
+#include "serve/engine.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "base/error.h"
+
+namespace odma::serve {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The policy config with max_model_len clamped to what the model's positions allow.
+EngineConfig normalized(const EngineConfig& config, const model::Transformer& model) {
+  EngineConfig c = config;
+  const int positions = model.config().max_position_embeddings;
+  if (positions > 0) c.kv.max_model_len = std::min(c.kv.max_model_len, positions);
+  return c;
+}
+
+}  // namespace
+
+Engine::Engine(std::shared_ptr<const model::Transformer> model, const EngineConfig& config,
+               std::optional<model::Tokenizer> tokenizer)
+    : model_(std::move(model)),
+      config_(normalized(config, *model_)),
+      tokenizer_(std::move(tokenizer)),
+      storage_(model_->make_storage(config_.kv.capacity_tokens)),
+      policy_(kv::make_policy(config_.policy, config_.kv)),
+      planner_(*policy_, config_.planner),
+      epoch_(Clock::now()) {}
+
+Engine::~Engine() = default;
+
+double Engine::now_s() const {
+  return seconds_since(epoch_);
+}
+
+RequestId Engine::submit(std::vector<std::int32_t> prompt, const RequestParams& params,
+                         std::optional<double> arrival_s) {
+  const int vocab = model_->config().vocab_size;
+  const std::int32_t max_len = config_.kv.max_model_len;
+  if (prompt.empty()) throw Error("request: empty prompt (give at least one token)");
+  for (std::size_t i = 0; i < prompt.size(); ++i) {
+    if (prompt[i] < 0 || prompt[i] >= vocab) {
+      throw Error("request: prompt token " + std::to_string(i) + " is id " +
+                  std::to_string(prompt[i]) + ", outside the vocabulary [0, " +
+                  std::to_string(vocab) + ")");
+    }
+  }
+  const auto n = static_cast<std::int32_t>(std::min<std::size_t>(prompt.size(), INT32_MAX));
+  if (n >= max_len) {
+    throw Error("request: prompt of " + std::to_string(prompt.size()) +
+                " tokens leaves no room for output under the model's max length of " +
+                std::to_string(max_len) + " positions");
+  }
+  RequestParams p = params;
+  p.sampling.validate();  // throws odma::Error naming the field
+  if (p.forced_output_tokens < 0) throw Error("request: forced_output_tokens must be >= 0");
+  p.sampling.max_tokens = std::min(p.sampling.max_tokens, max_len - n);
+
+  kv::RequestSpec spec;
+  spec.id = next_id_;
+  spec.prompt_tokens = n;
+  spec.max_output_tokens = p.sampling.max_tokens;
+  spec.prediction = p.prediction.value_or(kv::LengthPrediction{p.sampling.max_tokens, 1.0, -1});
+  spec.prediction.output_tokens =
+      std::clamp(spec.prediction.output_tokens, 1, p.sampling.max_tokens);
+
+  Live live{std::move(prompt), model::Sampler(p.sampling),
+            StopCriteria(p, model_->config().eos_token_ids, tokenizer_ ? &*tokenizer_ : nullptr),
+            RequestOutput{}};
+  live.out.id = spec.id;
+  live.out.prompt_tokens = n;
+  live.out.arrival_s = arrival_s.value_or(now_s());
+  planner_.submit(spec);  // after every check: a throw above leaves the engine unchanged
+  live_.emplace(spec.id, std::move(live));
+  return next_id_++;
+}
+
+model::SeqKv Engine::layout(RequestId id) const {
+  const kv::Allocation* a = policy_->allocation(id);
+  if (a == nullptr) throw Error("engine: request " + std::to_string(id) + " has no KV allocation");
+  if (policy_->contiguous()) return model::SeqKv::contiguous(a->extents);
+  std::vector<std::int64_t> table;
+  table.reserve(a->extents.size());
+  for (const kv::Extent& e : a->extents) {
+    if (e.length != config_.kv.block_tokens) {
+      throw Error("engine: paged policy returned an extent of " + std::to_string(e.length) +
+                  " slots, expected blocks of " + std::to_string(config_.kv.block_tokens));
+    }
+    table.push_back(e.offset);
+  }
+  return model::SeqKv::paged(std::move(table), config_.kv.block_tokens);
+}
+
+void Engine::finalize(RequestId id, FinishReason reason, std::string error) {
+  auto it = live_.find(id);
+  if (it == live_.end()) return;
+  Live& l = it->second;
+  l.stop.finish();
+  l.out.text = l.stop.text();
+  l.out.finish = reason;
+  l.out.error = std::move(error);
+  if (reason == FinishReason::kFailed) {
+    ++counters_.failed;
+  } else if (reason == FinishReason::kCancelled) {
+    ++counters_.cancelled;
+  } else {
+    ++counters_.completed;
+  }
+  finished_index_[id] = finished_.size();
+  finished_.push_back(std::move(l.out));
+  live_.erase(it);
+}
+
+StepResult Engine::step() {
+  StepResult result;
+  if (idle()) return result;
+  const Clock::time_point t0 = Clock::now();
+  kv::StepPlan plan = planner_.plan_step();
+  for (RequestId id : plan.failed) {
+    finalize(id, FinishReason::kFailed,
+             "the '" + config_.policy + "' KV policy cannot fit this request in the arena of " +
+                 std::to_string(config_.kv.capacity_tokens) + " slots");
+    result.finished.push_back(id);
+  }
+  for (RequestId id : plan.preempted) {
+    if (auto it = live_.find(id); it != live_.end()) ++it->second.out.preemptions;
+  }
+  if (plan.items.empty()) {
+    (void)planner_.commit_step({});
+    return result;
+  }
+
+  // Copies first: this step's attention must find every sequence where the policy now says.
+  const Clock::time_point tc = Clock::now();
+  storage_->apply(plan.copies);
+  for (const kv::CopyOp& op : plan.copies) counters_.copied_slots += op.length;
+  counters_.copy_s += seconds_since(tc);
+  meter_.on_step(policy_->gauges());
+
+  std::vector<model::BatchItem> batch;
+  batch.reserve(plan.items.size());
+  for (const kv::WorkItem& w : plan.items) {
+    const Live& l = live_.at(w.id);
+    batch.push_back({l.tokens.data() + w.start_pos, w.n_tokens, w.start_pos, layout(w.id)});
+    (w.kind == kv::WorkKind::kDecode ? counters_.decode_tokens : counters_.prefill_tokens) +=
+        w.n_tokens;
+  }
+  const int vocab = model_->config().vocab_size;
+  logits_.resize(batch.size() * static_cast<std::size_t>(vocab));
+  const Clock::time_point tf = Clock::now();
+  model_->forward(batch, *storage_, logits_.data());
+  counters_.forward_s += seconds_since(tf);
+
+  std::vector<RequestId> stopped;
+  const double now = now_s();
+  for (std::size_t i = 0; i < plan.items.size(); ++i) {
+    const kv::WorkItem& w = plan.items[i];
+    if (!w.emits_token) continue;
+    Live& l = live_.at(w.id);
+    const std::int32_t tok =
+        l.sampler.sample(logits_.data() + i * static_cast<std::size_t>(vocab), vocab);
+    l.tokens.push_back(tok);
+    l.out.output_ids.push_back(tok);
+    const double t = now - l.out.arrival_s;
+    if (l.out.first_token_s < 0) l.out.first_token_s = t;
+    l.out.token_s.push_back(t);
+    ++counters_.output_tokens;
+    result.tokens.push_back({w.id, tok});
+    const auto n = static_cast<std::int32_t>(l.out.output_ids.size());
+    const FinishReason why = l.stop.on_token(tok, n);
+    if (tokenizer_) l.out.text = l.stop.text();
+    if (why != FinishReason::kNone) {
+      stopped.push_back(w.id);
+      stopping_[w.id] = why;
+    }
+  }
+  for (const kv::Completion& c : planner_.commit_step(stopped)) {
+    meter_.on_finish(c.final_tokens, c.held_slots);
+    if (auto it = live_.find(c.id); it != live_.end()) it->second.out.kv_held_slots = c.held_slots;
+    auto why = stopping_.find(c.id);
+    finalize(c.id, why != stopping_.end() ? why->second : FinishReason::kLength);
+    if (why != stopping_.end()) stopping_.erase(why);
+    result.finished.push_back(c.id);
+  }
+  ++counters_.steps;
+  counters_.batch_items += static_cast<std::int64_t>(plan.items.size());
+  result.batch_items = static_cast<std::int32_t>(plan.items.size());
+  if (config_.validate_every_step) {
+    if (std::string bad = policy_->validate(); !bad.empty()) {
+      throw Error("engine: policy '" + config_.policy + "' invariant broken: " + bad);
+    }
+  }
+  counters_.step_s += seconds_since(t0);
+  return result;
+}
+
+bool Engine::cancel(RequestId id) {
+  if (live_.count(id) == 0) return false;
+  (void)planner_.cancel(id);
+  stopping_.erase(id);
+  finalize(id, FinishReason::kCancelled);
+  return true;
+}
+
+const RequestOutput& Engine::output(RequestId id) const {
+  if (auto it = live_.find(id); it != live_.end()) return it->second.out;
+  if (auto it = finished_index_.find(id); it != finished_index_.end()) return finished_[it->second];
+  throw Error("engine: unknown request id " + std::to_string(id));
+}
+
+std::vector<RequestOutput> Engine::take_finished() {
+  finished_index_.clear();
+  return std::exchange(finished_, {});
+}
+
+}  // namespace odma::serve

@@ -1,0 +1,139 @@
+// The serving engine: continuous batching of real requests on a real model, with the KV cache in
+// one arena managed by a kv::Policy.
+//
+//   Engine = Transformer + KvStorage(capacity slots) + kv::Policy + kv::StepPlanner
+//
+// One step():
+//   1. plan   planner.plan_step(): decodes first, then chunked prefills, then admissions; the
+//             policy grows/migrates/preempts as needed (kv/planner.h has the token accounting)
+//   2. copy   storage.apply(plan.copies) BEFORE any compute: migrations and compaction move
+//             stored K/V (memmove order), so the step reads every sequence where the policy says
+//   3. batch  one BatchItem per work item: tokens = (prompt ++ output)[start_pos, start_pos + n),
+//             KV layout from policy.allocation(id)->extents — contiguous: the extent chain;
+//             paged: block table = each extent's offset, blocks of PolicyConfig::block_tokens
+//   4. run    Transformer::forward over the whole batch (one matrix product per projection)
+//   5. sample every emitting item with its own seeded Sampler; StopCriteria decides EOS / stop
+//             string / forced / max_tokens
+//   6. commit planner.commit_step(stopped): finished requests leave the policy (odma learns their
+//             length)
+// A preempted request keeps its tokens and sampler; the planner re-queues it and it recomputes
+// its context by prefill (greedy output is unchanged by preemption).
+//
+// Bad input is rejected by submit() with odma::Error before anything changes, so one bad request
+// never reaches forward() (which would fail the whole batch). A request the policy can never fit
+// ends with FinishReason::kFailed; the others keep running.
+//
+// Threads: forward() uses the model's thread pool; the engine itself is single-threaded (call
+// submit/step/cancel from one thread).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kv/metrics.h"
+#include "kv/planner.h"
+#include "kv/policy.h"
+#include "model/kv_storage.h"
+#include "model/sampling.h"
+#include "model/tokenizer.h"
+#include "model/transformer.h"
+#include "serve/engine_stats.h"
+#include "serve/request.h"
+#include "serve/stop_criteria.h"
+
+namespace odma::serve {
+
+struct EngineConfig {
+  std::string policy = "odma";  // kv::make_policy name
+  // capacity_tokens is the KV budget (the same for every policy); max_model_len is clamped to
+  // the model's max_position_embeddings.
+  kv::PolicyConfig kv;
+  kv::PlannerConfig planner;
+  bool validate_every_step =
+      false;  // tests: policy.validate() after every step (odma::Error if bad)
+};
+
+struct TokenEvent {
+  RequestId id = 0;
+  std::int32_t token = 0;
+};
+
+struct StepResult {
+  std::vector<TokenEvent> tokens;   // sampled this step, in batch order
+  std::vector<RequestId> finished;  // requests that ended this step (any FinishReason)
+  std::int32_t batch_items = 0;     // work items computed
+};
+
+class Engine {
+ public:
+  // `tokenizer` enables output text and stop strings. Throws odma::Error on a bad config.
+  Engine(std::shared_ptr<const model::Transformer> model, const EngineConfig& config,
+         std::optional<model::Tokenizer> tokenizer = std::nullopt);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Queues a request; returns its id. Throws odma::Error (engine unchanged) on an empty prompt, a
+  // token id outside the vocabulary, a prompt that leaves no room under max_model_len, invalid
+  // sampling parameters or stop strings without a tokenizer. max_tokens is clamped to
+  // max_model_len − prompt. `arrival_s` (engine clock) defaults to now.
+  RequestId submit(std::vector<std::int32_t> prompt, const RequestParams& params,
+                   std::optional<double> arrival_s = std::nullopt);
+
+  // Runs one scheduler iteration (see top). Does nothing when idle().
+  StepResult step();
+
+  // Drops a waiting or running request and frees its KV. False if unknown or already finished.
+  bool cancel(RequestId id);
+
+  bool idle() const { return planner_.done(); }
+  std::size_t waiting() const { return planner_.waiting(); }
+  std::size_t running() const { return planner_.running(); }
+
+  // A live or finished (not yet taken) request. Throws odma::Error for an unknown id.
+  const RequestOutput& output(RequestId id) const;
+  // Finished requests, handed over and forgotten by the engine (in finishing order).
+  std::vector<RequestOutput> take_finished();
+
+  double now_s() const;  // engine clock: seconds since construction
+  const model::Transformer& model() const { return *model_; }
+  const kv::Policy& policy() const { return *policy_; }
+  const kv::UtilizationMeter& meter() const { return meter_; }
+  const EngineCounters& counters() const { return counters_; }
+  const EngineConfig& config() const { return config_; }
+  std::int32_t max_model_len() const { return config_.kv.max_model_len; }
+  std::size_t kv_bytes() const { return storage_->bytes(); }
+
+ private:
+  struct Live {
+    std::vector<std::int32_t> tokens;  // prompt ++ output
+    model::Sampler sampler;
+    StopCriteria stop;
+    RequestOutput out;
+  };
+  model::SeqKv layout(RequestId id) const;
+  void finalize(RequestId id, FinishReason reason, std::string error = {});
+
+  std::shared_ptr<const model::Transformer> model_;
+  EngineConfig config_;
+  std::optional<model::Tokenizer> tokenizer_;
+  std::unique_ptr<model::KvStorage> storage_;
+  std::unique_ptr<kv::Policy> policy_;
+  kv::StepPlanner planner_;
+  kv::UtilizationMeter meter_;
+  EngineCounters counters_;
+  std::unordered_map<RequestId, Live> live_;
+  std::unordered_map<RequestId, FinishReason> stopping_;  // decided this step, committed next
+  std::vector<RequestOutput> finished_;
+  std::unordered_map<RequestId, std::size_t> finished_index_;
+  RequestId next_id_ = 1;
+  std::vector<float> logits_;
+  std::chrono::steady_clock::time_point epoch_;
+};
+
+}  // namespace odma::serve

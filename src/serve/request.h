@@ -1,0 +1,73 @@
+// What a client asks of the engine and what it gets back.
+//
+//   prompt ids → submit(RequestParams) → id → step() ... → RequestOutput (tokens, text, timings)
+//
+// A request ends for one FinishReason. Timings are seconds on the engine's steady clock, measured
+// from the request's arrival (its submit() call unless the caller gives an earlier arrival time):
+//   TTFT  = first_token_s
+//   TPOT  = (last_token_s − first_token_s) ÷ (output_tokens − 1)        (vLLM's definition)
+//   ITL   = the gaps between consecutive token_s entries
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kv/types.h"
+#include "model/sampling.h"
+
+namespace odma::serve {
+
+using RequestId = kv::RequestId;
+
+struct RequestParams {
+  // temperature, top_k, top_p, seed, ignore_eos and max_tokens (the generation cap: the policy's
+  // max_output_tokens, so `static` reserves prompt + max_tokens).
+  model::SamplingParams sampling;
+  std::vector<std::string>
+      stop;  // stop strings, matched on the detokenized output (needs a tokenizer)
+  // The length predictor's answer; nullopt = unknown (reserve for max_tokens, uncertainty 1).
+  std::optional<kv::LengthPrediction> prediction;
+  // Benchmarks replaying a trace: stop after exactly this many tokens, as if EOS had been sampled
+  // there (a random model never says EOS at the trace's length). 0 = off.
+  std::int32_t forced_output_tokens = 0;
+};
+
+enum class FinishReason : std::uint8_t {
+  kNone,        // still running (or waiting)
+  kEos,         // sampled an EOS id (ignore_eos off)
+  kLength,      // reached max_tokens
+  kStopString,  // the output text contains a stop string
+  kForced,      // reached forced_output_tokens
+  kCancelled,   // cancel(): the client went away
+  kFailed,      // the KV policy could not serve it (never fits); see RequestOutput::error
+};
+
+std::string_view to_string(FinishReason r);
+
+struct RequestOutput {
+  RequestId id = 0;
+  std::int32_t prompt_tokens = 0;
+  std::vector<std::int32_t> output_ids;  // every sampled id, including a final EOS
+  std::string text;                      // detokenized output, cut before a matched stop string
+  FinishReason finish = FinishReason::kNone;
+  std::string error;             // why it failed (kFailed)
+  double arrival_s = 0.0;        // engine clock at arrival
+  double first_token_s = -1.0;   // since arrival; −1 before the first token
+  std::vector<double> token_s;   // since arrival, one per output id
+  std::int32_t preemptions = 0;  // times this request was preempted and recomputed
+  std::int64_t kv_held_slots = 0;  // KV slots it held when it completed (its reservation)
+
+  bool finished() const { return finish != FinishReason::kNone; }
+  double latency_s() const { return token_s.empty() ? 0.0 : token_s.back(); }
+  // (latency − TTFT) ÷ (output − 1); 0 with fewer than two tokens.
+  double tpot_s() const {
+    return token_s.size() < 2
+               ? 0.0
+               : (token_s.back() - token_s.front()) / static_cast<double>(token_s.size() - 1);
+  }
+};
+
+}  // namespace odma::serve
