@@ -50,12 +50,49 @@ std::size_t utf8_char_length(std::string_view text, std::size_t at) {
   return std::min(len, text.size() - at);
 }
 
+constexpr std::string_view kEcmaSpaceSet =
+    "\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}"
+    "\\x{205F}\\x{3000}\\x{FEFF}";
+
 }  // namespace
+
+std::string with_ecmascript_whitespace(std::string_view pattern) {
+  std::string out;
+  out.reserve(pattern.size() + 64);
+  bool in_class = false;
+  std::size_t class_start = 0;  // index in `pattern` just after "[" or "[^"
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      const char e = pattern[i + 1];
+      ++i;
+      if (e == 's') {
+        out += in_class ? std::string(kEcmaSpaceSet) : "[" + std::string(kEcmaSpaceSet) + "]";
+      } else if (e == 'S' && !in_class) {
+        out += "[^" + std::string(kEcmaSpaceSet) + "]";
+      } else {  // any other escape (\p{L}, \x{..}, \S inside a class) is copied as written
+        out += c;
+        out += e;
+      }
+      continue;
+    }
+    out += c;
+    if (!in_class && c == '[') {
+      in_class = true;
+      class_start = i + 1;
+      if (class_start < pattern.size() && pattern[class_start] == '^') ++class_start;
+    } else if (in_class && c == ']' && i != class_start) {  // a "]" first in a class is literal
+      in_class = false;
+    }
+  }
+  return out;
+}
 
 Regex::Regex(std::string_view pattern, bool literal) {
   int error = 0;
   PCRE2_SIZE offset = 0;
-  uint32_t options = PCRE2_UTF | PCRE2_UCP | (literal ? PCRE2_LITERAL : 0);
+  // PCRE2 rejects UCP together with LITERAL (it has no meaning for a literal).
+  uint32_t options = PCRE2_UTF | (literal ? PCRE2_LITERAL : PCRE2_UCP);
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
                                    options, &error, &offset, nullptr);
   if (code == nullptr) {
@@ -98,9 +135,11 @@ void Regex::for_each_match(std::string_view text,
 PreTokenizer::PreTokenizer(std::vector<PreTokenizerStep> steps) : steps_(std::move(steps)) {
   for (const PreTokenizerStep& step : steps_) {
     if (step.kind == PreTokenizerStep::Kind::kSplit) {
-      regexes_.push_back(std::make_shared<const Regex>(step.pattern, step.literal));
+      regexes_.push_back(std::make_shared<const Regex>(
+          step.literal ? step.pattern : with_ecmascript_whitespace(step.pattern), step.literal));
     } else if (step.kind == PreTokenizerStep::Kind::kByteLevel && step.use_regex) {
-      regexes_.push_back(std::make_shared<const Regex>(kGpt2SplitPattern, false));
+      regexes_.push_back(
+          std::make_shared<const Regex>(with_ecmascript_whitespace(kGpt2SplitPattern), false));
     } else if (step.kind == PreTokenizerStep::Kind::kMetaspace && step.split) {
       regexes_.push_back(std::make_shared<const Regex>(step.replacement, true));
     } else {

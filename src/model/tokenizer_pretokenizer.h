@@ -54,6 +54,14 @@ struct PreTokenizerStep {
   bool split = true;                               // kMetaspace
 };
 
+// `pattern` with every \s / \S outside a character class and every \s inside one spelled out as
+// ECMAScript's whitespace set (\t \n \v \f \r, space, U+00A0, U+1680, U+2000-U+200A, U+2028,
+// U+2029, U+202F, U+205F, U+3000, U+FEFF). Why: the reference ids (golden.jsonl, lengths/*.tsv)
+// come from transformers.js, whose JavaScript regexes treat U+FEFF as whitespace; PCRE2 (like
+// Hugging Face's Oniguruma) does not, and instead counts U+0085 and U+180E. Texts with a U+FEFF
+// (9 in the NQ long answers) tokenize differently otherwise.
+std::string with_ecmascript_whitespace(std::string_view pattern);
+
 // The GPT-2 pattern ByteLevel(use_regex=true) splits with.
 inline constexpr std::string_view kGpt2SplitPattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
