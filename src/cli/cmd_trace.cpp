@@ -6,7 +6,7 @@
 #include "base/error.h"
 #include "cli/command.h"
 #include "predict/trace.h"
-#include "predict/workload.h"
+#include "predict/workload_spec.h"
 
 namespace odma::cli {
 namespace {
@@ -21,19 +21,6 @@ Sources: alpaca, alpaca-vicuna, nq (Qwen2-token datasets; alpaca-vicuna counts L
 azure-conv, azure-code (Azure 2023 production traces, own token counts and arrival times),
 arxiv (vidur's arXiv-summarization lengths, LLaMA-2 tokens, no times). See docs/data.md.
 
-  --dataset NAME      one source, in source order
-  --mix SPEC          weighted mixture, e.g. alpaca:0.7,nq:0.3 (exact proportions, shuffled)
-  --drift LIST        phases in order, e.g. alpaca,nq (first half alpaca, second half nq) or
-                      alpaca,alpaca-vicuna (same prompts, Vicuna-7B lengths in the second half)
-  --count N           requests for --mix/--drift (required there)
-  --split S           test | val | train | all (default: test for datasets, all for azure-*/arxiv;
-                      production traces are split by row index with the same index % 10 rule)
-  --limit N           keep only the first N requests
-  --arrival A         offline | poisson:RATE (req/s) | azure-conv | azure-code (replays that
-                      trace's arrival times in request order). Default: keep the source's own
-                      times (azure-*), otherwise offline.
-  --seed S            seed for mixture order, record draws and Poisson gaps (default 1)
-  --out PATH          output file (default: stdout)
 )";
 
 int run_trace(const std::vector<std::string>& argv) {
@@ -41,56 +28,17 @@ int run_trace(const std::vector<std::string>& argv) {
   Args args(argv, {"help"});
   if (args.has("help")) {
     std::fputs(kHelp, stdout);
+    std::fputs(kWorkloadFlagsHelp, stdout);
+    std::fputs("  --out PATH          output file (default: stdout)\n", stdout);
     return 0;
   }
-  args.reject_unknown(
-      {"help", "dataset", "mix", "drift", "count", "split", "limit", "arrival", "seed", "out"});
+  std::set<std::string> known = workload_flag_names();
+  known.insert({"help", "out"});
+  args.reject_unknown(known);
   if (!args.positionals().empty())
     throw Error("unexpected argument '" + args.positionals()[0] + "'");
-  const int modes =
-      (args.has("dataset") ? 1 : 0) + (args.has("mix") ? 1 : 0) + (args.has("drift") ? 1 : 0);
-  if (modes != 1) throw Error("give exactly one of --dataset, --mix, --drift (see --help)");
 
-  const long long seed_arg = args.get_int("seed", 1);
-  if (seed_arg < 0) throw Error("--seed must be ≥ 0");
-  const auto seed = static_cast<std::uint64_t>(seed_arg);
-  const long long limit = args.get_int("limit", -1);
-  if (args.has("limit") && limit < 0) throw Error("--limit must be ≥ 0");
-
-  Trace trace;
-  if (args.has("dataset")) {
-    if (args.has("count")) throw Error("--count is for --mix/--drift; use --limit with --dataset");
-    const std::string name = *args.get("dataset");
-    const bool production = name == "azure-conv" || name == "azure-code" || name == "arxiv";
-    trace = source_trace(name, parse_split(args.get_or("split", production ? "all" : "test")));
-  } else {
-    if (!args.has("count")) throw Error("--count N is required with --mix/--drift");
-    const long long count = args.get_int("count", 0);
-    if (count < 1) throw Error("--count must be ≥ 1");
-    const auto split = parse_split(args.get_or("split", "test"));
-    if (args.has("mix")) {
-      trace = make_mixture(parse_mixture(*args.get("mix")), static_cast<std::size_t>(count), split,
-                           seed);
-    } else {
-      std::vector<std::string> phases;
-      const std::string list = *args.get("drift");
-      std::size_t start = 0;
-      while (start <= list.size()) {
-        std::size_t end = list.find(',', start);
-        if (end == std::string::npos) end = list.size();
-        phases.push_back(list.substr(start, end - start));
-        start = end + 1;
-      }
-      if (phases.size() < 2) throw Error("--drift needs at least two phases, e.g. alpaca,nq");
-      trace = make_drift(phases, static_cast<std::size_t>(count), split, seed);
-    }
-  }
-  if (limit >= 0 && static_cast<std::size_t>(limit) < trace.requests.size()) {
-    trace.requests.resize(static_cast<std::size_t>(limit));
-  }
-  if (auto arrival = args.get("arrival")) apply_arrival_spec(trace, *arrival, seed);
-  validate_trace(trace);
-
+  const Trace trace = build_workload(workload_spec_from_args(args));
   if (auto out = args.get("out")) {
     write_trace(trace, *out);
   } else {
