@@ -1,0 +1,59 @@
+#include <gtest/gtest.h>
+
+#include "base/error.h"
+#include "predict/online.h"
+#include "predict/predict_fixture.h"
+#include "predict/predictor.h"
+#include "test_scale.h"
+
+namespace odma::predict {
+namespace {
+
+PredictorModel model() {
+  return train_on_dataset(fixture::synthetic_dataset(600), fixture::small_train_options());
+}
+
+TEST(Online, PredictionsMoveTowardObservedLengths) {
+  Predictor p(model());
+  const std::string prompt = "Answer in one word: what is the colour of stars?";
+  const std::int32_t before = p.distribution(prompt, 12, 0).median();
+  ASSERT_LT(before, 10);
+  std::int32_t last = before;
+  int increases = 0;
+  for (int i = 0; i < 30; ++i) {
+    p.observe(prompt, 12, 0, 300);
+    std::int32_t now = p.distribution(prompt, 12, 0).median();
+    increases += now > last;
+    EXPECT_GE(now, last) << "step " << i;
+    last = now;
+  }
+  EXPECT_GT(increases, 0);
+  EXPECT_GT(last, 150) << "after 30 observations of 300 the median should be near 300";
+  EXPECT_LE(last, 450);
+}
+
+TEST(Online, PriorTracksDriftForUnseenPrompts) {
+  Predictor p(model());
+  const std::string unseen = "Zyx qwv plorp";  // no learned feature but the bias and sizes
+  const double before = p.distribution(unseen, 3, 0).mean();
+  for (std::int64_t i = 0; i < odma::testing::scaled(400, 100); ++i) {
+    Record r = fixture::synthetic_record(i);
+    p.observe(r.prompt, r.prompt_tokens, 0, 1500);  // traffic suddenly produces 1500 tokens
+  }
+  EXPECT_GT(p.distribution(unseen, 3, 0).mean(), before * 1.5);
+}
+
+TEST(Online, ObservingTheTruthKeepsGoodPredictionsGood) {
+  PredictorModel m = model();
+  OnlineUpdater u(m.model);
+  Record r = fixture::synthetic_record(1);  // a "list" prompt
+  const std::int32_t before = m.model.predict(PromptInfo{r.prompt, r.prompt_tokens, 0}).median();
+  for (int i = 0; i < 20; ++i) u.observe(PromptInfo{r.prompt, r.prompt_tokens, 0}, r.output_tokens);
+  const std::int32_t after = m.model.predict(PromptInfo{r.prompt, r.prompt_tokens, 0}).median();
+  EXPECT_LE(std::abs(after - r.output_tokens), std::abs(before - r.output_tokens) + 2);
+  EXPECT_EQ(u.observations(), 20);
+  EXPECT_THROW(OnlineUpdater(m.model, OnlineConfig{-1.0f, 0.0f}), Error);
+}
+
+}  // namespace
+}  // namespace odma::predict
