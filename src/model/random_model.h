@@ -3,7 +3,7 @@
 // Presets (all Qwen2ForCausalLM: q/k/v bias, SiLU MLP, RMSNorm eps 1e-6):
 //   tiny         hidden 64, 2 layers, 4/2 heads, head_dim 16, MLP 176, vocab 1024, tied head
 //   small        hidden 512, 8 layers, 8/2 heads, head_dim 64, MLP 1408, vocab 1024, tied head.
-//                ~22.5 M params (90 MB F32); vocab 1024 (qwen2-tiny's truncated Qwen2 tokenizer)
+//                ~23.1 M params (92 MB F32); vocab 1024 (qwen2-tiny's truncated Qwen2 tokenizer)
 //                keeps the LM head from dominating a CPU decode benchmark.
 //   r1-7b-shape  DeepSeek-R1-Distill-Qwen-7B (hidden 3584, 28 layers, 28/4 heads, head_dim 128,
 //                MLP 18944, vocab 152064, rope_theta 10000, untied head); 7.6 G params = 15.2 GB
