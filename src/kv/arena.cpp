@@ -6,10 +6,10 @@
 
 namespace odma::kv {
 
-Arena::Arena(std::int64_t capacity, std::int64_t granule, bool track_owners)
-    : capacity_(capacity), granule_(granule), track_owners_(track_owners) {
+Arena::Arena(std::int64_t capacity, std::int64_t granule) : capacity_(capacity), granule_(granule) {
   assert(capacity > 0 && granule > 0 && capacity % granule == 0);
-  insert_free(0, capacity);
+  ranges_.emplace(0, Range{capacity, 0, true});
+  index_free(0, capacity);
   free_slots_ = capacity;
 }
 
@@ -17,125 +17,164 @@ std::int64_t Arena::largest_free() const {
   return free_by_size_.empty() ? 0 : free_by_size_.rbegin()->first;
 }
 
-void Arena::insert_free(std::int64_t offset, std::int64_t length) {
-  free_by_offset_.emplace(offset, length);
-  free_by_size_.emplace(length, offset);
+// Node handles are recycled: steady state allocates no memory. (The handles are never empty
+// here; the checks tell GCC's -Wnull-dereference so.)
+Arena::Ranges::iterator Arena::insert_range(Ranges::iterator hint, std::int64_t offset,
+                                            Range range) {
+  if (spare_ranges_.empty()) return ranges_.emplace_hint(hint, offset, range);
+  Ranges::node_type node = std::move(spare_ranges_.back());
+  spare_ranges_.pop_back();
+  if (node.empty()) __builtin_unreachable();
+  node.key() = offset;
+  node.mapped() = range;
+  return ranges_.insert(hint, std::move(node));
 }
 
-void Arena::erase_free(std::map<std::int64_t, std::int64_t>::iterator it) {
-  free_by_size_.erase({it->second, it->first});
-  free_by_offset_.erase(it);
+void Arena::erase_range(Ranges::iterator it) {
+  spare_ranges_.push_back(ranges_.extract(it));
 }
 
-void Arena::reshape_free(std::map<std::int64_t, std::int64_t>::iterator it, std::int64_t new_offset,
-                         std::int64_t new_length) {
-  // Node handles are re-keyed in place: steady state allocates no memory. (The handles are never
-  // empty here; saying so silences GCC's -Wnull-dereference.)
-  auto size_node = free_by_size_.extract({it->second, it->first});
-  if (size_node.empty()) __builtin_unreachable();
-  size_node.value() = {new_length, new_offset};
-  free_by_size_.insert(std::move(size_node));
-  if (it->first == new_offset) {
-    it->second = new_length;
+void Arena::index_free(std::int64_t offset, std::int64_t length) {
+  if (spare_sizes_.empty()) {
+    free_by_size_.emplace(length, offset);
     return;
   }
-  auto hint = std::next(it);
-  auto offset_node = free_by_offset_.extract(it);
-  if (offset_node.empty()) __builtin_unreachable();
-  offset_node.key() = new_offset;
-  offset_node.mapped() = new_length;
-  free_by_offset_.insert(hint, std::move(offset_node));
+  BySize::node_type node = std::move(spare_sizes_.back());
+  spare_sizes_.pop_back();
+  if (node.empty()) __builtin_unreachable();
+  node.value() = {length, offset};
+  free_by_size_.insert(std::move(node));
 }
 
-void Arena::carve(std::map<std::int64_t, std::int64_t>::iterator it, std::int64_t offset,
-                  std::int64_t length) {
+void Arena::unindex_free(std::int64_t offset, std::int64_t length) {
+  spare_sizes_.push_back(free_by_size_.extract({length, offset}));
+}
+
+void Arena::carve(Ranges::iterator it, std::int64_t offset, std::int64_t length, RequestId owner) {
   const std::int64_t range_offset = it->first;
-  const std::int64_t range_end = it->first + it->second;
-  assert(range_offset <= offset && offset + length <= range_end);
+  const std::int64_t range_length = it->second.length;
+  assert(it->second.free && range_offset <= offset &&
+         offset + length <= range_offset + range_length);
   const std::int64_t before = offset - range_offset;
-  const std::int64_t after = range_end - (offset + length);
-  if (before == 0 && after == 0) {
-    erase_free(it);
-  } else if (before == 0) {
-    reshape_free(it, offset + length, after);
+  const std::int64_t after = range_offset + range_length - (offset + length);
+  unindex_free(range_offset, range_length);
+  auto hint = std::next(it);
+  if (before == 0) {
+    it->second = Range{length, owner, false};
   } else {
-    reshape_free(it, range_offset, before);
-    if (after > 0) insert_free(offset + length, after);
+    it->second.length = before;
+    index_free(range_offset, before);
+    insert_range(hint, offset, Range{length, owner, false});
+  }
+  if (after > 0) {
+    insert_range(hint, offset + length, Range{after, 0, true});
+    index_free(offset + length, after);
   }
   free_slots_ -= length;
 }
 
-std::optional<std::int64_t> Arena::allocate(std::int64_t length, RequestId owner) {
+std::optional<std::int64_t> Arena::allocate(std::int64_t length, RequestId owner, Handle* handle) {
   assert(length > 0 && length % granule_ == 0);
   auto best = free_by_size_.lower_bound({length, -1});
   if (best == free_by_size_.end()) return std::nullopt;
   const std::int64_t offset = best->second;
-  carve(free_by_offset_.find(offset), offset, length);
-  if (track_owners_) owned_.emplace(offset, Owned{length, owner});
+  auto it = ranges_.find(offset);
+  carve(it, offset, length, owner);  // the range `it` becomes the extent (placed at its start)
+  if (handle != nullptr) *handle = it;
   return offset;
 }
 
 bool Arena::allocate_at(std::int64_t offset, std::int64_t length, RequestId owner) {
-  auto it = free_by_offset_.upper_bound(offset);
-  if (it == free_by_offset_.begin()) return false;
+  auto it = ranges_.upper_bound(offset);
+  if (it == ranges_.begin()) return false;
   --it;
-  if (offset + length > it->first + it->second) return false;
-  carve(it, offset, length);
-  if (track_owners_) owned_.emplace(offset, Owned{length, owner});
+  if (!it->second.free || offset + length > it->first + it->second.length) return false;
+  carve(it, offset, length, owner);
   return true;
 }
 
 std::int64_t Arena::free_after(std::int64_t end) const {
-  auto it = free_by_offset_.find(end);
-  return it == free_by_offset_.end() ? 0 : it->second;
+  auto it = ranges_.find(end);
+  return it == ranges_.end() || !it->second.free ? 0 : it->second.length;
+}
+
+std::int64_t Arena::free_after(Handle h) const {
+  auto next = std::next(h);
+  return next == ranges_.end() || !next->second.free ? 0 : next->second.length;
 }
 
 bool Arena::grow_in_place(std::int64_t offset, std::int64_t length, std::int64_t extra) {
-  auto it = free_by_offset_.find(offset + length);
-  if (it == free_by_offset_.end() || it->second < extra) return false;
-  carve(it, offset + length, extra);
-  if (track_owners_) owned_.find(offset)->second.length += extra;
+  auto it = ranges_.find(offset);
+  assert(it != ranges_.end() && !it->second.free && it->second.length == length);
+  (void)length;
+  return grow_in_place(it, extra);
+}
+
+bool Arena::grow_in_place(Handle it, std::int64_t extra) {
+  const std::int64_t offset = it->first;
+  const std::int64_t length = it->second.length;
+  auto next = std::next(it);
+  if (next == ranges_.end() || !next->second.free || next->second.length < extra) return false;
+  carve(next, offset + length, extra, it->second.owner);
+  // carve made [end, end + extra) a separate owned range: fold it into this extent.
+  erase_range(std::next(it));
+  it->second.length += extra;
   return true;
 }
 
 void Arena::release(std::int64_t offset, std::int64_t length) {
-  if (track_owners_) owned_.erase(offset);
+  auto it = ranges_.find(offset);
+  assert(it != ranges_.end() && !it->second.free && it->second.length == length);
+  (void)length;
+  release(it);
+}
+
+void Arena::release(Handle it) {
+  const std::int64_t offset = it->first;
+  const std::int64_t length = it->second.length;
   free_slots_ += length;
-  auto next = free_by_offset_.lower_bound(offset);
-  const bool merge_next = next != free_by_offset_.end() && next->first == offset + length;
-  auto prev = next == free_by_offset_.begin() ? free_by_offset_.end() : std::prev(next);
-  const bool merge_prev = prev != free_by_offset_.end() && prev->first + prev->second == offset;
-  if (merge_prev && merge_next) {
-    const std::int64_t merged = prev->second + length + next->second;
-    erase_free(next);
-    reshape_free(prev, prev->first, merged);
-  } else if (merge_prev) {
-    reshape_free(prev, prev->first, prev->second + length);
-  } else if (merge_next) {
-    reshape_free(next, offset, length + next->second);
-  } else {
-    insert_free(offset, length);
+  auto next = std::next(it);
+  const bool merge_next = next != ranges_.end() && next->second.free;
+  const bool merge_prev = it != ranges_.begin() && std::prev(it)->second.free;
+  std::int64_t start = offset;
+  std::int64_t merged = length;
+  if (merge_next) {
+    unindex_free(next->first, next->second.length);
+    merged += next->second.length;
+    erase_range(next);
   }
+  if (merge_prev) {
+    auto prev = std::prev(it);
+    unindex_free(prev->first, prev->second.length);
+    start = prev->first;
+    merged += prev->second.length;
+    erase_range(it);
+    prev->second.length = merged;
+  } else {
+    it->second = Range{merged, 0, true};
+  }
+  index_free(start, merged);
+  if (start < low_free_) low_free_ = start;
 }
 
 std::optional<std::vector<SlideMove>> Arena::plan_slide(std::int64_t max_moves,
                                                         const SlideGoal& done) const {
-  assert(track_owners_);
-  if (free_by_offset_.empty() || max_moves <= 0) return std::nullopt;
-  auto next_free = free_by_offset_.begin();
-  Extent hole{next_free->first, next_free->second};
-  ++next_free;
-  auto next_owned = owned_.lower_bound(hole.end());
+  if (free_by_size_.empty() || max_moves <= 0) return std::nullopt;
+  // The lowest free range: at or after the cursor (every slot below it is owned).
+  auto it = ranges_.lower_bound(low_free_);
+  while (!it->second.free) ++it;
+  low_free_ = it->first;
+  Extent hole{it->first, it->second.length};
+  ++it;
   std::vector<SlideMove> moves;
-  while (static_cast<std::int64_t>(moves.size()) < max_moves && next_owned != owned_.end()) {
-    assert(next_owned->first == hole.end());
-    const SlideMove move{next_owned->second.owner, next_owned->first, hole.offset,
-                         next_owned->second.length};
-    ++next_owned;
+  while (static_cast<std::int64_t>(moves.size()) < max_moves && it != ranges_.end()) {
+    assert(!it->second.free && it->first == hole.end());
+    const SlideMove move{it->second.owner, it->first, hole.offset, it->second.length};
+    ++it;
     hole.offset += move.length;
-    if (next_free != free_by_offset_.end() && next_free->first == hole.end()) {
-      hole.length += next_free->second;
-      ++next_free;
+    if (it != ranges_.end() && it->second.free) {
+      hole.length += it->second.length;
+      ++it;
     }
     moves.push_back(move);
     if (done(move, hole)) return moves;
@@ -143,64 +182,74 @@ std::optional<std::vector<SlideMove>> Arena::plan_slide(std::int64_t max_moves,
   return std::nullopt;
 }
 
-void Arena::apply(const SlideMove& move) {
+Arena::Handle Arena::apply(const SlideMove& move) {
   release(move.from, move.length);
   [[maybe_unused]] const bool placed = allocate_at(move.to, move.length, move.owner);
   assert(placed);
+  return ranges_.find(move.to);
+}
+
+std::map<std::int64_t, std::int64_t> Arena::free_ranges() const {
+  std::map<std::int64_t, std::int64_t> out;
+  for (const auto& [offset, r] : ranges_) {
+    if (r.free) out.emplace(offset, r.length);
+  }
+  return out;
+}
+
+std::map<std::int64_t, Arena::Owned> Arena::owned() const {
+  std::map<std::int64_t, Owned> out;
+  for (const auto& [offset, r] : ranges_) {
+    if (!r.free) out.emplace(offset, Owned{r.length, r.owner});
+  }
+  return out;
 }
 
 std::string Arena::validate() const {
   std::ostringstream err;
-  if (free_by_size_.size() != free_by_offset_.size()) {
-    err << "arena: size index has " << free_by_size_.size() << " ranges, offset index "
-        << free_by_offset_.size();
-    return err.str();
-  }
-  std::int64_t sum = 0;
-  std::int64_t prev_end = -1;
-  for (const auto& [offset, length] : free_by_offset_) {
-    if (length <= 0 || offset < 0 || offset + length > capacity_ || offset % granule_ != 0 ||
-        length % granule_ != 0) {
-      err << "arena: bad free range [" << offset << ", " << offset + length << ")";
-      return err.str();
-    }
-    if (offset <= prev_end) {
-      err << "arena: free range at " << offset
-          << (offset == prev_end ? " not coalesced" : " overlaps") << " with the one ending at "
-          << prev_end;
-      return err.str();
-    }
-    if (free_by_size_.count({length, offset}) == 0) {
-      err << "arena: free range [" << offset << ", " << offset + length
-          << ") missing from size index";
-      return err.str();
-    }
-    prev_end = offset + length;
-    sum += length;
-  }
-  if (sum != free_slots_) {
-    err << "arena: free ranges sum to " << sum << " but free_slots is " << free_slots_;
-    return err.str();
-  }
-  if (!track_owners_) return "";
-  // Owned and free ranges must tile [0, capacity) exactly.
-  auto f = free_by_offset_.begin();
-  auto o = owned_.begin();
   std::int64_t at = 0;
-  while (f != free_by_offset_.end() || o != owned_.end()) {
-    if (f != free_by_offset_.end() && f->first == at) {
-      at += f->second;
-      ++f;
-    } else if (o != owned_.end() && o->first == at && o->second.length > 0) {
-      at += o->second.length;
-      ++o;
-    } else {
-      err << "arena: slot " << at << " is neither the start of a free range nor of an owned extent";
+  std::int64_t free_sum = 0;
+  std::size_t free_count = 0;
+  bool previous_free = false;
+  for (const auto& [offset, r] : ranges_) {
+    if (offset != at) {
+      err << "arena: range at " << offset << " but the previous one ends at " << at;
       return err.str();
     }
+    if (r.length <= 0 || offset % granule_ != 0 || r.length % granule_ != 0) {
+      err << "arena: bad range [" << offset << ", " << offset + r.length << ")";
+      return err.str();
+    }
+    if (r.free) {
+      if (previous_free) {
+        err << "arena: free range at " << offset << " not coalesced with the one before";
+        return err.str();
+      }
+      if (free_by_size_.count({r.length, offset}) == 0) {
+        err << "arena: free range [" << offset << ", " << offset + r.length
+            << ") missing from size index";
+        return err.str();
+      }
+      if (offset < low_free_) {
+        err << "arena: free range at " << offset << " below the cursor " << low_free_;
+        return err.str();
+      }
+      free_sum += r.length;
+      ++free_count;
+    }
+    previous_free = r.free;
+    at = offset + r.length;
   }
   if (at != capacity_) {
-    err << "arena: free and owned ranges cover " << at << " of " << capacity_ << " slots";
+    err << "arena: ranges cover " << at << " of " << capacity_ << " slots";
+    return err.str();
+  }
+  if (free_count != free_by_size_.size()) {
+    err << "arena: size index has " << free_by_size_.size() << " ranges, the map " << free_count;
+    return err.str();
+  }
+  if (free_sum != free_slots_) {
+    err << "arena: free ranges sum to " << free_sum << " but free_slots is " << free_slots_;
     return err.str();
   }
   return "";

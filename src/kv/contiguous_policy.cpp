@@ -8,9 +8,13 @@ AdmitResult ContiguousPolicy::admit(const RequestSpec& spec) {
   if (result.status != Status::kOk) return result;
   const std::int64_t need = reservation(spec);
   std::optional<std::int64_t> offset;
+  Arena::Handle head{};
   if (admission_allowed(need)) {
-    offset = arena_.allocate(need, spec.id);
-    if (!offset) offset = place_after_compaction(need, spec.id, result.copies);
+    offset = arena_.allocate(need, spec.id, &head);
+    if (!offset) {
+      offset = place_after_compaction(need, spec.id, result.copies);
+      if (offset) head = arena_.find(*offset);
+    }
   }
   if (!offset) {
     ++counters_.deferrals;
@@ -21,7 +25,7 @@ AdmitResult ContiguousPolicy::admit(const RequestSpec& spec) {
   alloc.extents.push_back({*offset, need});
   alloc.reserved = need;
   alloc.used = spec.prompt_tokens;
-  insert_live(spec, std::move(alloc));
+  insert_live(spec, std::move(alloc), head);
   return result;
 }
 

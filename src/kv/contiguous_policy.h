@@ -17,8 +17,7 @@ class ContiguousPolicy : public PolicyBase {
   bool contiguous() const override { return true; }
 
  protected:
-  ContiguousPolicy(const PolicyConfig& config, bool track_owners)
-      : PolicyBase(config, config.granule, track_owners) {}
+  explicit ContiguousPolicy(const PolicyConfig& config) : PolicyBase(config, config.granule) {}
 
   // Slots to reserve at admission: granule-rounded, >= round_up(prompt), <= round_up(cap).
   virtual std::int64_t reservation(const RequestSpec& spec) const = 0;

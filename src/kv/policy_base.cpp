@@ -7,8 +7,8 @@
 
 namespace odma::kv {
 
-PolicyBase::PolicyBase(const PolicyConfig& config, std::int64_t unit, bool track_owners)
-    : config_(config), arena_(config.capacity_tokens / unit * unit, config.granule, track_owners) {}
+PolicyBase::PolicyBase(const PolicyConfig& config, std::int64_t unit)
+    : config_(config), arena_(config.capacity_tokens / unit * unit, config.granule) {}
 
 Status PolicyBase::check_admission(const RequestSpec& spec) const {
   const LengthPrediction& p = spec.prediction;
@@ -48,7 +48,8 @@ std::int64_t PolicyBase::max_slots(const RequestSpec& spec) const {
   return arena_.round_up(spec.total_tokens_cap());
 }
 
-PolicyBase::Live& PolicyBase::insert_live(const RequestSpec& spec, Allocation alloc) {
+PolicyBase::Live& PolicyBase::insert_live(const RequestSpec& spec, Allocation alloc,
+                                          Arena::Handle head) {
   reserved_ += alloc.reserved;
   used_ += alloc.used;
   ++counters_.admitted;
@@ -57,16 +58,27 @@ PolicyBase::Live& PolicyBase::insert_live(const RequestSpec& spec, Allocation al
   live.spec = spec;
   live.alloc = std::move(alloc);
   live.admitted_reserved = reserved;
+  live.head = head;
   return live;
 }
 
 void PolicyBase::drop_live(RequestId id) {
-  auto it = live_.find(id);
+  drop_live(live_.find(id));
+}
+
+void PolicyBase::drop_live(std::unordered_map<RequestId, Live>::iterator it) {
   on_drop(it->second);
-  for (const Extent& e : it->second.alloc.extents) arena_.release(e.offset, e.length);
+  release_extents(it->second.alloc, it->second.head);
   reserved_ -= it->second.alloc.reserved;
   used_ -= it->second.alloc.used;
   live_.erase(it);
+}
+
+void PolicyBase::release_extents(const Allocation& alloc, Arena::Handle head) {
+  arena_.release(head);
+  for (std::size_t i = 1; i < alloc.extents.size(); ++i) {
+    arena_.release(alloc.extents[i].offset, alloc.extents[i].length);
+  }
 }
 
 GrowResult PolicyBase::preempt(RequestId id) {
@@ -88,13 +100,14 @@ Status PolicyBase::finish(RequestId id, std::int32_t output_tokens) {
     return Status::kInvalidArgument;
   }
   on_finish(it->second, output_tokens);
-  drop_live(id);
+  drop_live(it);
   return Status::kOk;
 }
 
 Status PolicyBase::release(RequestId id) {
-  if (live_.count(id) == 0) return Status::kUnknownRequest;
-  drop_live(id);
+  auto it = live_.find(id);
+  if (it == live_.end()) return Status::kUnknownRequest;
+  drop_live(it);
   return Status::kOk;
 }
 
@@ -126,11 +139,13 @@ bool PolicyBase::compact(std::int64_t max_moves, const Arena::SlideGoal& goal,
   auto plan = arena_.plan_slide(max_moves, goal);
   if (!plan) return false;
   for (const SlideMove& move : *plan) {
-    arena_.apply(move);
-    Allocation& alloc = live_.find(move.owner)->second.alloc;
+    const Arena::Handle moved = arena_.apply(move);
+    Live& live = live_.find(move.owner)->second;
+    Allocation& alloc = live.alloc;
     for (std::size_t i = 0; i < alloc.extents.size(); ++i) {
       if (alloc.extents[i].offset != move.from) continue;
       alloc.extents[i].offset = move.to;
+      if (i == 0) live.head = moved;
       const std::int64_t stored = stored_in_extent(alloc, i);
       if (stored > 0) copies.push_back({move.from, move.to, stored});
       counters_.copied_tokens += stored;

@@ -32,11 +32,12 @@ class PolicyBase : public Policy {
     RequestSpec spec;
     Allocation alloc;
     std::int64_t admitted_reserved = 0;  // slots reserved at admission (overflow draws = the rest)
+    Arena::Handle head{};                // the arena range of alloc.extents[0] (fast release/grow)
   };
 
   // `unit` = allocation unit (granule, or the block for paged); the arena covers
   // capacity_tokens rounded down to it.
-  PolicyBase(const PolicyConfig& config, std::int64_t unit, bool track_owners);
+  PolicyBase(const PolicyConfig& config, std::int64_t unit);
 
   // Argument, duplicate, model-limit and never-fits checks shared by every admit().
   [[nodiscard]] Status check_admission(const RequestSpec& spec) const;
@@ -48,9 +49,12 @@ class PolicyBase : public Policy {
   // Most slots the request could ever hold (never-fits test); default round_up(cap).
   virtual std::int64_t max_slots(const RequestSpec& spec) const;
 
-  Live& insert_live(const RequestSpec& spec, Allocation alloc);
+  Live& insert_live(const RequestSpec& spec, Allocation alloc, Arena::Handle head);
+  // Releases every extent of `alloc` (extent 0 through `head`).
+  void release_extents(const Allocation& alloc, Arena::Handle head);
   // Frees every extent and forgets the request (finish, release, preemption).
   void drop_live(RequestId id);
+  void drop_live(std::unordered_map<RequestId, Live>::iterator it);
   // Counts and performs a preemption: the request is released for recompute.
   GrowResult preempt(RequestId id);
   // Adds `delta` slots to `live`'s reservation in the running sums (after the arena changed).

@@ -25,9 +25,7 @@ std::int32_t clamp_to_int32(std::int64_t v) {
 }  // namespace
 
 OdmaPolicy::OdmaPolicy(const PolicyConfig& config)
-    : ContiguousPolicy(config, /*track_owners=*/true),
-      options_(config.odma),
-      buckets_(buckets_config(config)) {
+    : ContiguousPolicy(config), options_(config.odma), buckets_(buckets_config(config)) {
   const auto capacity = static_cast<double>(arena_.capacity());
   pool_min_ = arena_.round_up(
       static_cast<std::int64_t>(std::ceil(options_.safety_fraction_min * capacity)));
@@ -69,10 +67,14 @@ std::optional<std::int64_t> OdmaPolicy::place_after_compaction(std::int64_t need
 bool OdmaPolicy::try_grow_in_place(Live& live, std::int64_t target, std::int64_t minimum) {
   Allocation& a = live.alloc;
   Extent& last = a.extents.back();
-  const std::int64_t available = arena_.free_after(last.end());
+  const bool single = a.extents.size() == 1;
+  const std::int64_t available =
+      single ? arena_.free_after(live.head) : arena_.free_after(last.end());
   if (available < minimum - a.reserved) return false;
   const std::int64_t extra = std::min(target - a.reserved, available);
-  [[maybe_unused]] const bool grown = arena_.grow_in_place(last.offset, last.length, extra);
+  [[maybe_unused]] const bool grown = single
+                                          ? arena_.grow_in_place(live.head, extra)
+                                          : arena_.grow_in_place(last.offset, last.length, extra);
   last.length += extra;
   a.reserved += extra;
   return true;
@@ -81,10 +83,11 @@ bool OdmaPolicy::try_grow_in_place(Live& live, std::int64_t target, std::int64_t
 bool OdmaPolicy::try_migrate(Live& live, std::int64_t target, std::int64_t minimum,
                              GrowResult& result) {
   Allocation& a = live.alloc;
-  std::optional<std::int64_t> offset = arena_.allocate(target, live.spec.id);
+  Arena::Handle head{};
+  std::optional<std::int64_t> offset = arena_.allocate(target, live.spec.id, &head);
   std::int64_t size = target;
   if (!offset && minimum < target) {
-    offset = arena_.allocate(minimum, live.spec.id);
+    offset = arena_.allocate(minimum, live.spec.id, &head);
     size = minimum;
   }
   if (!offset) return false;
@@ -95,7 +98,8 @@ bool OdmaPolicy::try_migrate(Live& live, std::int64_t target, std::int64_t minim
     counters_.copied_tokens += stored;
     logical += a.extents[i].length;
   }
-  for (const Extent& e : a.extents) arena_.release(e.offset, e.length);
+  release_extents(a, live.head);
+  live.head = head;
   a.extents.assign(1, Extent{*offset, size});
   a.reserved = size;
   return true;

@@ -10,7 +10,7 @@ namespace odma::kv {
 
 class OraclePolicy final : public ContiguousPolicy {
  public:
-  explicit OraclePolicy(const PolicyConfig& config) : ContiguousPolicy(config, false) {}
+  explicit OraclePolicy(const PolicyConfig& config) : ContiguousPolicy(config) {}
   std::string name() const override { return "oracle"; }
 
  protected:

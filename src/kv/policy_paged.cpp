@@ -5,15 +5,17 @@
 namespace odma::kv {
 
 PagedPolicy::PagedPolicy(const PolicyConfig& config)
-    : PolicyBase(config, config.block_tokens, false),
+    : PolicyBase(config, config.block_tokens),
       block_(config.block_tokens),
       watermark_blocks_(static_cast<std::int64_t>(
           std::floor(config.paged_watermark * static_cast<double>(arena_.capacity() / block_)))) {}
 
-void PagedPolicy::append_blocks(Allocation& alloc, RequestId owner, std::int64_t count) {
+void PagedPolicy::append_blocks(Allocation& alloc, RequestId owner, std::int64_t count,
+                                Arena::Handle* head) {
   for (std::int64_t i = 0; i < count; ++i) {
     // Every free range is a whole number of aligned blocks, so this cannot fail.
-    const std::int64_t offset = *arena_.allocate(block_, owner);
+    const std::int64_t offset =
+        *arena_.allocate(block_, owner, alloc.extents.empty() ? head : nullptr);
     alloc.extents.push_back({offset, block_});
   }
   alloc.reserved += count * block_;
@@ -31,9 +33,10 @@ AdmitResult PagedPolicy::admit(const RequestSpec& spec) {
     return result;
   }
   Allocation alloc;
-  append_blocks(alloc, spec.id, blocks);
+  Arena::Handle head{};
+  append_blocks(alloc, spec.id, blocks, &head);
   alloc.used = spec.prompt_tokens;
-  insert_live(spec, std::move(alloc));
+  insert_live(spec, std::move(alloc), head);
   return result;
 }
 
@@ -49,7 +52,7 @@ GrowResult PagedPolicy::grow(RequestId id, std::int64_t total_tokens) {
   ++counters_.overflows;
   ++counters_.chains;
   const std::int64_t before = live->alloc.reserved;
-  append_blocks(live->alloc, id, more);
+  append_blocks(live->alloc, id, more, nullptr);
   add_reserved(live->alloc.reserved - before);
   set_used(*live, total_tokens);
   return {Status::kChained, {}};

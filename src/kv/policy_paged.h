@@ -30,7 +30,8 @@ class PagedPolicy final : public PolicyBase {
   std::int64_t blocks_for(std::int64_t tokens) const { return (tokens + block_ - 1) / block_; }
   std::int64_t free_blocks() const { return arena_.free_slots() / block_; }
   // Appends `count` blocks to `alloc`. Precondition: free_blocks() >= count.
-  void append_blocks(Allocation& alloc, RequestId owner, std::int64_t count);
+  // `head` receives the handle of the first block when `alloc` had none.
+  void append_blocks(Allocation& alloc, RequestId owner, std::int64_t count, Arena::Handle* head);
 
   std::int64_t block_;
   std::int64_t watermark_blocks_;

@@ -5,7 +5,7 @@
 
 namespace odma::kv {
 
-S3Policy::S3Policy(const PolicyConfig& config) : ContiguousPolicy(config, false) {
+S3Policy::S3Policy(const PolicyConfig& config) : ContiguousPolicy(config) {
   const double width = static_cast<double>(config.s3_max_output) / config.s3_buckets;
   for (std::int32_t b = 1; b <= config.s3_buckets; ++b) {
     edges_.push_back(static_cast<std::int32_t>(std::ceil(width * b - 1e-9)));

@@ -9,7 +9,7 @@ namespace odma::kv {
 
 class StaticPolicy final : public ContiguousPolicy {
  public:
-  explicit StaticPolicy(const PolicyConfig& config) : ContiguousPolicy(config, false) {}
+  explicit StaticPolicy(const PolicyConfig& config) : ContiguousPolicy(config) {}
   std::string name() const override { return "static"; }
 
  protected:

@@ -48,20 +48,17 @@ std::string validate_layout(const Arena& arena, const LiveView& live) {
     err << "slots [" << at << ", " << arena.capacity() << ") are neither free nor owned (leak)";
     return err.str();
   }
-  if (arena.tracks_owners()) {
-    if (arena.owned().size() != owned_count) {
-      err << "arena owns " << arena.owned().size() << " extents, live requests hold "
-          << owned_count;
+  const auto owned = arena.owned();
+  if (owned.size() != owned_count) {
+    err << "arena owns " << owned.size() << " extents, live requests hold " << owned_count;
+    return err.str();
+  }
+  for (const Piece& p : pieces) {
+    if (p.is_free) continue;
+    auto it = owned.find(p.offset);
+    if (it == owned.end() || it->second.length != p.length || it->second.owner != p.owner) {
+      err << "arena owner index disagrees with request " << p.owner << " at " << p.offset;
       return err.str();
-    }
-    for (const Piece& p : pieces) {
-      if (p.is_free) continue;
-      auto it = arena.owned().find(p.offset);
-      if (it == arena.owned().end() || it->second.length != p.length ||
-          it->second.owner != p.owner) {
-        err << "arena owner index disagrees with request " << p.owner << " at " << p.offset;
-        return err.str();
-      }
     }
   }
   return "";

@@ -3,7 +3,7 @@
 //
 //   layout      extents are non-empty, granule-aligned, inside [0, capacity) and never overlap;
 //               extents ∪ free ranges tile [0, capacity): every slot is free or owned exactly once;
-//               with owner tracking, the arena's owned index equals the live requests' extents
+//               the arena's owned ranges equal the live requests' extents, owner by owner
 //   allocation  reserved == Σ extent lengths;  0 < used <= reserved
 //   accounting  Σ reserved == capacity − free;  Σ used == gauges.used;  live ==
 //   gauges.live_requests counters    overflows == grow_in_place + migrations + chains +

@@ -15,7 +15,7 @@ namespace {
 using FreeMap = std::map<std::int64_t, std::int64_t>;
 
 TEST(Arena, BestFitTakesTheSmallestRangeThatHolds) {
-  Arena a(256, 16, true);
+  Arena a(256, 16);
   EXPECT_EQ(a.allocate(32, 1), 0);
   EXPECT_EQ(a.allocate(64, 2), 32);
   EXPECT_EQ(a.allocate(32, 3), 96);
@@ -35,7 +35,7 @@ TEST(Arena, BestFitTakesTheSmallestRangeThatHolds) {
 }
 
 TEST(Arena, ReleaseCoalescesWithBothNeighbours) {
-  Arena a(128, 16, true);
+  Arena a(128, 16);
   for (RequestId id = 0; id < 8; ++id)
     EXPECT_EQ(a.allocate(16, id), static_cast<std::int64_t>(id) * 16);
   EXPECT_EQ(a.free_range_count(), 0);
@@ -58,7 +58,7 @@ TEST(Arena, ReleaseCoalescesWithBothNeighbours) {
 }
 
 TEST(Arena, GrowsInPlaceOnlyOverTheFollowingFreeRange) {
-  Arena a(128, 16, true);
+  Arena a(128, 16);
   ASSERT_EQ(a.allocate(32, 1), 0);
   ASSERT_EQ(a.allocate(32, 2), 32);
   EXPECT_FALSE(a.grow_in_place(0, 32, 16));  // request 2 follows
@@ -74,7 +74,7 @@ TEST(Arena, GrowsInPlaceOnlyOverTheFollowingFreeRange) {
 }
 
 TEST(Arena, AllocateAtTakesAnExactRangeInsideOneFreeRange) {
-  Arena a(128, 16, false);
+  Arena a(128, 16);
   EXPECT_TRUE(a.allocate_at(32, 32, 1));
   EXPECT_FALSE(a.allocate_at(48, 16, 2));  // owned
   EXPECT_FALSE(a.allocate_at(16, 32, 2));  // straddles
@@ -83,7 +83,7 @@ TEST(Arena, AllocateAtTakesAnExactRangeInsideOneFreeRange) {
 }
 
 TEST(Arena, SlidePlanIsSideEffectFreeAndCompactsLowestFirst) {
-  Arena a(160, 16, true);
+  Arena a(160, 16);
   // [0,16) free, 1 at [16,48), [48,64) free, 2 at [64,96), 3 at [96,112), [112,160) free.
   ASSERT_TRUE(a.allocate_at(16, 32, 1));
   ASSERT_TRUE(a.allocate_at(64, 32, 2));
@@ -118,7 +118,7 @@ TEST(Arena, SlidePlanIsSideEffectFreeAndCompactsLowestFirst) {
 // The model: one owner per slot (0 = free). Best fit over its maximal free runs must match.
 TEST(Arena, RandomOperationsMatchASlotModel) {
   constexpr std::int64_t kGranule = 16, kCapacity = 64 * kGranule;
-  Arena a(kCapacity, kGranule, true);
+  Arena a(kCapacity, kGranule);
   std::vector<RequestId> slot(kCapacity, 0);
   std::map<std::int64_t, std::pair<RequestId, std::int64_t>> extents;  // offset → owner, length
   std::mt19937_64 rng(7);
