@@ -46,9 +46,9 @@ TEST(WorkloadSpec, RejectsInconsistentFlags) {
 }
 
 TEST(WorkloadSpec, BuildsTheSameTraceAsTheParts) {
-  const Trace built = build_workload(spec_of(
-      {"--mix", "alpaca:0.7,nq:0.3", "--count", "40", "--arrival", "poisson:3", "--seed", "9"}));
-  Trace manual = make_mixture(parse_mixture("alpaca:0.7,nq:0.3"), 40, Split::kTest, 9);
+  const Trace built = build_workload(spec_of({"--mix", "nq:0.7,azure-code:0.3", "--count", "40",
+                                              "--arrival", "poisson:3", "--seed", "9"}));
+  Trace manual = make_mixture(parse_mixture("nq:0.7,azure-code:0.3"), 40, Split::kTest, 9);
   apply_poisson_arrivals(manual, 3.0, 9);
   ASSERT_EQ(built.requests.size(), manual.requests.size());
   for (std::size_t i = 0; i < built.requests.size(); ++i) {
