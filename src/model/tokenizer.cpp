@@ -16,40 +16,12 @@
 #include "model/tokenizer_stream_decoder.h"
 #include "model/tokenizer_utf8.h"
 #include "model/tokenizer_vocab.h"
+#include "model/tokenizer_word_cache.h"
 
 namespace odma::model {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Words longer than this are encoded without caching (they are rare and would bloat the cache).
-constexpr std::size_t kMaxCachedWordBytes = 128;
-// A thread's cache for one tokenizer is emptied when it holds this many words.
-constexpr std::size_t kMaxCachedWords = 1 << 16;
-
-// Per-thread cache of word -> ids. Keyed by the tokenizer's serial number (never reused), so a
-// tokenizer can never see another's entries; four tokenizers per thread are cached side by side.
-struct WordCache {
-  std::uint64_t owner = 0;
-  std::unordered_map<std::string, std::pair<std::uint32_t, std::uint32_t>, StringHash,
-                     std::equal_to<>>
-      index;                        // word -> (offset, count) in arena
-  std::vector<std::int32_t> arena;  // the ids of all cached words
-};
-
-WordCache& cache_for(std::uint64_t owner) {
-  thread_local std::array<WordCache, 4> caches;
-  thread_local std::size_t next_victim = 0;
-  for (WordCache& c : caches) {
-    if (c.owner == owner) return c;
-  }
-  WordCache& c = caches[next_victim];
-  next_victim = (next_victim + 1) % caches.size();
-  c.owner = owner;
-  c.index.clear();
-  c.arena.clear();
-  return c;
-}
 
 std::atomic<std::uint64_t> next_serial{1};
 
@@ -79,27 +51,16 @@ struct Tokenizer::Impl {
   std::uint64_t serial = next_serial.fetch_add(1);
 
   void encode_word(std::string_view word, std::vector<std::int32_t>& out) const {
-    if (word.size() > kMaxCachedWordBytes) {
+    if (!WordCache::cacheable(word)) {
       bpe->encode_word(word, out);
       return;
     }
-    WordCache& cache = cache_for(serial);
-    if (auto it = cache.index.find(word); it != cache.index.end()) {
-      auto first = cache.arena.begin() + it->second.first;
-      out.insert(out.end(), first, first + it->second.second);
-      return;
-    }
+    WordCache& cache = WordCache::for_thread(serial);
+    const std::uint64_t hash = word_hash(word);
+    if (cache.lookup(word, hash, out)) return;
     const std::size_t before = out.size();
     bpe->encode_word(word, out);
-    if (cache.index.size() >= kMaxCachedWords) {
-      cache.index.clear();
-      cache.arena.clear();
-    }
-    cache.index.emplace(std::string(word),
-                        std::pair{static_cast<std::uint32_t>(cache.arena.size()),
-                                  static_cast<std::uint32_t>(out.size() - before)});
-    cache.arena.insert(cache.arena.end(), out.begin() + static_cast<std::ptrdiff_t>(before),
-                       out.end());
+    cache.store(word, hash, out.data() + before, out.size() - before);
   }
 };
 

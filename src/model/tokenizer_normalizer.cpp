@@ -10,13 +10,28 @@
 namespace odma::model {
 namespace {
 
-// True when every code point is below U+0300: such text has no combining marks, no Hangul and no
-// compatibility characters, so NFC leaves it unchanged and utf8proc can be skipped.
-bool nfc_trivially_stable(std::string_view text) {
-  for (char c : text) {
-    auto b = static_cast<unsigned char>(c);
-    if (b < 0x80) continue;
-    if (b >= 0xCC) return false;  // lead bytes of U+0300 and above (0xCC 0x80 == U+0300)
+// True when NFC certainly leaves `text` unchanged, so utf8proc can be skipped: every code point
+// below U+0300 (no combining marks, nothing that composes as a second character) or, above that,
+// with canonical combining class 0, no decomposition, no part in any composition pair and outside
+// Hangul (which composes algorithmically). Conservative: "false" only costs a utf8proc call.
+bool nfc_quick_stable(std::string_view text) {
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    if (p[i] < 0xCC) {  // ASCII, continuation bytes, leads of U+0080..U+02FF
+      ++i;
+      continue;
+    }
+    utf8proc_int32_t cp = 0;
+    utf8proc_ssize_t len = utf8proc_iterate(p + i, static_cast<utf8proc_ssize_t>(n - i), &cp);
+    if (len <= 0) return false;  // let utf8proc report the invalid text
+    const utf8proc_property_t* prop = utf8proc_get_property(cp);
+    if (prop->combining_class != 0 || prop->decomp_seqindex != UINT16_MAX ||
+        prop->comb_index != UINT16_MAX || (cp >= 0x1100 && cp <= 0x11FF) ||
+        (cp >= 0xAC00 && cp <= 0xD7A3)) {
+      return false;
+    }
+    i += static_cast<std::size_t>(len);
   }
   return true;
 }
@@ -94,7 +109,7 @@ std::string_view Normalizer::apply(std::string_view text, std::string& scratch) 
   for (const NormalizerStep& step : steps_) {
     switch (step.kind) {
       case NormalizerStep::Kind::kNfc:
-        if (nfc_trivially_stable(current)) break;
+        if (nfc_quick_stable(current)) break;
         store(unicode_normalize(current, step.kind));
         break;
       case NormalizerStep::Kind::kNfd:
