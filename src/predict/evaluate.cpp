@@ -1,8 +1,8 @@
 #include "predict/evaluate.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
+#include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -63,13 +63,21 @@ EvalRow score(std::string name, const Labels& truth, const std::vector<std::int3
   return row;
 }
 
+// CPU time of this thread, so that other load on the machine does not inflate the figure.
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
 template <typename F>
 double micros_per_call(std::size_t n, F&& f) {
   for (std::size_t i = 0; i < std::min<std::size_t>(n, 200); ++i) f(i);  // warm caches and buffers
-  auto t0 = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < n; ++i) f(i);
-  auto t1 = std::chrono::steady_clock::now();
-  return std::chrono::duration<double, std::micro>(t1 - t0).count() / static_cast<double>(n);
+  const std::size_t reps = std::max<std::size_t>(1, 20000 / n);  // ≥ 20k calls for a stable figure
+  const double t0 = thread_cpu_seconds();
+  for (std::size_t k = 0; k < reps; ++k)
+    for (std::size_t i = 0; i < n; ++i) f(i);
+  return (thread_cpu_seconds() - t0) * 1e6 / static_cast<double>(n * reps);
 }
 
 // Constant predictors: every request gets the same bucket / point / reservation.

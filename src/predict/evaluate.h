@@ -32,7 +32,7 @@ struct EvalRow {
   double kendall_tau = 0;
   double coverage = 0;
   double over_reservation = 0;   // mean max(0, reserved − true), tokens
-  double us_per_prediction = 0;  // one core, features included
+  double us_per_prediction = 0;  // CPU time of one thread, features included
   std::int64_t model_bytes = 0;  // serialized size (0 for the constant baselines)
 };
 
