@@ -98,35 +98,37 @@ std::int32_t most_frequent(const std::vector<std::int32_t>& v) {
 }
 
 // The odma estimators that turn a distribution into a bucket; the VAL split picks one.
-enum class Estimator { kBucketMode, kMedian, kMean };
-const char* estimator_name(Estimator e) {
-  switch (e) {
-    case Estimator::kBucketMode:
-      return "bucket-marginal mode";
-    case Estimator::kMedian:
-      return "median";
-    case Estimator::kMean:
-      return "mean";
+// kQuantile at level q: predicts a longer bucket only when P(length > bucket top) > 1 − q.
+struct Estimator {
+  enum Kind { kBucketMode, kMean, kQuantile } kind = kBucketMode;
+  double q = 0.5;
+  std::string name() const {
+    if (kind == kBucketMode) return "bucket-marginal mode";
+    if (kind == kMean) return "mean";
+    return q == 0.5 ? std::string("median") : "quantile " + fmt(q, 2);
   }
-  return "?";
-}
-std::int32_t bucket_by(Estimator e, const Distribution& d, const std::vector<std::int32_t>& upper) {
-  switch (e) {
+};
+std::int32_t bucket_by(const Estimator& e, const Distribution& d,
+                       const std::vector<std::int32_t>& upper) {
+  switch (e.kind) {
     case Estimator::kBucketMode:
       return d.bucket_mode(upper);
-    case Estimator::kMedian:
-      return bucket_of(upper, d.median());
     case Estimator::kMean:
       return bucket_of(upper, static_cast<std::int32_t>(std::lround(d.mean())));
+    case Estimator::kQuantile:
+      return bucket_of(upper, d.quantile(e.q));
   }
   return 0;
 }
 Estimator best_estimator(const std::vector<Distribution>& val,
                          const std::vector<std::int32_t>& truth,
                          const std::vector<std::int32_t>& upper) {
-  Estimator best = Estimator::kBucketMode;
+  std::vector<Estimator> candidates{{Estimator::kBucketMode, 0}, {Estimator::kMean, 0}};
+  for (double q : {0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9})
+    candidates.push_back({Estimator::kQuantile, q});
+  Estimator best = candidates.front();
   double best_acc = -1;
-  for (Estimator e : {Estimator::kBucketMode, Estimator::kMedian, Estimator::kMean}) {
+  for (const Estimator& e : candidates) {
     std::vector<std::int32_t> pred;
     for (const Distribution& d : val) pred.push_back(bucket_by(e, d, upper));
     double acc = bucket_accuracy(truth, pred);
@@ -263,8 +265,8 @@ DatasetEvaluation evaluate_dataset(const Dataset& ds, const PredictorModel* give
     for (const Record& r : val) vd.push_back(lm.predict(PromptInfo{r.prompt, r.prompt_tokens, 0}));
     const Estimator e_s3 = best_estimator(vd, va.s3, s3_upper);
     const Estimator e_ad = best_estimator(vd, va.adaptive, out.adaptive_upper);
-    out.odma_s3_estimator = estimator_name(e_s3);
-    out.odma_adaptive_estimator = estimator_name(e_ad);
+    out.odma_s3_estimator = e_s3.name();
+    out.odma_adaptive_estimator = e_ad.name();
     std::vector<std::int32_t> s3, adaptive, reserved;
     std::vector<double> point, rank;
     for (const Record& r : test) {

@@ -2,14 +2,13 @@
 // (DESIGN.md "Evaluation protocol"; formulas in metrics.h).
 //
 // Rows (all fitted on the TRAIN split only; choices tuned on VAL):
-//   majority class  the most frequent S3 bucket (and adaptive bucket); point = mean train length in
-//   it mean            the mean train length S3 classifier   the same features, a 10-class softmax
-//   over equal-width buckets (S3's predictor);
-//                   point = mean train length of the predicted bucket, reserve = the bucket's top
-//   odma            the length distribution model: S3/adaptive bucket from the estimator that is
-//   most
-//                   accurate on VAL (bucket-marginal mode, median or mean); MAE of the median;
-//                   Kendall tau of the mean; reserve = the quantile at the model's coverage (0.95)
+//   majority class: the most frequent S3 (and adaptive) bucket; point = mean train length in it.
+//   mean: the mean train length.
+//   S3 classifier: the same features, a 10-class softmax over equal-width buckets (S3's predictor);
+//     point = mean train length of the predicted bucket; reserve = the bucket's top.
+//   odma: the length distribution. S3/adaptive bucket from the estimator most accurate on VAL
+//     (bucket-marginal mode, mean or a quantile q in [0.5, 0.9]); MAE of the median; Kendall tau of
+//     the mean; reserve = the quantile at the model's coverage (0.95).
 // Adaptive buckets: kv::AdaptiveBuckets (16 buckets, granule 16) fitted to the train lengths.
 #pragma once
 
