@@ -1,5 +1,6 @@
 // Shipped datasets: record counts, spot values checked against the source files, the split rule.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -163,8 +164,8 @@ class BrokenDataDir : public ::testing::Test {
     const char* old = std::getenv("ODMA_DATA_DIR");
     if (old != nullptr) old_ = old;
     dir_ = std::filesystem::temp_directory_path() /
-           ("odma_data_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("odma_data_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ / "nq");
     std::filesystem::create_directories(dir_ / "lengths");

@@ -1,6 +1,8 @@
 // Trace JSONL: round trip, validation errors with line numbers, stable arrival order.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "base/error.h"
@@ -26,11 +28,12 @@ TEST(Trace, RoundTripThroughAFile) {
   t.requests.push_back({"a", "Hello \"world\"\nnew line, ünïcode ✓", 5, 7, 0.0});
   t.requests.push_back({"b", "", 1, 1, 0.25});
   t.requests.push_back({"c", "x", 2048, 4096, 1234.5678901234});
-  const auto path = std::filesystem::temp_directory_path() / "odma_trace_roundtrip.jsonl";
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("odma_trace_roundtrip_" + std::to_string(::getpid()) + ".jsonl");
   write_trace(t, path);
   const Trace back = read_trace(path);
   std::filesystem::remove(path);
-  EXPECT_EQ(back.name, "odma_trace_roundtrip");
+  EXPECT_EQ(back.name, path.stem().string());
   ASSERT_EQ(back.requests.size(), t.requests.size());
   for (std::size_t i = 0; i < t.requests.size(); ++i) {
     EXPECT_EQ(back.requests[i].id, t.requests[i].id);
@@ -104,7 +107,9 @@ TEST(Trace, WriteRejectsInvalidRequests) {
   Trace t;
   t.name = "bad";
   t.requests.push_back({"a", "", 0, 5, 0.0});
-  EXPECT_THROW(write_trace(t, std::filesystem::temp_directory_path() / "odma_bad.jsonl"), Error);
+  EXPECT_THROW(write_trace(t, std::filesystem::temp_directory_path() /
+                                  ("odma_bad_" + std::to_string(::getpid()) + ".jsonl")),
+               Error);
   t.requests[0].prompt_tokens = 1;
   t.requests.push_back({"a", "", 1, 5, 0.0});
   EXPECT_THROW(validate_trace(t), Error);
