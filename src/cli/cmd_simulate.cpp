@@ -32,7 +32,7 @@ table per workload x policy.
   --mix SPEC              a mixture workload instead, e.g. alpaca:0.7,nq:0.3 (needs --requests)
   --drift LIST            a drift workload instead: phases in order, e.g. alpaca,nq (needs --requests)
   --trace FILE            a JSONL trace instead (docs/traces.md)
-  --split NAME            train|val|test|all for dataset sources (default test)
+  --split NAME            train|val|test|all (default: test for datasets, all for azure-*/arxiv)
   --requests N            draw N requests from each source (seeded, with repeats if needed)
   --arrival SPEC          offline (default) | poisson:RATE | trace (keep arrival_s) | azure-conv |
                           azure-code (replay that trace's inter-arrival pattern)
@@ -76,7 +76,12 @@ std::string default_predictor() {
 }
 
 std::vector<predict::Trace> build_workloads(const Args& args, std::uint64_t seed) {
-  const std::optional<predict::Split> split = predict::parse_split(args.get_or("split", "test"));
+  // Datasets default to their test split (the predictor trains on train); production traces to all.
+  auto split_for = [&](const std::string& source) {
+    const bool dataset = source == "alpaca" || source == "alpaca-vicuna" || source == "nq";
+    return predict::parse_split(args.get_or("split", dataset ? "test" : "all"));
+  };
+  const std::optional<predict::Split> split = split_for("alpaca");
   const long long requests = args.get_int("requests", 0);
   if (requests < 0) throw Error("--requests must be >= 0");
   const auto count = static_cast<std::size_t>(requests);
@@ -97,9 +102,9 @@ std::vector<predict::Trace> build_workloads(const Args& args, std::uint64_t seed
   } else {
     for (const std::string& name : split_list(args.get_or("dataset", "alpaca,nq"))) {
       if (count > 0) {
-        traces.push_back(predict::make_mixture({{name, 1.0}}, count, split, seed));
+        traces.push_back(predict::make_mixture({{name, 1.0}}, count, split_for(name), seed));
       } else {
-        traces.push_back(predict::source_trace(name, split));
+        traces.push_back(predict::source_trace(name, split_for(name)));
       }
       traces.back().name = name;
     }

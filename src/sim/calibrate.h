@@ -1,7 +1,8 @@
 // `odma simulate --calibrate`: measures this machine's memory system for a `cpu-local` device
 // profile — sequential read bandwidth, and α(chunk) = bandwidth reading chunks of 16 B .. 1 MB at
 // random chunk-aligned places ÷ sequential bandwidth — plus a rough matmul rate. One thread, a
-// buffer far larger than the last-level cache, best of a few repetitions per point; ~1-3 s.
+// buffer far larger than the last-level cache, best of a few repetitions per point; ~2-5 s (CPU
+// time of the probing thread, so a busy machine stretches wall time, not figures).
 //
 // The random reads mimic a block-table attention kernel: chunk addresses come from a register
 // RNG (no index array), so loads are independent and the core may overlap them, as it may overlap

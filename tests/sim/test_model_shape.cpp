@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "base/file_io.h"
+#include "sim/cost_model.h"
+#include "sim/device_profile.h"
+#include "sim/model_shape.h"
+
+namespace odma::sim {
+namespace {
+
+TEST(ModelShape, R1SevenBMatchesDesign) {
+  ModelShape s = load_model_shape("r1-7b-shape");
+  EXPECT_EQ(s.kv_bytes_per_token(), 57344);  // 28 × 2 × 4 × 128 × 2, DESIGN.md
+  EXPECT_EQ(s.plane_bytes_per_token(), 256);
+  // Published parameter count of Qwen2.5-7B / DeepSeek-R1-Distill-Qwen-7B.
+  EXPECT_EQ(s.total_params(), 7615616512);
+  EXPECT_DOUBLE_EQ(s.weight_bytes(), 2.0 * 7615616512);
+  // One step reads everything but the embedding table (row gathers).
+  EXPECT_DOUBLE_EQ(s.weight_read_bytes(), 2.0 * (7615616512 - 152064LL * 3584));
+}
+
+TEST(ModelShape, ParsesHuggingFaceConfig) {
+  const std::string path = data_file("models/qwen2-tiny/config.json").string();
+  auto j = nlohmann::json::parse(read_file(path));
+  ModelShape s = load_model_shape(path);
+  EXPECT_EQ(s.hidden, j["hidden_size"].get<std::int64_t>());
+  EXPECT_EQ(s.layers, j["num_hidden_layers"].get<std::int64_t>());
+  EXPECT_EQ(s.kv_heads, j["num_key_value_heads"].get<std::int64_t>());
+  EXPECT_TRUE(s.qkv_bias);  // qwen2
+  EXPECT_EQ(s.kv_bytes_per_token(), s.layers * 2 * s.kv_heads * s.head_dim * s.dtype_bytes);
+}
+
+TEST(ModelShape, RejectsBadConfigs) {
+  auto base = nlohmann::json::parse(R"({"hidden_size": 64, "num_hidden_layers": 2,
+      "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 128,
+      "vocab_size": 100})");
+  EXPECT_EQ(parse_model_shape(base.dump(), "c.json").head_dim, 16);
+  auto j = base;
+  j.erase("vocab_size");
+  EXPECT_THROW((void)parse_model_shape(j.dump(), "c.json"), Error);
+  j = base;
+  j["num_key_value_heads"] = 3;
+  EXPECT_THROW((void)parse_model_shape(j.dump(), "c.json"), Error);
+  j = base;
+  j["torch_dtype"] = "float13";
+  EXPECT_THROW((void)parse_model_shape(j.dump(), "c.json"), Error);
+  j = base;
+  j["hidden_size"] = -64;
+  try {
+    (void)parse_model_shape(j.dump(), "c.json");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("c.json: field \"hidden_size\" must be > 0"),
+              std::string::npos);
+  }
+}
+
+TEST(ModelShape, KvCapacityIsMemoryLeftAfterWeights) {
+  ModelShape s = load_model_shape("r1-7b-shape");
+  DeviceProfile d = load_device_profile("mlu370-x4");
+  const double room = d.memory_bytes * (1 - d.reserved_memory_fraction) - s.weight_bytes();
+  EXPECT_EQ(kv_capacity_tokens(d, s), static_cast<std::int64_t>(room / 57344));
+  d.memory_bytes = 16e9;  // 14.4 GB usable < 15.2 GB of weights
+  EXPECT_THROW((void)kv_capacity_tokens(d, s), Error);
+}
+
+}  // namespace
+}  // namespace odma::sim
