@@ -1,9 +1,8 @@
 // Prompt → hashed sparse features for the output-length model.
 //
-//   namespace   Every feature string is prefixed with a short tag ("u:" instruction unigram, "b:"
-//   bigram,
-//               "i:" input unigram, "f1:" first word, ...) so that the same word in different roles
-//               hashes to different rows.
+//   namespace   Every feature string starts with a short tag ("u:" instruction unigram,
+//               "b:" bigram, "i:" input unigram, "f1:" first word, ...) so that the same word in
+//               different roles hashes to different rows.
 //   row         FNV-1a 64 of the tagged string, masked to `hash_bits` bits: 0 <= row < 2^hash_bits.
 //               Row 0 is reserved for the always-on bias feature (no string maps to it).
 //   value       1 for indicator features (repeats add up), a small real for the continuous ones.

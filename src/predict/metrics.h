@@ -6,9 +6,8 @@
 //   MAE                 = Σ |pred_i − truth_i| / n
 //   coverage            = #{i : truth_i <= reserved_i} / n
 //   over-reservation    = Σ max(0, reserved_i − truth_i) / n      (tokens reserved but never used)
-//   Kendall tau-b       = (C − D) / sqrt((n0 − n1)(n0 − n2)), n0 = n(n−1)/2, n1/n2 = tied pairs in
-//   x/y;
-//                         computed in O(n log n) (Knight 1966); 0 when either side is constant.
+//   Kendall tau-b       = (C − D) / sqrt((n0 − n1)(n0 − n2)), n0 = n(n−1)/2, n1 / n2 = pairs
+//                         tied in x / y; O(n log n) (Knight 1966); 0 when a side is constant.
 #pragma once
 
 #include <cstdint>

@@ -1,14 +1,12 @@
 // The predictor's model file (.odmp): versioned, checksummed, self-describing.
 //
-//   layout   "ODMP" | u32 version | u32 H | header (H bytes of JSON) | u64 P | payload (P bytes) |
-//   u32 crc
-//            all integers little-endian; crc = CRC-32 (zlib) of every byte before it.
-//   header   feature version, hash_bits, bin edges, the weight encoding, and the training
-//   provenance:
-//            dataset, index space, splits, record count and FNV-1a hash of the training record
-//            indices.
+//   layout   "ODMP" | u32 version | u32 H | header (H bytes of JSON) | u64 P | payload (P bytes)
+//            | u32 crc; integers little-endian; crc = CRC-32 (zlib) of every byte before it.
+//   header   feature version, hash_bits, bin edges, coverage and the training provenance: dataset,
+//            index space, splits, record count, FNV-1a hash of the training record indices.
 //   payload  the training record indices as a bitmap (so `eval` can prove train/test disjointness),
-//            then the non-zero weight rows: u32 row, f32 scale, bins × i8 (w = q · scale / 127).
+//            then the non-zero weight rows: u32 row, u8 tag, then f32 step + bins × i8 (w = q·step)
+//            or, for the rare row int8 cannot reproduce exactly, bins × f32.
 //
 // Weights are stored as int8 per row; quantize_weights() applies the same rounding in memory so a
 // saved-and-loaded model predicts exactly like the model it was saved from.

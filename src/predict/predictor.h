@@ -6,12 +6,11 @@
 //
 //   --predictor spec:
 //     oracle          the true length, uncertainty 0 (upper bound on prediction quality)
-//     noisy:SIGMA     true · exp(SIGMA · z), z ~ N(0, 1) fixed per (request id, seed); uncertainty
-//     as a
-//                     log-normal's would be: 1.645·SIGMA / ln(max_length)
+//     noisy:SIGMA     true · exp(SIGMA · z), z ~ N(0, 1) fixed per (request id, seed);
+//                     uncertainty as a log-normal's: 1.645·SIGMA / ln(max_length)
 //     model:PATH      the model file at PATH run on the prompt text
-//     bundled         (the default, also "") the shipped Alpaca model
-//     (data/predictor/alpaca-default.odmp)
+//     bundled         (the default, also "") the shipped Alpaca model,
+//                     data/predictor/alpaca-default.odmp(.gz)
 #pragma once
 
 #include <cstdint>
