@@ -19,6 +19,10 @@ EngineConfig normalized(const EngineConfig& config, const model::Transformer& mo
   EngineConfig c = config;
   const int positions = model.config().max_position_embeddings;
   if (positions > 0) c.kv.max_model_len = std::min(c.kv.max_model_len, positions);
+  // A short model length leaves room for fewer odma buckets than the default asks for.
+  if (c.kv.granule > 0) {
+    c.kv.odma.buckets = std::max(1, std::min(c.kv.odma.buckets, c.kv.max_model_len / c.kv.granule));
+  }
   return c;
 }
 
