@@ -70,9 +70,14 @@ int run_calibrate(const Args& args) {
   return 0;
 }
 
+// The shipped predictor when there is one (data_file also finds the .gz), else the oracle.
 std::string default_predictor() {
-  return std::filesystem::exists(data_dir() / "predictor" / "alpaca-default.odmp") ? "bundled"
-                                                                                   : "oracle";
+  try {
+    (void)data_file("predictor/alpaca-default.odmp");
+    return "bundled";
+  } catch (const Error&) {
+    return "oracle";
+  }
 }
 
 std::vector<predict::Trace> build_workloads(const Args& args, std::uint64_t seed) {
