@@ -86,3 +86,20 @@ TEST(ModelFile, TruncatedMagicVersionAndTrailingBytes) {
 
 }  // namespace
 }  // namespace odma::predict
+
+namespace odma::predict {
+namespace {
+
+TEST(BundledModel, LoadsAndSeparatesIntents) {
+  Predictor p = Predictor::bundled();
+  EXPECT_EQ(p.model().provenance.dataset, "alpaca");
+  EXPECT_EQ(p.model().provenance.splits, std::vector<std::string>{"train"});
+  for (std::int64_t i : p.model().provenance.indices) ASSERT_EQ(split_of(i), Split::kTrain) << i;
+  const auto essay = p.distribution("Write a 500-word essay about climate change.", 11, 0);
+  const auto yes_no = p.distribution("Is the sky blue? Answer yes or no.", 10, 0);
+  EXPECT_GT(essay.median(), 4 * yes_no.median());
+  EXPECT_GE(p.predict("Is the sky blue? Answer yes or no.", 10, 0).output_tokens, yes_no.median());
+}
+
+}  // namespace
+}  // namespace odma::predict
