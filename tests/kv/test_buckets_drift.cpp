@@ -183,6 +183,35 @@ TEST(AdaptiveBucketsDrift, EdgesFollowAFourfoldShorterDistribution) {
   }
 }
 
+// After a drift restart from m lengths, refits come each time the histogram doubles (at 2m, 4m, …
+// lengths) until the step reaches recalibrate_every, then every recalibrate_every.
+TEST(AdaptiveBucketsDrift, RestartedHistogramIsRefittedAsItDoubles) {
+  AdaptiveBuckets b{AdaptiveBucketsConfig{}};
+  std::mt19937 rng(42);
+  std::lognormal_distribution<double> before(std::log(100.0) - 0.32, 0.8);
+  std::lognormal_distribution<double> after(std::log(400.0) - 0.32, 0.8);
+  for (int i = 0; i < 3000; ++i)
+    (void)b.observe(static_cast<std::int32_t>(std::lround(before(rng))));
+  while (b.drift_recalibrations() == 0)
+    (void)b.observe(static_cast<std::int32_t>(std::lround(after(rng))));
+  const std::int64_t m = b.histogram().observations();
+  EXPECT_GE(m, 16);   // kMinDriftSuffix
+  EXPECT_LE(m, 128);  // at most the window
+  std::vector<std::int64_t> refit_sizes;
+  for (int i = 0; i < 1200; ++i) {
+    if (b.observe(static_cast<std::int32_t>(std::lround(after(rng)))))
+      refit_sizes.push_back(b.histogram().observations());
+  }
+  ASSERT_EQ(b.drift_recalibrations(), 1);  // one shift, one detection
+  std::vector<std::int64_t> expected;
+  for (std::int64_t size = m, step = m; size + step <= m + 1200;) {
+    size += step;
+    expected.push_back(size);
+    step = std::min<std::int64_t>(size, 256);
+  }
+  EXPECT_EQ(refit_sizes, expected);
+}
+
 TEST(AdaptiveBucketsDrift, NoFalseAlarmsOnStationaryStreams) {
   const std::int64_t n = odma::testing::scaled(30000, 3000);
   for (int shape = 0; shape < 3; ++shape) {
