@@ -46,7 +46,8 @@ TEST_F(ForwardConsistency, ContiguousChainedAndPagedPlacementsGiveSameTokens) {
   const auto p = prompt(13, 1);
   const auto want = generate(*model_, *st, SeqKv::contiguous({{0, 128}}), p, n_new, 0, kSampled);
   // The run must not be trivially constant, or placement bugs could hide.
-  EXPECT_GT(std::set<std::int32_t>(want.tokens.begin(), want.tokens.end()).size(), 10u);
+  EXPECT_GE(std::set<std::int32_t>(want.tokens.begin(), want.tokens.end()).size(),
+            static_cast<std::size_t>(n_new / 2));
   const auto chained = generate(*model_, *st, SeqKv::contiguous({{512, 16}, {160, 32}, {800, 80}}),
                                 p, n_new, 0, kSampled);
   EXPECT_EQ(chained.tokens, want.tokens);
