@@ -117,6 +117,15 @@ DeviceProfile parse_device_profile(const std::string& json_text, const std::stri
 }
 
 DeviceProfile load_device_profile(const std::string& name_or_path) {
+  if (!looks_like_path(name_or_path)) {
+    const std::vector<std::string> names = device_profile_names();
+    if (std::find(names.begin(), names.end(), name_or_path) == names.end()) {
+      std::string known;
+      for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+      throw Error("unknown device '" + name_or_path + "' (shipped: " + known +
+                  "; or give a path to a profile .json)");
+    }
+  }
   std::filesystem::path path = looks_like_path(name_or_path)
                                    ? std::filesystem::path(name_or_path)
                                    : data_file("devices/" + name_or_path + ".json");

@@ -84,6 +84,13 @@ ModelShape load_model_shape(const std::string& name_or_path) {
     path = name_or_path;
     if (std::filesystem::is_directory(path)) path /= "config.json";
   } else {
+    const std::vector<std::string> names = model_shape_names();
+    if (std::find(names.begin(), names.end(), name_or_path) == names.end()) {
+      std::string known;
+      for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+      throw Error("unknown model shape '" + name_or_path + "' (shipped: " + known +
+                  "; or give a Hugging Face config.json path)");
+    }
     path = data_file("model_shapes/" + name_or_path + ".json");
   }
   return parse_model_shape(read_file(path), path.string());
