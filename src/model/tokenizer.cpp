@@ -23,6 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Largest token id accepted (real vocabularies stay below 1M).
+constexpr std::int32_t kMaxTokenId = 1 << 24;
+
 std::atomic<std::uint64_t> next_serial{1};
 
 std::optional<fs::path> existing(fs::path p) {
@@ -96,6 +99,15 @@ Tokenizer Tokenizer::from_spec(TokenizerSpec spec) {
   impl->source = src;
 
   if (spec.vocab.empty()) throw Error(src + ": model.vocab is empty");
+  // Ids index dense tables (decode plan, vocab); a corrupt huge id must not allocate gigabytes.
+  auto check_range = [&](std::int32_t id, const std::string& where) {
+    if (id >= kMaxTokenId) {
+      throw Error(src + ": " + where + ": token id " + std::to_string(id) +
+                  " is too large (limit " + std::to_string(kMaxTokenId) + ")");
+    }
+  };
+  for (const auto& [token, id] : spec.vocab) check_range(id, "model.vocab[\"" + token + "\"]");
+  for (const AddedToken& t : spec.added_tokens) check_range(t.id, "added_tokens");
   for (auto& [token, id] : spec.vocab) {
     std::string shown = token;
     if (!impl->vocab.add(std::move(token), id)) {

@@ -102,6 +102,9 @@ TEST(TokenizerErrors, MissingModelOrVocab) {
   j["model"]["vocab"]["d"] = -3;
   EXPECT_THAT(load_error(j), HasSubstr("non-negative"));
   j = tiny();
+  j["model"]["vocab"]["d"] = 2000000000;  // would size the id tables at gigabytes
+  EXPECT_THAT(load_error(j), HasSubstr("token id 2000000000 is too large"));
+  j = tiny();
   j["model"].erase("merges");
   EXPECT_THAT(load_error(j), HasSubstr("missing \"merges\""));
 }

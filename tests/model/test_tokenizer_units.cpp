@@ -291,3 +291,30 @@ TEST(TokenizerStories, ByteFallbackAndSpecialTokens) {
 
 }  // namespace
 }  // namespace odma::model
+
+namespace odma::model {
+namespace {
+
+TEST(TokenizerLoad, FilePathFindsConfigBesideIt) {
+  auto tok = Tokenizer::load(odma::data_dir() / "models" / "stories260K-hf" / "tokenizer.json");
+  EXPECT_EQ(tok.bos_id(), 1);  // from tokenizer_config.json in the same directory
+  // data/tokenizer ships tokenizer.json.gz: naming the plain file finds the compressed one.
+  EXPECT_NO_THROW((void)Tokenizer::load(odma::data_dir() / "tokenizer" / "tokenizer.json"));
+}
+
+TEST(TokenizerLoad, QwenTinyVocabularyRoundTrips) {
+  // qwen2-tiny keeps the first 1,022 Qwen2 ids and their merges plus two special tokens.
+  auto tiny = Tokenizer::load(odma::data_dir() / "models" / "qwen2-tiny");
+  EXPECT_EQ(tiny.vocab_size(), 1024);
+  const std::string text = "<|im_start|>The cat sat on the mat, and then it ran off!\n\n  Done.";
+  const auto ids = tiny.encode(text);
+  for (std::int32_t id : ids) EXPECT_LT(id, 1024);
+  EXPECT_EQ(ids.front(), 1022);
+  EXPECT_EQ(tiny.decode(ids), text);
+  // Where every full-vocabulary token is also in the small one, both give the same ids.
+  const auto full = odma::testing::qwen_tokenizer().encode(" the the");
+  EXPECT_EQ(tiny.encode(" the the"), full);
+}
+
+}  // namespace
+}  // namespace odma::model
