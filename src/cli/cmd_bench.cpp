@@ -1,0 +1,271 @@
+// `odma bench`: kernel bandwidth (contiguous vs paged attention) and end-to-end serving throughput
+// of every KV policy on one model, one KV budget and the same traces. docs/bench.md explains it.
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "base/args.h"
+#include "base/error.h"
+#include "base/file_io.h"
+#include "base/table.h"
+#include "cli/command.h"
+#include "cli/policy_list.h"
+#include "model/random_model.h"
+#include "predict/predictor.h"
+#include "predict/workload.h"
+#include "serve/bench_e2e.h"
+#include "serve/bench_kernels.h"
+#include "serve/engine.h"
+
+namespace odma::cli {
+namespace {
+
+constexpr const char* kHelp = R"(usage: odma bench [options]
+
+(1) Decode-attention bandwidth of the engine's kernels: contiguous vs paged KV (16- and 1-token
+    blocks, random placement), next to this machine's sequential read bandwidth.
+(2) Batch-1 decode of the model vs its memory-bandwidth bound (weight bytes ÷ read bandwidth).
+(3) End to end: every KV policy serves the same traces on the same model and KV budget —
+    Alpaca and NQ test splits and the arXiv-summarization lengths ("arxiv-long"), all requests at
+    once ("offline") and at a Poisson rate — with forced output lengths (ignore_eos).
+
+  --model DIR         model to serve (default: the `small` random Qwen2 preset, built in memory)
+  --json PATH         also write {"results": [...]} as JSON
+  --quick             a ~1 minute smoke run: 8 + 8 + 2 requests, cap 128, offline arrivals only,
+                      one kernel case
+  --policies LIST     default: static,paged,s3,odma,oracle
+  --predictor SPEC    bundled | noisy:SIGMA | oracle | model:PATH (default bundled, else noisy:0.3)
+  --requests N        requests per Alpaca/NQ workload (default 96; quick 8)
+  --long-requests N   requests in the long-context workload (default 12; quick 2)
+  --cap N             max_tokens: the generation cap static reserves for, and the cap on the
+                      traces' output lengths (default 512; the long workload uses min(cap, 256))
+  --static-slots K    KV budget = K × (mean prompt + cap) slots per workload (default 8): static
+                      admits about K requests while paged/odma admit by actual length
+  --extents N         odma: extents per request (1 = the paper's strict contiguity, default 1)
+  --seed S            sampling of requests and Poisson arrivals (default 1)
+  --skip-kernels      skip part (1)
+)";
+
+struct WorkloadSpec {
+  std::string name;    // shown in the table
+  std::string source;  // predict::source_trace name
+  std::size_t count;
+  std::int32_t cap;
+};
+
+predict::Trace sample_trace(const WorkloadSpec& w, std::uint64_t seed) {
+  predict::Trace t = predict::make_mixture({{w.source, 1.0}}, w.count, predict::Split::kTest, seed);
+  t.name = w.name;
+  for (auto& r : t.requests) r.output_tokens = std::max(1, std::min(r.output_tokens, w.cap));
+  return t;
+}
+
+std::vector<kv::LengthPrediction> predictions_for(const predict::Trace& trace, std::string& spec,
+                                                  std::uint64_t seed, std::int32_t cap) {
+  try {
+    return predict::predict_trace(trace, spec, seed, cap);
+  } catch (const Error& e) {
+    if (spec != "bundled") throw;
+    std::fprintf(stderr, "bench: bundled predictor unavailable (%s); using noisy:0.3\n", e.what());
+    spec = "noisy:0.3";
+    return predict::predict_trace(trace, spec, seed, cap);
+  }
+}
+
+nlohmann::json to_json(const serve::E2eResult& r) {
+  return {{"workload", r.workload},
+          {"policy", r.policy},
+          {"tps", r.summary.tps},
+          {"rps", r.summary.rps},
+          {"kv_utilization", r.kv_utilization},
+          {"capacity_usage", r.capacity_usage},
+          {"mean_batch", r.mean_batch},
+          {"ttft_p50_s", r.summary.ttft_s.p50},
+          {"ttft_p99_s", r.summary.ttft_s.p99},
+          {"tpot_p50_s", r.summary.tpot_s.p50},
+          {"tpot_p99_s", r.summary.tpot_s.p99},
+          {"migrations", r.migrations},
+          {"preemptions", r.preemptions},
+          {"failed_requests", r.failed_requests},
+          {"completed", r.summary.completed},
+          {"wall_s", r.summary.wall_s}};
+}
+
+void print_kernels(const serve::KernelBenchResult& k) {
+  std::printf(
+      "\n## Decode attention: contiguous vs paged KV (F32, head_dim 64, 2 KV heads, GQA 4)\n\n");
+  std::printf("sequential read: %.1f GB/s\n\n", k.sequential_read_gbps);
+  Table t({"batch", "ctx", "contiguous GB/s", "paged-16 GB/s", "paged-1 GB/s",
+           "contiguous / seq read", "paged-16 slowdown", "paged-1 slowdown"});
+  for (const auto& c : k.cases) {
+    t.add_row({std::to_string(c.batch), std::to_string(c.ctx), fmt(c.contiguous_gbps, 1),
+               fmt(c.paged16_gbps, 1), fmt(c.paged1_gbps, 1),
+               fmt_percent(c.contiguous_gbps / k.sequential_read_gbps, 0),
+               fmt(c.contiguous_gbps / c.paged16_gbps, 2) + "x",
+               fmt(c.contiguous_gbps / c.paged1_gbps, 2) + "x"});
+  }
+  std::fputs(t.to_markdown().c_str(), stdout);
+}
+
+// Batch-1 decode speed vs the bound weight bytes ÷ read bandwidth.
+void print_decode_bound(std::shared_ptr<const model::Transformer> m, double read_gbps, bool quick) {
+  serve::EngineConfig c;
+  c.policy = "static";
+  c.kv.capacity_tokens = 1024;
+  c.kv.max_model_len = 1024;
+  serve::Engine e(m, c);
+  serve::RequestParams p;
+  p.sampling.max_tokens = quick ? 64 : 256;
+  p.sampling.ignore_eos = true;
+  const auto id = e.submit(std::vector<std::int32_t>(16, 7), p);
+  while (!e.idle()) (void)e.step();
+  const double tpot =
+      serve::percentiles({e.output(id).token_s.begin(), e.output(id).token_s.end()}).p50 > 0
+          ? e.output(id).tpot_s()
+          : 0.0;
+  const double bytes = static_cast<double>(m->weights().bytes());
+  const double bound = bytes / (read_gbps * 1e9);
+  std::printf("\n## Batch-1 decode vs the memory-bandwidth bound\n\n");
+  Table t({"weights (F32)", "read GB/s", "bound ms/token", "measured TPOT ms", "measured / bound"});
+  t.add_row({fmt(bytes / 1048576.0, 1) + " MiB", fmt(read_gbps, 1), fmt(bound * 1e3, 3),
+             fmt(tpot * 1e3, 3), fmt(tpot / bound, 2) + "x"});
+  std::fputs(t.to_markdown().c_str(), stdout);
+}
+
+int run_bench(const std::vector<std::string>& argv) {
+  Args args(argv, {"help", "quick", "skip-kernels"});
+  if (args.has("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  args.reject_unknown({"help", "quick", "skip-kernels", "model", "json", "policies", "predictor",
+                       "requests", "long-requests", "cap", "static-slots", "extents", "seed"});
+  const bool quick = args.has("quick");
+  const std::vector<std::string> policies = parse_policy_list(args.get_or("policies", ""));
+  std::string predictor = args.get_or("predictor", "bundled");
+  const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1));
+  const auto n_short = static_cast<std::size_t>(args.get_int("requests", quick ? 8 : 96));
+  const auto n_long = static_cast<std::size_t>(args.get_int("long-requests", quick ? 2 : 12));
+  const auto cap = static_cast<std::int32_t>(args.get_int("cap", quick ? 128 : 512));
+  const double static_slots = args.get_double("static-slots", 8.0);
+  const auto extents = static_cast<std::int32_t>(args.get_int("extents", 1));
+  if (n_short < 1 || n_long < 1 || cap < 1 || static_slots < 1 || extents < 1) {
+    throw Error(
+        "--requests, --long-requests, --cap, --extents must be >= 1 and --static-slots >= 1");
+  }
+
+  std::shared_ptr<const model::Transformer> model;
+  std::string model_name;
+  if (auto dir = args.get("model")) {
+    model = model::Transformer::load(*dir);
+    model_name = *dir;
+  } else {
+    const model::ModelConfig c = model::preset_config("small");
+    model = std::make_shared<const model::Transformer>(c, model::random_weights(c, 1));
+    model_name = "random Qwen2 `small` preset (seed 1)";
+  }
+  const model::ModelConfig& mc = model->config();
+  std::printf(
+      "# odma bench — model: %s (%d layers, hidden %d, %d/%d heads, head_dim %d, %.1f M params)\n",
+      model_name.c_str(), mc.num_layers, mc.hidden_size, mc.num_heads, mc.num_kv_heads, mc.head_dim,
+      static_cast<double>(model->weights().bytes()) / 4e6);
+
+  double read_gbps = 0.0;
+  if (!args.has("skip-kernels")) {
+    serve::KernelBenchOptions ko;
+    ko.head_dim = mc.head_dim;
+    ko.kv_heads = mc.num_kv_heads;
+    ko.heads = mc.num_heads;
+    if (quick) {
+      ko.working_set_bytes = 128LL << 20;
+      ko.batches = {16};
+      ko.contexts = {1024};
+      ko.seconds_per_case = 0.1;
+    }
+    const serve::KernelBenchResult k = serve::run_kernel_bench(ko);
+    read_gbps = k.sequential_read_gbps;
+    print_kernels(k);
+  } else {
+    read_gbps = serve::measure_sequential_read(256LL << 20, 0.2);
+  }
+  print_decode_bound(model, read_gbps, quick);
+
+  const std::vector<WorkloadSpec> workloads = {{"alpaca", "alpaca", n_short, cap},
+                                               {"nq", "nq", n_short, cap},
+                                               {"arxiv-long", "arxiv", n_long, std::min(cap, 256)}};
+  nlohmann::json results = nlohmann::json::array();
+  for (const WorkloadSpec& w : workloads) {
+    serve::E2eRun run;
+    run.trace = sample_trace(w, seed);
+    run.max_tokens = w.cap;
+    run.max_model_len = mc.max_position_embeddings;
+    run.odma_max_extents = extents;
+    run.predictions = predictions_for(run.trace, predictor, seed, w.cap);
+    double mean_prompt = 0.0;
+    for (const auto& r : run.trace.requests) mean_prompt += r.prompt_tokens;
+    mean_prompt /= static_cast<double>(run.trace.requests.size());
+    run.capacity = (static_cast<std::int64_t>(static_slots * (mean_prompt + w.cap)) + 15) / 16 * 16;
+    run.capacity =
+        std::max<std::int64_t>(run.capacity, run.max_model_len);  // one request always fits
+
+    std::map<std::string, double> offline_rps;
+    for (const std::string mode : {"offline", "poisson"}) {
+      run.offline = mode == "offline";
+      if (quick && !run.offline) continue;
+      double rate = 0.0;
+      if (!run.offline) {
+        // 0.9 × the best offline RPS: static (memory-bound) is overloaded, the best policy is not.
+        for (const auto& [p, rps] : offline_rps) rate = std::max(rate, 0.9 * rps);
+        if (rate <= 0) continue;
+        predict::apply_poisson_arrivals(run.trace, rate, seed);
+      }
+      run.workload = w.name + "/" + mode;
+      std::printf(
+          "\n## %s — %zu requests, output cap %d (forced lengths), KV budget %lld slots "
+          "(%.1f MiB), predictor %s%s\n\n",
+          run.workload.c_str(), run.trace.requests.size(), w.cap,
+          static_cast<long long>(run.capacity),
+          static_cast<double>(run.capacity * mc.kv_bytes_per_token(4)) / 1048576.0,
+          predictor.c_str(), run.offline ? "" : (", Poisson " + fmt(rate, 2) + " req/s").c_str());
+      std::vector<serve::E2eResult> rows;
+      for (const std::string& policy : policies) {
+        std::fprintf(stderr, "bench: %s / %s ...\n", run.workload.c_str(), policy.c_str());
+        rows.push_back(serve::run_e2e(model, run, policy));
+        if (run.offline) offline_rps[policy] = rows.back().summary.rps;
+        results.push_back(to_json(rows.back()));
+      }
+      double static_tps = 0.0, paged_tps = 0.0;
+      for (const auto& r : rows) {
+        if (r.policy == "static") static_tps = r.summary.tps;
+        if (r.policy == "paged") paged_tps = r.summary.tps;
+      }
+      Table t({"policy", "TPS", "RPS", "vs static", "vs paged", "KV util", "cap usage",
+               "mean batch", "TTFT p50/p99 s", "TPOT p50/p99 ms", "migr", "preempt", "failed"});
+      for (const auto& r : rows) {
+        t.add_row({r.policy, fmt(r.summary.tps, 1), fmt(r.summary.rps, 2),
+                   static_tps > 0 ? fmt(r.summary.tps / static_tps, 2) + "x" : "-",
+                   paged_tps > 0 ? fmt(r.summary.tps / paged_tps, 2) + "x" : "-",
+                   fmt_percent(r.kv_utilization, 1), fmt_percent(r.capacity_usage, 1),
+                   fmt(r.mean_batch, 1),
+                   fmt(r.summary.ttft_s.p50, 2) + " / " + fmt(r.summary.ttft_s.p99, 2),
+                   fmt(r.summary.tpot_s.p50 * 1e3, 1) + " / " + fmt(r.summary.tpot_s.p99 * 1e3, 1),
+                   std::to_string(r.migrations), std::to_string(r.preemptions),
+                   std::to_string(r.failed_requests)});
+      }
+      std::fputs(t.to_markdown().c_str(), stdout);
+      std::fflush(stdout);
+    }
+  }
+  if (auto path = args.get("json")) {
+    write_file(*path, nlohmann::json{{"results", results}}.dump(2) + "\n");
+    std::fprintf(stderr, "bench: wrote %s\n", path->c_str());
+  }
+  return 0;
+}
+
+ODMA_COMMAND("bench", "kernel bandwidth and end-to-end throughput of every KV policy", run_bench);
+
+}  // namespace
+}  // namespace odma::cli

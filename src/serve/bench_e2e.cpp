@@ -1,0 +1,81 @@
+#include "serve/bench_e2e.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "serve/engine.h"
+
+namespace odma::serve {
+namespace {
+
+std::vector<std::int32_t> prompt_ids(std::size_t index, std::int32_t n, int vocab) {
+  std::mt19937_64 rng(0x9e3779b97f4a7c15ULL ^ index);  // the engine is specified; no distribution
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(n));
+  const auto v = static_cast<std::uint64_t>(std::max(1, vocab - 2));  // leave the special ids
+  for (auto& t : ids) t = static_cast<std::int32_t>(rng() % v);
+  return ids;
+}
+
+}  // namespace
+
+E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun& run,
+                  const std::string& policy) {
+  EngineConfig config;
+  config.policy = policy;
+  config.kv.capacity_tokens = run.capacity;
+  config.kv.max_model_len = run.max_model_len;
+  config.kv.s3_max_output = run.max_tokens;
+  config.kv.odma.max_extents = run.odma_max_extents;
+  const int vocab = model->config().vocab_size;
+  Engine engine(std::move(model), config);
+
+  const auto& reqs = run.trace.requests;
+  std::vector<std::vector<std::int32_t>> prompts;
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    prompts.push_back(prompt_ids(i, reqs[i].prompt_tokens, vocab));
+  }
+  std::vector<RequestOutput> outputs;
+  const double t0 = engine.now_s();
+  std::size_t next = 0;
+  while (next < reqs.size() || !engine.idle()) {
+    const double now = engine.now_s() - t0;
+    while (next < reqs.size() && (run.offline || reqs[next].arrival_s <= now)) {
+      RequestParams p;
+      p.sampling.max_tokens = run.max_tokens;
+      p.sampling.ignore_eos = true;
+      p.forced_output_tokens = reqs[next].output_tokens;
+      p.prediction = run.predictions[next];
+      const double arrival = t0 + (run.offline ? 0.0 : reqs[next].arrival_s);
+      (void)engine.submit(prompts[next], p, arrival);
+      ++next;
+    }
+    if (engine.idle()) {  // nothing to run until the next arrival
+      const double wait = reqs[next].arrival_s - (engine.now_s() - t0);
+      if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+      continue;
+    }
+    (void)engine.step();
+    for (RequestOutput& o : engine.take_finished()) outputs.push_back(std::move(o));
+  }
+  const double wall = engine.now_s() - t0;
+  for (RequestOutput& o : engine.take_finished()) outputs.push_back(std::move(o));
+
+  E2eResult r;
+  r.workload = run.workload;
+  r.policy = policy;
+  r.summary = summarize(outputs, wall);
+  r.kv_utilization = engine.meter().kv_utilization();
+  r.capacity_usage = engine.meter().capacity_usage();
+  r.mean_batch = engine.meter().mean_concurrency();
+  const kv::KvCounters k = engine.policy().counters();
+  r.migrations = k.migrations;
+  r.preemptions = k.preemptions;
+  r.failed_requests = engine.counters().failed + k.failed_requests;
+  r.copied_slots = engine.counters().copied_slots;
+  r.forward_s = engine.counters().forward_s;
+  return r;
+}
+
+}  // namespace odma::serve

@@ -1,0 +1,54 @@
+// `odma bench` part 2: end-to-end serving throughput of every KV policy on one model, one KV
+// memory budget and the same traces, through the real engine (real forward passes, real copies).
+//
+// Forced lengths: a random-weight model never says EOS where the trace's request did, so each
+// request runs with ignore_eos and forced_output_tokens = min(trace output, cap) — it stops exactly
+// there, as if EOS had been sampled. max_tokens (the cap) is what static reserves for.
+//
+// Arrivals: "offline" offers every request at t = 0; "poisson" offers them at a Poisson rate
+// (the same seeded arrival times for every policy), in real time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kv/types.h"
+#include "model/transformer.h"
+#include "predict/trace.h"
+#include "serve/engine_stats.h"
+
+namespace odma::serve {
+
+struct E2eResult {
+  std::string workload;  // e.g. "alpaca/offline"
+  std::string policy;
+  RunSummary summary;           // TPS, RPS, TTFT, TPOT over the run
+  double kv_utilization = 0.0;  // Σ stored ÷ Σ reserved over steps (kv/metrics.h)
+  double capacity_usage = 0.0;  // Σ stored ÷ Σ capacity over steps
+  double mean_batch = 0.0;      // mean admitted (live) requests per step
+  std::int64_t migrations = 0;
+  std::int64_t preemptions = 0;
+  std::int64_t failed_requests = 0;  // engine failures + policy failures (must be 0)
+  std::int64_t copied_slots = 0;
+  double forward_s = 0.0;  // time in Transformer::forward
+};
+
+struct E2eRun {
+  std::string workload;
+  predict::Trace trace;  // output_tokens already capped; arrival_s used unless offline
+  std::vector<kv::LengthPrediction> predictions;
+  bool offline = true;
+  std::int64_t capacity = 0;  // KV slots, the same for every policy
+  std::int32_t max_tokens = 512;
+  std::int32_t max_model_len = 4096;
+  std::int32_t odma_max_extents = 1;
+};
+
+// Runs `run` under `policy` on `model`; prompts are deterministic random ids of the trace's
+// lengths.
+E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun& run,
+                  const std::string& policy);
+
+}  // namespace odma::serve

@@ -1,0 +1,44 @@
+// `odma bench` part 1: decode-attention read bandwidth of the engine's own kernels, contiguous vs
+// vLLM-style paged KV (16- and 1-token blocks at random placement), next to a sequential-read
+// probe of the same machine. Same method as bench/bench_attention.cpp (which uses Google
+// Benchmark), time-boxed here so it fits the one-command bench.
+//
+//   bytes per step = layers · batch · ctx · kv_heads · head_dim · 4 (F32) · 2 (K and V)
+//   GB/s           = bytes per step ÷ seconds per step (best of the timed repetitions)
+//   slowdown       = contiguous GB/s ÷ paged GB/s   (DESIGN.md's 1/α at that granularity)
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace odma::serve {
+
+struct KernelBenchOptions {
+  int head_dim = 64;  // the `small` preset's attention shape: 2 KV heads, 8 query heads
+  int kv_heads = 2;
+  int heads = 8;
+  std::int64_t working_set_bytes = 512LL << 20;  // K+V bytes per case; ≥ 8× a 32 MiB L3
+  std::vector<int> batches{8, 32};
+  std::vector<int> contexts{512, 2048};
+  double seconds_per_case = 0.4;
+};
+
+struct KernelCase {
+  int batch = 0;
+  int ctx = 0;
+  double contiguous_gbps = 0.0;
+  double paged16_gbps = 0.0;
+  double paged1_gbps = 0.0;
+};
+
+struct KernelBenchResult {
+  double sequential_read_gbps = 0.0;
+  std::vector<KernelCase> cases;
+};
+
+// Sequential read bandwidth of a `bytes` buffer with the shared thread pool (GB/s).
+double measure_sequential_read(std::int64_t bytes, double seconds);
+
+KernelBenchResult run_kernel_bench(const KernelBenchOptions& options);
+
+}  // namespace odma::serve
