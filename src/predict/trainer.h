@@ -39,8 +39,8 @@ struct TrainConfig {
                                    // only memorise, and dropping them keeps the file small
 };
 
-// Called after each epoch (from one thread while the others wait): epoch (1-based), mean train
-// loss.
+// Called after each epoch (from one thread while the others wait) with the epoch (1-based) and the
+// mean train loss. It must not throw: the other threads wait at a barrier.
 using EpochCallback =
     std::function<void(std::int32_t epoch, double loss, const LengthModel& model)>;
 
