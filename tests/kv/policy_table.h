@@ -95,14 +95,14 @@ std::uint64_t state_digest(const Policy& policy, const Ids& ids) {
   std::uint64_t h = 1469598103934665603ULL;
   auto mix = [&h](std::int64_t v) { h = (h ^ static_cast<std::uint64_t>(v)) * 1099511628211ULL; };
   const KvCounters c = policy.counters();
-  for (std::int64_t v : {c.admitted, c.overflows, c.grow_in_place, c.migrations, c.chains,
-                         c.preemptions, c.compaction_moves, c.copied_tokens, c.recalibrations,
-                         c.failed_requests}) {
+  for (std::int64_t v :
+       {c.admitted, c.overflows, c.grow_in_place, c.migrations, c.chains, c.preemptions,
+        c.compaction_moves, c.copied_tokens, c.recalibrations, c.failed_requests}) {
     mix(v);
   }
   const KvGauges g = policy.gauges();
-  for (std::int64_t v : {g.capacity, g.reserved, g.used, g.free, g.largest_free, g.safety_pool,
-                         g.live_requests}) {
+  for (std::int64_t v :
+       {g.capacity, g.reserved, g.used, g.free, g.largest_free, g.safety_pool, g.live_requests}) {
     mix(v);
   }
   for (RequestId id : ids) {
