@@ -35,21 +35,47 @@ inline void hsum8(const __m512* a, float* out, int n) {
   for (int g = 0; g < n; ++g) out[g] = buf[4 * (g % 4) + g / 4];
 }
 
-// Scores of `group` (≤ 8) heads against one K row of kVecs × 16 floats.
-template <int kVecs>
-inline void score_row(const float* row, const float* q, int group, float scale, float* s,
-                      int stride) {
-  __m512 acc[8];
-  for (int g = 0; g < 8; ++g) acc[g] = _mm512_setzero_ps();
-  for (int v = 0; v < kVecs; ++v) {
-    const __m512 k = _mm512_loadu_ps(row + 16 * v);
-    for (int g = 0; g < group; ++g) {
-      acc[g] = _mm512_fmadd_ps(_mm512_loadu_ps(q + g * kVecs * 16 + 16 * v), k, acc[g]);
+// Scores of kGroup (≤ 8) heads against K rows [0, n) of kVecs × 16 floats; compile-time sizes keep
+// the accumulators in registers.
+template <int kVecs, int kGroup>
+void score_rows(const float* k, int n, const float* q, float scale, float* s, int stride) {
+  for (int i = 0; i < n; ++i) {
+    const float* row = k + static_cast<std::size_t>(i) * kVecs * 16;
+    __m512 acc[8];
+    for (int g = 0; g < 8; ++g) acc[g] = _mm512_setzero_ps();
+    for (int v = 0; v < kVecs; ++v) {
+      const __m512 kv = _mm512_loadu_ps(row + 16 * v);
+      for (int g = 0; g < kGroup; ++g) {
+        acc[g] = _mm512_fmadd_ps(_mm512_loadu_ps(q + g * kVecs * 16 + 16 * v), kv, acc[g]);
+      }
     }
+    float dots[8];
+    hsum8(acc, dots, kGroup);
+    for (int g = 0; g < kGroup; ++g) s[g * stride + i] = dots[g] * scale;
   }
-  float dots[8];
-  hsum8(acc, dots, group);
-  for (int g = 0; g < group; ++g) s[g * stride] = dots[g] * scale;
+}
+
+template <int kVecs>
+void score_rows_any(const float* k, int n, const float* q, int group, float scale, float* s,
+                    int stride) {
+  switch (group) {
+    case 1:
+      return score_rows<kVecs, 1>(k, n, q, scale, s, stride);
+    case 2:
+      return score_rows<kVecs, 2>(k, n, q, scale, s, stride);
+    case 3:
+      return score_rows<kVecs, 3>(k, n, q, scale, s, stride);
+    case 4:
+      return score_rows<kVecs, 4>(k, n, q, scale, s, stride);
+    case 5:
+      return score_rows<kVecs, 5>(k, n, q, scale, s, stride);
+    case 6:
+      return score_rows<kVecs, 6>(k, n, q, scale, s, stride);
+    case 7:
+      return score_rows<kVecs, 7>(k, n, q, scale, s, stride);
+    default:
+      return score_rows<kVecs, 8>(k, n, q, scale, s, stride);
+  }
 }
 
 // out_g += w_g[i] · V row i for rows [0, n), accumulating in registers across the run; each
@@ -78,17 +104,8 @@ inline void accumulate_rows(const float* v, int n, const float* w, int group, in
 inline void score_run(const float* k, int n, int hd, const float* q, int group, float scale,
                       float* s, int stride, int p0) {
 #if defined(__AVX512F__)
-  if (group <= 8 && (hd == 64 || hd == 128)) {
-    for (int i = 0; i < n; ++i) {
-      const float* row = k + static_cast<std::size_t>(i) * hd;
-      if (hd == 128) {
-        score_row<8>(row, q, group, scale, s + p0 + i, stride);
-      } else {
-        score_row<4>(row, q, group, scale, s + p0 + i, stride);
-      }
-    }
-    return;
-  }
+  if (group <= 8 && hd == 128) return score_rows_any<8>(k, n, q, group, scale, s + p0, stride);
+  if (group <= 8 && hd == 64) return score_rows_any<4>(k, n, q, group, scale, s + p0, stride);
 #endif
   for (int i = 0; i < n; ++i) {
     const float* row = k + static_cast<std::size_t>(i) * hd;

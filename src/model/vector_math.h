@@ -71,17 +71,46 @@ inline float exp_nonpositive(float x) {
   return p * scale;
 }
 
-// In-place softmax over x[0..n).
+#if defined(__AVX512F__)
+// exp_nonpositive on 16 lanes with the very same operations (no FMA contraction), so vector and
+// scalar lanes give identical bits.
+inline __m512 exp_nonpositive16(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+  const __m512 n = _mm512_roundscale_ps(
+      _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _mm512_set1_ps(0.5f)),
+      _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  const __m512 r = _mm512_add_ps(_mm512_sub_ps(x, _mm512_mul_ps(n, _mm512_set1_ps(0.693359375f))),
+                                 _mm512_mul_ps(n, _mm512_set1_ps(2.12194440e-4f)));
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(p, _mm512_mul_ps(r, r)), r), _mm512_set1_ps(1.0f));
+  const __m512i bits =
+      _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+}
+#endif
+
+// In-place softmax over x[0..n). The sum runs in position order, lane by lane, so the result
+// depends only on n and the values.
 inline void softmax(float* x, int n) {
   float m = x[0];
   for (int i = 1; i < n; ++i) m = std::max(m, x[i]);
-  float sum = 0.0f;
-  for (int i = 0; i < n; ++i) {
-    x[i] = exp_nonpositive(x[i] - m);
-    sum += x[i];
+  int i = 0;
+#if defined(__AVX512F__)
+  const __m512 vm = _mm512_set1_ps(m);
+  for (; i + 16 <= n; i += 16) {
+    _mm512_storeu_ps(x + i, exp_nonpositive16(_mm512_sub_ps(_mm512_loadu_ps(x + i), vm)));
   }
+#endif
+  for (; i < n; ++i) x[i] = exp_nonpositive(x[i] - m);
+  float sum = 0.0f;
+  for (int j = 0; j < n; ++j) sum += x[j];
   const float inv = 1.0f / sum;
-  for (int i = 0; i < n; ++i) x[i] *= inv;
+  for (int j = 0; j < n; ++j) x[j] *= inv;
 }
 
 }  // namespace odma::model
