@@ -23,7 +23,7 @@ Replays request lengths through the KV policies at a fixed capacity with no mode
 admitted by the policy, generate one token per step until their true output length, and leave.
 
   --dataset LIST      built-in test-split traces, comma-separated (default: alpaca,nq)
-  --trace FILE        a JSONL trace instead (see docs/traces.md)
+  --trace FILE        a JSONL trace instead (format: docs/data.md)
   --policies LIST     default: static,paged,s3,odma,oracle
   --predictor SPEC    oracle | noisy:SIGMA | model:PATH | bundled (default: oracle)
   --capacity N        arena size in token slots (default 131072: the KV room a 24 GB MLU370-X4
@@ -33,6 +33,7 @@ admitted by the policy, generate one token per step until their true output leng
   --max-batch N       running requests at most (default 256)
   --arrival MODE      offline (all at t=0, default) | trace (use arrival_s, 20 ms per step)
   --extents N         odma: extents per request (1 = strict contiguity, default 1)
+  --buckets K         odma: adaptive size classes (default 16)
   --seed S            seed for noisy predictions (default 1)
   --validate          run the invariant validator after every step (slow)
   --json PATH         also write the results as JSON
@@ -59,7 +60,8 @@ int run_replay(const std::vector<std::string>& argv) {
     return 0;
   }
   args.reject_unknown({"help", "validate", "dataset", "trace", "policies", "predictor", "capacity",
-                       "granule", "max-output", "max-batch", "arrival", "extents", "seed", "json"});
+                       "granule", "max-output", "max-batch", "arrival", "extents", "buckets", "seed",
+                       "json"});
 
   sim::ReplayOptions opt;
   opt.policy.capacity_tokens = args.get_int("capacity", 131072);
@@ -68,6 +70,7 @@ int run_replay(const std::vector<std::string>& argv) {
   opt.policy.s3_max_output = opt.max_output_tokens;
   opt.planner.max_batch = static_cast<std::int32_t>(args.get_int("max-batch", 256));
   opt.policy.odma.max_extents = static_cast<std::int32_t>(args.get_int("extents", 1));
+  opt.policy.odma.buckets = static_cast<std::int32_t>(args.get_int("buckets", opt.policy.odma.buckets));
   opt.validate_every_step = args.has("validate");
   std::string arrival = args.get_or("arrival", "offline");
   if (arrival != "offline" && arrival != "trace") throw Error("--arrival must be offline or trace");

@@ -1,12 +1,15 @@
 // odma (arXiv 2512.09427 + chained extents): contiguous, on-demand, adaptive.
 //
-// Admission reserves prompt + AdaptiveBuckets::reserve_for(prediction) — the top bucket when the
-// prediction's uncertainty >= uncertainty_threshold, and a bucket past generated_before_preemption
-// on re-admission — and only if free − need >= safety pool afterwards (waived when nothing is
-// live). If no free range holds it, a bounded compaction may make one.
+// Buckets are size classes of the whole extent, prompt + output (the histogram learns completed
+// totals), so a reservation is rounded once.
+// Admission reserves reserve_for(prompt + predicted output), capped at the request's cap — the
+// cap itself when the prediction's uncertainty >= uncertainty_threshold, and a bucket past
+// prompt + generated_before_preemption on re-admission — and only if free − need >= safety pool
+// afterwards (waived when nothing is live). If no free range holds it, a bounded compaction may
+// make one.
 //
-// Overflow (growth past the reservation), target T = prompt + reserve_for(output so far), the next
-// bucket, capped at the request's cap; minimum M = round_up(total):
+// Overflow (growth past the reservation), target T = reserve_for(total so far), the next bucket,
+// capped at the request's cap; minimum M = round_up(total):
 //   1. grow in place over the free range after the last extent, up to T (at least to M);
 //   2. migrate to a new extent of T (else M) slots, anywhere, safety pool included — CopyOps of
 //      the stored tokens;
@@ -43,6 +46,7 @@ class OdmaPolicy final : public ContiguousPolicy {
 
  protected:
   std::int64_t reservation(const RequestSpec& spec) const override;
+  std::int64_t bucketed(const RequestSpec& spec, std::int64_t total_tokens) const;
   bool admission_allowed(std::int64_t need) const override;
   std::optional<std::int64_t> place_after_compaction(std::int64_t need, RequestId id,
                                                      std::vector<CopyOp>& copies) override;

@@ -137,58 +137,61 @@ PolicyConfig odma_config() {
 // clang-format off
 TEST(PolicyTable, OdmaGrowsInPlaceMigratesCompactsAndPreemptsLast) {
   auto p = make_policy("odma", odma_config());
+  // Size classes of prompt + output (the default geometric edges before any completion).
   ASSERT_EQ(p->bucket_edges(), (std::vector<std::int32_t>{16, 48, 96, 256})) << "the table assumes these";
   EXPECT_EQ(p->gauges().safety_pool, 16);
   run_table(*p, {
-    {.op = kAdmit, .id = 1, .tokens = 10, .predicted = 10, .expect = kOk, .extents = {{0, 32}}},
-    {.op = kAdmit, .id = 2, .tokens = 16, .predicted = 40, .expect = kOk, .extents = {{32, 64}}},
-    {.op = kAdmit, .id = 3, .tokens = 10, .predicted = 40, .expect = kOk, .extents = {{96, 64}}},
-    // 23 generated → next bucket 48 → 58 → 64 slots; the neighbour is taken: migrate, copying
-    // the 10 tokens stored so far (the caller grows before it writes).
-    {.op = kGrow, .id = 1, .tokens = 33, .expect = kMigrated, .extents = {{160, 64}}, .copies = {{0, 160, 10}}},
+    // 10 + 4 → bucket 16; 10 + 20 → bucket 48.
+    {.op = kAdmit, .id = 1, .tokens = 10, .predicted = 4, .expect = kOk, .extents = {{0, 16}}},
+    {.op = kAdmit, .id = 2, .tokens = 10, .predicted = 20, .expect = kOk, .extents = {{16, 48}}},
+    {.op = kAdmit, .id = 3, .tokens = 10, .predicted = 4, .expect = kOk, .extents = {{64, 16}}},
+    // 17 tokens → next bucket 48; the neighbour is taken: migrate (best fit), copying the 10
+    // tokens stored so far (the caller grows before it writes).
+    {.op = kGrow, .id = 1, .tokens = 17, .expect = kMigrated, .extents = {{80, 48}}, .copies = {{0, 80, 10}}},
+    {.op = kGrow, .id = 3, .tokens = 17, .expect = kMigrated, .extents = {{128, 48}}, .copies = {{64, 128, 10}}},
+    // 49 tokens → bucket 96; the range after it is free: grow in place.
+    {.op = kGrow, .id = 3, .tokens = 49, .expect = kInPlace, .extents = {{128, 96}}},
     {.op = kRelease, .id = 2, .expect = kOk, .extents = {}},
-    // 150 generated → bucket 256 → cap 210 → 224 slots, at least 160. No range holds 160:
-    // compaction slides request 3 down to 0 (copying its 10 tokens), then it grows in place.
-    {.op = kGrow, .id = 3, .tokens = 160, .expect = kInPlace, .extents = {{0, 160}}, .copies = {{96, 0, 10}}},
-    // The pool (48 now: overflows hold 128 slots) keeps the last 32 free slots from admission.
-    {.op = kAdmit, .id = 4, .tokens = 10, .predicted = 10, .expect = kDeferred, .extents = {}},
-    {.op = kFinish, .id = 1, .tokens = 23, .expect = kOk, .extents = {}},
-    {.op = kAdmit, .id = 4, .tokens = 10, .predicted = 10, .expect = kOk, .extents = {{160, 32}}},
-    // 32 generated → bucket 48 → 64 slots; the range after it is free: in place.
-    {.op = kGrow, .id = 4, .tokens = 42, .expect = kInPlace, .extents = {{160, 64}}},
-    // Needs 224 slots while 32 are free: nothing helps — the last resort.
-    {.op = kGrow, .id = 3, .tokens = 210, .expect = kPreempted, .extents = {}},
+    // Bucket 96 fits nowhere, but the minimum (64) fits the coalesced [0, 80).
+    {.op = kGrow, .id = 1, .tokens = 49, .expect = kMigrated, .extents = {{0, 64}}, .copies = {{80, 0, 17}}},
+    // 130 tokens → bucket 256, capped at 10 + 200 → 224 slots, at least 144. Free: [64,128) and
+    // [224,256). Compaction slides request 3 down to 64 (copying its 49 tokens), then it grows
+    // in place over the 96 slots that opened behind it.
+    {.op = kGrow, .id = 3, .tokens = 130, .expect = kInPlace, .extents = {{64, 192}}, .copies = {{128, 64, 49}}},
+    {.op = kAdmit, .id = 4, .tokens = 10, .predicted = 4, .expect = kDeferred, .extents = {}},
+    // Nothing is free and nothing can move: preemption, the last resort.
+    {.op = kGrow, .id = 1, .tokens = 65, .expect = kPreempted, .extents = {}},
   });
   const KvCounters c = p->counters();
-  EXPECT_EQ(c.overflows, 4);
+  EXPECT_EQ(c.overflows, 6);
   EXPECT_EQ(c.grow_in_place, 2);
-  EXPECT_EQ(c.migrations, 1);
+  EXPECT_EQ(c.migrations, 3);
   EXPECT_EQ(c.preemptions, 1);
   EXPECT_EQ(c.compaction_moves, 1);
-  EXPECT_EQ(c.copied_tokens, 20);
+  EXPECT_EQ(c.copied_tokens, 10 + 10 + 17 + 49);
   EXPECT_EQ(c.failed_requests, 0);
-  EXPECT_EQ(p->gauges().safety_pool, 48);
 }
 
 TEST(PolicyTable, OdmaChainsWhenNoRangeHoldsTheWhole) {
   PolicyConfig c = odma_config();
-  c.capacity_tokens = 512;
+  c.capacity_tokens = 560;
   c.odma.max_extents = 2;
   c.odma.min_extent_tokens = 64;
   c.odma.compaction_max_moves = 0;
   auto p = make_policy("odma", c);
   ASSERT_EQ(p->bucket_edges(), (std::vector<std::int32_t>{16, 48, 96, 256}));
   run_table(*p, {
-    {.op = kAdmit, .id = 1, .tokens = 30, .predicted = 40, .expect = kOk, .extents = {{0, 80}}},
-    {.op = kAdmit, .id = 2, .tokens = 30, .predicted = 40, .expect = kOk, .extents = {{80, 80}}},
-    {.op = kAdmit, .id = 3, .tokens = 30, .predicted = 40, .expect = kOk, .extents = {{160, 80}}},
-    {.op = kAdmit, .id = 4, .tokens = 100, .predicted = 90, .expect = kOk, .extents = {{240, 208}}, .max_output = 150},
-    // 51 generated → bucket 96 → 126 → 128 slots (at least 96); only [448,512) is free: no room
-    // in place or to migrate, so a second extent of max(128 − 80, 64) = 64 slots.
-    {.op = kGrow, .id = 1, .tokens = 81, .expect = kChained, .extents = {{0, 80}, {448, 64}}},
-    {.op = kGrow, .id = 1, .tokens = 144, .expect = kOk, .extents = {{0, 80}, {448, 64}}},
+    {.op = kAdmit, .id = 1, .tokens = 30, .predicted = 40, .expect = kOk, .extents = {{0, 96}}},
+    {.op = kAdmit, .id = 2, .tokens = 30, .predicted = 40, .expect = kOk, .extents = {{96, 96}}},
+    {.op = kAdmit, .id = 3, .tokens = 30, .predicted = 40, .expect = kOk, .extents = {{192, 96}}},
+    // 190 → bucket 256, capped at 100 + 100 → 208 slots.
+    {.op = kAdmit, .id = 4, .tokens = 100, .predicted = 90, .expect = kOk, .extents = {{288, 208}}, .max_output = 100},
+    // 97 tokens → bucket 256 → cap 240 (at least 112); only [496,560) is free: no room in place
+    // or to migrate, so a second extent of max(112 − 96, 64) = 64 slots.
+    {.op = kGrow, .id = 1, .tokens = 97, .expect = kChained, .extents = {{0, 96}, {496, 64}}},
+    {.op = kGrow, .id = 1, .tokens = 160, .expect = kOk, .extents = {{0, 96}, {496, 64}}},
     // A third extent is over max_extents and compaction is off: preempted.
-    {.op = kGrow, .id = 1, .tokens = 145, .expect = kPreempted, .extents = {}},
+    {.op = kGrow, .id = 1, .tokens = 161, .expect = kPreempted, .extents = {}},
   });
 }
 // clang-format on
