@@ -123,12 +123,36 @@ void Predictor::observe(std::string_view prompt, std::int32_t prompt_tokens,
       .observe(PromptInfo{prompt, prompt_tokens, max_tokens}, actual_output_tokens);
 }
 
-std::unique_ptr<PredictorSource> make_predictor_source(const std::string& spec,
+namespace {
+
+// "bundled@0.7" / "model:PATH@0.7": the model reserving at coverage 0.7 instead of its own.
+std::unique_ptr<PredictorSource> model_source(Predictor predictor, const std::string& name,
+                                              const std::string& coverage) {
+  if (!coverage.empty()) {
+    double q = -1;
+    auto [end, ec] = std::from_chars(coverage.data(), coverage.data() + coverage.size(), q);
+    if (ec != std::errc() || end != coverage.data() + coverage.size())
+      throw Error("--predictor " + name + "@" + coverage + ": coverage must be a number in (0, 1]");
+    predictor.set_coverage(q);
+  }
+  return std::make_unique<ModelSource>(
+      std::move(predictor), name + " @ coverage " + std::to_string(predictor.coverage()));
+}
+
+}  // namespace
+
+std::unique_ptr<PredictorSource> make_predictor_source(const std::string& full_spec,
                                                        std::uint64_t seed) {
-  if (spec == "oracle") return std::make_unique<OracleSource>();
+  if (full_spec == "oracle") return std::make_unique<OracleSource>();
+  std::string spec = full_spec, coverage;
+  if (auto at = full_spec.rfind('@');
+      at != std::string::npos && full_spec.rfind("noisy:", 0) != 0) {
+    spec = full_spec.substr(0, at);
+    coverage = full_spec.substr(at + 1);
+  }
   if (spec.empty() || spec == "bundled")
-    return std::make_unique<ModelSource>(Predictor::bundled(),
-                                         "bundled (" + Predictor::bundled_path().string() + ")");
+    return model_source(Predictor::bundled(),
+                        "bundled (" + Predictor::bundled_path().string() + ")", coverage);
   if (spec.rfind("noisy:", 0) == 0) {
     const std::string text = spec.substr(6);
     double sigma = -1;
@@ -141,10 +165,11 @@ std::unique_ptr<PredictorSource> make_predictor_source(const std::string& spec,
   if (spec.rfind("model:", 0) == 0) {
     const std::string path = spec.substr(6);
     if (path.empty()) throw Error("--predictor model:PATH needs a path");
-    return std::make_unique<ModelSource>(Predictor::load(path), "model:" + path);
+    return model_source(Predictor::load(path), "model:" + path, coverage);
   }
-  throw Error("--predictor " + spec +
-              ": unknown predictor (use oracle, noisy:SIGMA, model:PATH or bundled)");
+  throw Error(
+      "--predictor " + spec +
+      ": unknown predictor (use oracle, noisy:SIGMA, model:PATH[@COVERAGE] or bundled[@COVERAGE])");
 }
 
 std::vector<kv::LengthPrediction> predict_trace(const Trace& trace, const std::string& spec,

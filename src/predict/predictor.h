@@ -11,6 +11,8 @@
 //     model:PATH      the model file at PATH run on the prompt text
 //     bundled         (the default, also "") the shipped Alpaca model,
 //                     data/predictor/alpaca-default.odmp(.gz)
+//     ...@Q           (model:PATH@Q, bundled@Q) reserve at coverage Q ∈ (0, 1] instead of the
+//                     model's own (0.95): lower Q reserves less and leaves more to growth
 #pragma once
 
 #include <cstdint>
