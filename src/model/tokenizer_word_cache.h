@@ -1,10 +1,11 @@
 // Per-thread cache of BPE results: word -> token ids.
 //
-// Direct-mapped, like a CPU cache: 2^15 slots of one 64-byte cache line each, holding the word
-// (at most kMaxWordBytes) and its ids (at most kMaxIds) inline, so a lookup touches one line.
-// A word whose slot is taken simply replaces the occupant. Why not std::unordered_map: with tens
-// of thousands of distinct words a node-based map costs three cache misses per lookup (bucket,
-// node, key) and dominated the encode profile (36% of samples); this cache costs one.
+// Two-way set-associative, like a CPU cache: 2^15 slots of one 64-byte cache line each, holding
+// the word (at most kMaxWordBytes) and its ids (at most kMaxIds) inline, so a lookup touches one or
+// two adjacent lines. A new word evicts the least recently used of its set's two. Why not
+// std::unordered_map: with tens of thousands of distinct words a node-based map costs three cache
+// misses per lookup (bucket, node, key) and dominated the encode profile (36% of samples); this
+// cache costs one.
 //
 // Keyed by the tokenizer's serial number (never reused) so a tokenizer never sees another's words;
 // each thread keeps tables for up to four tokenizers.
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace odma::model {
@@ -28,20 +30,27 @@ class WordCache {
   static WordCache& for_thread(std::uint64_t owner);
 
   // Appends the cached ids of `word` to `out` and returns true, or returns false on a miss.
-  bool lookup(std::string_view word, std::uint64_t hash, std::vector<std::int32_t>& out) const {
-    const Slot& s = slots_[hash & (kSlots - 1)];
-    if (s.hash != hash || s.key_len != word.size() ||
-        std::memcmp(s.key, word.data(), word.size()) != 0) {
-      return false;
+  bool lookup(std::string_view word, std::uint64_t hash, std::vector<std::int32_t>& out) {
+    Slot* set = &slots_[set_of(hash)];
+    for (int way = 0; way < 2; ++way) {
+      const Slot& s = set[way];
+      if (s.hash != hash || s.key_len != word.size() ||
+          std::memcmp(s.key, word.data(), word.size()) != 0) {
+        continue;
+      }
+      out.insert(out.end(), s.ids, s.ids + s.n_ids);
+      if (way == 1) std::swap(set[0], set[1]);  // keep the most recently used word in way 0
+      return true;
     }
-    out.insert(out.end(), s.ids, s.ids + s.n_ids);
-    return true;
+    return false;
   }
 
-  // Stores `ids` for `word` if both fit in a slot.
+  // Stores `ids` for `word` if both fit in a slot; the set's least recently used word leaves.
   void store(std::string_view word, std::uint64_t hash, const std::int32_t* ids, std::size_t n) {
     if (word.size() > kMaxWordBytes || n > kMaxIds) return;
-    Slot& s = slots_[hash & (kSlots - 1)];
+    Slot* set = &slots_[set_of(hash)];
+    set[1] = set[0];
+    Slot& s = set[0];
     s.hash = hash;
     s.key_len = static_cast<std::uint8_t>(word.size());
     s.n_ids = static_cast<std::uint8_t>(n);
@@ -60,6 +69,8 @@ class WordCache {
     std::int32_t ids[kMaxIds];
   };
   static_assert(sizeof(Slot) == 64);
+
+  static std::size_t set_of(std::uint64_t hash) { return hash & (kSlots - 2); }  // even index
 
   WordCache() : slots_(kSlots) {}
   void reset(std::uint64_t owner);
