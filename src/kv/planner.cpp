@@ -95,7 +95,9 @@ void StepPlanner::admit_waiting(StepPlan& plan, std::int32_t& budget) {
     r.computed = 0;
     std::int32_t target = context_target(r);
     std::int32_t chunk = std::min({target, config_.prefill_chunk_tokens, budget});
-    if (!ensure_slots(r, chunk, plan)) continue;
+    // A recompute may need more than the admission gave; if growing fails the request is back at
+    // the head of the queue, and admitting it again this step would only repeat that.
+    if (!ensure_slots(r, chunk, plan)) return;
     bool emits = chunk == target && r.generated == 0;
     plan.items.push_back({id, WorkKind::kPrefill, 0, chunk, emits});
     budget -= chunk;

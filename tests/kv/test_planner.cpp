@@ -205,3 +205,34 @@ TEST(Planner, RejectsBadConfigAndDuplicates) {
 
 }  // namespace
 }  // namespace odma::kv
+
+namespace odma::kv {
+namespace {
+
+// Regression: paged admits a preempted request with its prompt's blocks only; its recompute then
+// needs more, and a failed growth must end this step's admission rather than loop forever.
+TEST(Planner, PreemptedRecomputeThatCannotGrowEndsTheStep) {
+  PolicyConfig c = config(96, 96);
+  c.paged_watermark = 0;
+  auto policy = make_policy("paged", c);
+  StepPlanner planner(*policy, PlannerConfig{});
+  planner.submit(spec(1, 16, 8, 60, 70));
+  planner.submit(spec(2, 16, 8, 60, 70));
+  std::int64_t steps = 0;
+  while (!planner.done() && steps < 2000) {
+    StepPlan plan = planner.plan_step();
+    ASSERT_EQ(policy->validate(), "");
+    std::vector<RequestId> fin;
+    for (const WorkItem& w : plan.items) {
+      if (w.emits_token && planner.generated(w.id) + 1 == 60) fin.push_back(w.id);
+    }
+    (void)planner.commit_step(fin);
+    ++steps;
+  }
+  EXPECT_TRUE(planner.done());
+  EXPECT_GE(planner.preemptions(), 1);
+  EXPECT_EQ(planner.failed(), 0);
+}
+
+}  // namespace
+}  // namespace odma::kv
