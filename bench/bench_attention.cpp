@@ -19,6 +19,7 @@
 #include <string>
 
 #include "model/attention.h"
+#include "model/scattered_layout.h"
 
 namespace {
 
@@ -44,29 +45,7 @@ void BM_DecodeAttention(benchmark::State& state) {
     for (int kv = 0; kv < 2; ++kv)
       for (int h = 0; h < kKvHeads; ++h)
         std::fill_n(st.plane(l, kv, h), capacity * kHeadDim, 0.01f);
-  std::mt19937 rng(1);
-  std::vector<SeqKv> seqs;
-  if (layout == 0) {
-    // One extent per sequence, sequences in shuffled order across the arena.
-    std::vector<int> order(static_cast<std::size_t>(batch));
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng);
-    for (int b = 0; b < batch; ++b)
-      seqs.push_back(SeqKv::contiguous({{std::int64_t{order[b]} * ctx, ctx}}));
-  } else {
-    // Every block of the arena handed out in random order.
-    std::vector<std::int64_t> blocks(static_cast<std::size_t>(capacity / layout));
-    std::iota(blocks.begin(), blocks.end(), 0);
-    std::shuffle(blocks.begin(), blocks.end(), rng);
-    const std::size_t per_seq = static_cast<std::size_t>(ctx / layout);
-    for (int b = 0; b < batch; ++b) {
-      std::vector<std::int64_t> table(
-          blocks.begin() + static_cast<std::ptrdiff_t>(b * per_seq),
-          blocks.begin() + static_cast<std::ptrdiff_t>((b + 1) * per_seq));
-      for (auto& t : table) t *= layout;
-      seqs.push_back(SeqKv::paged(std::move(table), layout));
-    }
-  }
+  const std::vector<SeqKv> seqs = odma::model::scattered_layout(batch, ctx, layout);
   std::vector<float> q(static_cast<std::size_t>(batch) * kHeads * kHeadDim, 0.05f), out(q.size());
   std::vector<AttentionItem> items;
   for (int b = 0; b < batch; ++b) {

@@ -7,6 +7,7 @@
 
 #include "model/attention.h"
 #include "model/kv_storage.h"
+#include "model/scattered_layout.h"
 #include "model/thread_pool.h"
 
 namespace odma::serve {
@@ -42,29 +43,7 @@ double attention_gbps(const KernelBenchOptions& o, int layout, int batch, int ct
     for (int kv = 0; kv < 2; ++kv)
       for (int h = 0; h < o.kv_heads; ++h)
         std::fill_n(st.plane(l, kv, h), capacity * o.head_dim, 0.01f);
-  std::mt19937 rng(1);
-  std::vector<model::SeqKv> seqs;
-  if (layout == 0) {
-    std::vector<int> order(static_cast<std::size_t>(batch));
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng);
-    for (int b = 0; b < batch; ++b) {
-      seqs.push_back(model::SeqKv::contiguous(
-          {{std::int64_t{order[static_cast<std::size_t>(b)]} * ctx, ctx}}));
-    }
-  } else {
-    std::vector<std::int64_t> blocks(static_cast<std::size_t>(capacity / layout));
-    std::iota(blocks.begin(), blocks.end(), 0);
-    std::shuffle(blocks.begin(), blocks.end(), rng);
-    const std::size_t per_seq = static_cast<std::size_t>(ctx / layout);
-    for (int b = 0; b < batch; ++b) {
-      std::vector<std::int64_t> table(
-          blocks.begin() + static_cast<std::ptrdiff_t>(b * per_seq),
-          blocks.begin() + static_cast<std::ptrdiff_t>((b + 1) * per_seq));
-      for (auto& t : table) t *= layout;
-      seqs.push_back(model::SeqKv::paged(std::move(table), layout));
-    }
-  }
+  const std::vector<model::SeqKv> seqs = model::scattered_layout(batch, ctx, layout);
   std::vector<float> q(static_cast<std::size_t>(batch) * o.heads * o.head_dim, 0.05f),
       out(q.size());
   std::vector<model::AttentionItem> items;
