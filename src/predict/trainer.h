@@ -14,6 +14,7 @@
 #include <functional>
 #include <vector>
 
+#include "base/rng.h"  // SplitMix64: training shuffles and the noisy predictor
 #include "predict/dataset.h"
 #include "predict/features.h"
 #include "predict/length_model.h"
@@ -63,16 +64,5 @@ std::vector<TrainExample> make_examples(const FeatureExtractor& extractor,
 // Features + training + int8 quantisation + provenance (dataset, splits, record indices).
 PredictorModel train_on_dataset(const Dataset& dataset, const DatasetTrainOptions& options,
                                 const EpochCallback& on_epoch = {});
-
-// Deterministic 64-bit generator (splitmix64), shared by training and the noisy predictor.
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next();
-  double uniform();  // in [0, 1)
-
- private:
-  std::uint64_t state_;
-};
 
 }  // namespace odma::predict

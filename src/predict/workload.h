@@ -13,7 +13,7 @@
 //   arrivals  offline (all at 0), Poisson at RATE req/s (i.i.d. exponential gaps, first at 0), or
 //             the inter-arrival pattern of an Azure trace replayed in request order
 //
-// Determinism: every random choice comes from WorkloadRng (splitmix64) seeded with --seed (no
+// Determinism: every random choice comes from SplitMix64 (splitmix64) seeded with --seed (no
 // std:: distributions, whose output differs across standard libraries).
 #pragma once
 
@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "base/rng.h"
 #include "predict/dataset.h"
 #include "predict/trace.h"
-#include "predict/workload_rng.h"
 
 namespace odma::predict {
 

@@ -14,7 +14,7 @@ void apply_offline_arrivals(Trace& trace) {
 void apply_poisson_arrivals(Trace& trace, double rate, std::uint64_t seed) {
   if (!std::isfinite(rate) || rate <= 0)
     throw Error("poisson arrivals: rate must be a finite number > 0");
-  WorkloadRng rng(seed);
+  SplitMix64 rng(seed);
   double t = 0;
   for (std::size_t i = 0; i < trace.requests.size(); ++i) {
     if (i > 0) t += rng.exponential(rate);

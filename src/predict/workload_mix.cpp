@@ -15,7 +15,7 @@ namespace {
 // further pass; repeats get "#<pass>" appended to their id so ids stay unique.
 class Pool {
  public:
-  Pool(Trace source, WorkloadRng& rng) : source_(std::move(source)), rng_(rng) {
+  Pool(Trace source, SplitMix64& rng) : source_(std::move(source)), rng_(rng) {
     if (source_.requests.empty()) throw Error("source '" + source_.name + "' has no requests");
     order_.reserve(source_.requests.size());
     for (std::size_t i = 0; i < source_.requests.size(); ++i) order_.push_back(i);
@@ -36,7 +36,7 @@ class Pool {
 
  private:
   Trace source_;
-  WorkloadRng& rng_;
+  SplitMix64& rng_;
   std::vector<std::size_t> order_;
   std::size_t next_ = 0;
   std::size_t pass_ = 0;
@@ -45,7 +45,7 @@ class Pool {
 // Pools are created on first use, in a fixed order, so the rng stream is reproducible.
 class Pools {
  public:
-  Pools(std::optional<Split> split, WorkloadRng& rng) : split_(split), rng_(rng) {}
+  Pools(std::optional<Split> split, SplitMix64& rng) : split_(split), rng_(rng) {}
   Pool& get(const std::string& source) {
     auto it = pools_.find(source);
     if (it == pools_.end())
@@ -55,7 +55,7 @@ class Pools {
 
  private:
   std::optional<Split> split_;
-  WorkloadRng& rng_;
+  SplitMix64& rng_;
   std::map<std::string, Pool> pools_;
 };
 
@@ -134,7 +134,7 @@ Trace make_mixture(const std::vector<MixComponent>& components, std::size_t coun
   std::vector<std::size_t> labels;
   labels.reserve(count);
   for (std::size_t i = 0; i < counts.size(); ++i) labels.insert(labels.end(), counts[i], i);
-  WorkloadRng rng(seed);
+  SplitMix64 rng(seed);
   Pools pools(split, rng);
   for (const MixComponent& c : components) (void)pools.get(c.source);  // fixed creation order
   shuffle(labels, rng);
@@ -148,7 +148,7 @@ Trace make_mixture(const std::vector<MixComponent>& components, std::size_t coun
 Trace make_drift(const std::vector<std::string>& phases, std::size_t count,
                  std::optional<Split> split, std::uint64_t seed) {
   if (phases.empty()) throw Error("drift: no phases");
-  WorkloadRng rng(seed);
+  SplitMix64 rng(seed);
   Pools pools(split, rng);
   Trace t;
   t.name = "drift(";

@@ -22,15 +22,15 @@ std::int64_t index_of(const std::string& id) {
   return std::stoll(tail.substr(0, tail.find('#')));
 }
 
-TEST(WorkloadRng, MatchesTheReferenceStream) {
+TEST(SplitMix64, MatchesTheReferenceStream) {
   // Reference: splitmix64.c (Vigna) from state 0 yields 0xe220a8397b1dcdaf, 0x6e789e6aa1b965f4.
-  WorkloadRng rng(0);
+  SplitMix64 rng(0);
   EXPECT_EQ(rng.next(), 0xe220a8397b1dcdafULL);
   EXPECT_EQ(rng.next(), 0x6e789e6aa1b965f4ULL);
 }
 
-TEST(WorkloadRng, BelowIsRoughlyUniformAndInRange) {
-  WorkloadRng rng(42);
+TEST(SplitMix64, BelowIsRoughlyUniformAndInRange) {
+  SplitMix64 rng(42);
   const std::int64_t n = odma::testing::scaled(60000, 6000);
   std::vector<std::int64_t> hist(6, 0);
   for (std::int64_t i = 0; i < n; ++i) {

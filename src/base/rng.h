@@ -1,17 +1,18 @@
-// The seeded generator behind every random choice in a workload (record draws, mixture order,
-// Poisson gaps): splitmix64, so one seed gives the same stream on every platform and compiler.
+// The seeded generator behind every random choice odma makes (workload draws, mixture order,
+// Poisson gaps, training shuffles, noisy predictions): splitmix64, so one seed gives the same
+// stream on every platform and compiler.
 #pragma once
 
 #include <cstdint>
 #include <utility>
 #include <vector>
 
-namespace odma::predict {
+namespace odma {
 
 // splitmix64 (Steele, Lea & Flood 2014; Vigna's reference splitmix64.c).
-class WorkloadRng {
+class SplitMix64 {
  public:
-  explicit WorkloadRng(std::uint64_t seed) : state_(seed) {}
+  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
   std::uint64_t next();
   double uniform();                      // in [0, 1), 53 random bits
   std::uint64_t below(std::uint64_t n);  // uniform in [0, n), n ≥ 1, unbiased
@@ -23,11 +24,11 @@ class WorkloadRng {
 
 // Fisher–Yates shuffle driven by `rng`.
 template <typename T>
-void shuffle(std::vector<T>& v, WorkloadRng& rng) {
+void shuffle(std::vector<T>& v, SplitMix64& rng) {
   for (std::size_t i = v.size(); i > 1; --i) {
     const auto j = static_cast<std::size_t>(rng.below(i));
     std::swap(v[i - 1], v[j]);
   }
 }
 
-}  // namespace odma::predict
+}  // namespace odma
