@@ -23,13 +23,7 @@ Dataset load_nq() {
   for_each_line(text, [&](std::string_view line, std::size_t number) {
     if (line.empty()) return;
     const std::string where = file + ":" + std::to_string(number);
-    nlohmann::json obj;
-    try {
-      obj = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw Error(where + ": malformed JSON (" + e.what() + ")");
-    }
-    if (!obj.is_object()) throw Error(where + ": not a JSON object");
+    const nlohmann::json obj = detail::parse_json_object_line(line, where);
     for (const char* key : {"question", "long_answer"}) {
       if (!obj.contains(key) || !obj.at(key).is_string()) {
         throw Error(where + ": missing string field '" + key + "'");

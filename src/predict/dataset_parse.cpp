@@ -88,4 +88,15 @@ std::vector<std::vector<std::int64_t>> read_int_table(const std::string& relativ
   return rows;
 }
 
+nlohmann::json parse_json_object_line(std::string_view line, const std::string& where) {
+  nlohmann::json obj;
+  try {
+    obj = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(where + ": malformed JSON (" + e.what() + ")");
+  }
+  if (!obj.is_object()) throw Error(where + ": not a JSON object");
+  return obj;
+}
+
 }  // namespace odma::predict::detail

@@ -16,6 +16,10 @@ std::size_t line_of(std::string_view text, std::size_t byte);
 // Parses a whole JSON document; a syntax error names `file` and the line.
 nlohmann::json parse_json(const std::string& text, const std::string& file);
 
+// One JSONL line that must be a JSON object; errors read "<where>: malformed JSON (...)" or
+// "<where>: not a JSON object".
+nlohmann::json parse_json_object_line(std::string_view line, const std::string& where);
+
 // Whole-string base-10 integer in [lo, hi]; nullopt-free: throws odma::Error "<where>: <what>".
 std::int64_t parse_int(std::string_view field, const std::string& where, std::int64_t lo,
                        std::int64_t hi);

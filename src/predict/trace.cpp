@@ -33,13 +33,7 @@ std::int32_t token_field(const nlohmann::json& obj, const char* key, const std::
 }
 
 TraceRequest parse_request(std::string_view line, const std::string& where) {
-  nlohmann::json obj;
-  try {
-    obj = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(where + ": malformed JSON (" + e.what() + ")");
-  }
-  if (!obj.is_object()) throw Error(where + ": not a JSON object");
+  const nlohmann::json obj = detail::parse_json_object_line(line, where);
   TraceRequest r;
   if (!obj.contains("id")) throw Error(where + ": missing field 'id'");
   const nlohmann::json* id = &obj.at("id");
