@@ -8,15 +8,23 @@
 namespace odma::model {
 namespace {
 
+// `n` consecutive positions whose K/V rows sit at slots [slot, slot + n): one extent, or one block.
+struct Run {
+  std::int64_t slot;
+  int n;
+};
+
 #if defined(__AVX512F__)
 // GCC 12's shuffle intrinsics pass an _mm512_undefined_ps() that -W(maybe-)uninitialized flags.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// Sums of up to 8 vectors at once (missing ones are zero): folds 512→256→128 bits while packing
+// Sums × scale of up to 8 vectors at once (missing ones are zero): folds 512→256→128 bits while packing
 // vectors together, ~4 ops per sum instead of ~8 for separate reductions. Every row goes through
 // the same tree, so scores never depend on the KV layout.
-inline void hsum8(const __m512* a, float* out, int n) {
+constexpr int kPrefetchBytes = 2048;
+
+__attribute__((always_inline)) inline void hsum8(const __m512* a, float scale, float* out, int n) {
   __m512 b[4], c[2];
   for (int j = 0; j < 4; ++j) {
     const __m512 x = a[2 * j], y = a[2 * j + 1];
@@ -30,29 +38,56 @@ inline void hsum8(const __m512* a, float* out, int n) {
       _mm512_add_ps(_mm512_shuffle_ps(c[0], c[1], 0x88), _mm512_shuffle_ps(c[0], c[1], 0xDD));
   const __m512 e = _mm512_add_ps(_mm512_shuffle_ps(d, d, 0x88), _mm512_shuffle_ps(d, d, 0xDD));
   alignas(64) float buf[16];
-  _mm512_store_ps(buf, e);
+  _mm512_store_ps(buf, _mm512_mul_ps(e, _mm512_set1_ps(scale)));  // the same product per lane
   // 128-bit lane m holds [sum of vector m, sum of vector 4 + m, ...].
   for (int g = 0; g < n; ++g) out[g] = buf[4 * (g % 4) + g / 4];
 }
 
-// Scores of kGroup (≤ 8) heads against K rows [0, n) of kVecs × 16 floats; compile-time sizes keep
-// the accumulators in registers.
-template <int kVecs, int kGroup>
-void score_rows(const float* k, int n, const float* q, float scale, float* s, int stride) {
-  for (int i = 0; i < n; ++i) {
-    const float* row = k + static_cast<std::size_t>(i) * kVecs * 16;
-    __m512 acc[8];
-    for (int g = 0; g < 8; ++g) acc[g] = _mm512_setzero_ps();
+// Scores of kGroup (≤ 8) heads against kRows K rows of kVecs × 16 floats; compile-time sizes keep
+// the accumulators in registers. kRows × kGroup ≤ 8 dot products share one hsum8; the tree each
+// vector goes through is the same in every slot, so grouping rows changes no bit.
+template <int kVecs, int kGroup, int kRows>
+__attribute__((always_inline)) inline void score_block(const float* k, const float* q, float scale,
+                                                       float* s, int stride) {
+  __m512 acc[8];
+#pragma GCC unroll 8
+  for (int a = 0; a < 8; ++a) acc[a] = _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int r = 0; r < kRows; ++r) {
+#pragma GCC unroll 8
     for (int v = 0; v < kVecs; ++v) {
-      const __m512 kv = _mm512_loadu_ps(row + 16 * v);
+      const __m512 kv = _mm512_loadu_ps(k + r * kVecs * 16 + 16 * v);
+#pragma GCC unroll 8
       for (int g = 0; g < kGroup; ++g) {
-        acc[g] = _mm512_fmadd_ps(_mm512_loadu_ps(q + g * kVecs * 16 + 16 * v), kv, acc[g]);
+        acc[r * kGroup + g] =
+            _mm512_fmadd_ps(_mm512_loadu_ps(q + g * kVecs * 16 + 16 * v), kv, acc[r * kGroup + g]);
       }
     }
-    float dots[8];
-    hsum8(acc, dots, kGroup);
-    for (int g = 0; g < kGroup; ++g) s[g * stride + i] = dots[g] * scale;
   }
+  float dots[8];
+  hsum8(acc, scale, dots, kRows * kGroup);
+#pragma GCC unroll 8
+  for (int r = 0; r < kRows; ++r) {
+#pragma GCC unroll 8
+    for (int g = 0; g < kGroup; ++g) s[g * stride + r] = dots[r * kGroup + g];
+  }
+}
+
+// Scores of kGroup heads against K rows [0, n), 8 / kGroup rows per reduction.
+template <int kVecs, int kGroup>
+void score_rows(const float* k, int n, const float* q, float scale, float* s, int stride) {
+  constexpr int kRows = 8 / kGroup;
+  constexpr std::size_t kRowFloats = kVecs * 16;
+  int i = 0;
+  for (; i + kRows <= n; i += kRows) {
+    const float* row = k + static_cast<std::size_t>(i) * kRowFloats;
+    for (std::size_t b = 0; b < kRows * kRowFloats * 4; b += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(row) + kPrefetchBytes + b, _MM_HINT_T0);
+    score_block<kVecs, kGroup, kRows>(row, q, scale, s + i, stride);
+  }
+  for (; i < n; ++i)
+    score_block<kVecs, kGroup, 1>(k + static_cast<std::size_t>(i) * kRowFloats, q, scale, s + i,
+                                  stride);
 }
 
 template <int kVecs>
@@ -78,24 +113,107 @@ void score_rows_any(const float* k, int n, const float* q, int group, float scal
   }
 }
 
-// out_g += w_g[i] · V row i for rows [0, n), accumulating in registers across the run; each
-// element still gets one FMA per row in position order, exactly as axpy() would.
-template <int kVecs>
-inline void accumulate_rows(const float* v, int n, const float* w, int group, int stride,
-                            float* out) {
-  for (int g = 0; g < group; ++g) {
-    __m512 acc[kVecs];
-    float* o = out + g * kVecs * 16;
-    for (int j = 0; j < kVecs; ++j) acc[j] = _mm512_loadu_ps(o + 16 * j);
-    const float* wg = w + g * stride;
-    for (int i = 0; i < n; ++i) {
-      const __m512 wi = _mm512_set1_ps(wg[i]);
-      const float* row = v + static_cast<std::size_t>(i) * kVecs * 16;
-      for (int j = 0; j < kVecs; ++j)
-        acc[j] = _mm512_fmadd_ps(wi, _mm512_loadu_ps(row + 16 * j), acc[j]);
+// out_g += w_g[p] · V row of position p for every position of `runs`. Each element gets one FMA
+// per position in position order, exactly as axpy() would, whatever the grouping below.
+//
+// When every head of the group fits in registers (kGroup × kVecs ≤ 24 accumulators) one pass reads
+// each V row once for all heads, and the accumulators stay in registers across runs: a paged
+// sequence pays only the jumps between blocks, not a reload per block.
+template <int kVecs, int kGroup>
+void accumulate_all_heads(const float* vp, const Run* runs, int n_runs, const float* w, int stride,
+                          float* out) {
+  constexpr std::size_t kRowFloats = kVecs * 16;
+  __m512 acc[kGroup][kVecs];
+#pragma GCC unroll 8
+  for (int g = 0; g < kGroup; ++g)
+#pragma GCC unroll 8
+    for (int j = 0; j < kVecs; ++j) acc[g][j] = _mm512_loadu_ps(out + (g * kVecs + j) * 16);
+  int p = 0;
+  for (int r = 0; r < n_runs; ++r) {
+    const float* v = vp + static_cast<std::size_t>(runs[r].slot) * kRowFloats;
+    if (r + 1 < n_runs) {  // the next run starts elsewhere: no hardware prefetcher will guess it
+      const char* next = reinterpret_cast<const char*>(
+          vp + static_cast<std::size_t>(runs[r + 1].slot) * kRowFloats);
+      for (std::size_t b = 0; b < std::min<std::size_t>(runs[r + 1].n * kRowFloats * 4, 1024);
+           b += 64)
+        _mm_prefetch(next + b, _MM_HINT_T0);
     }
-    for (int j = 0; j < kVecs; ++j) _mm512_storeu_ps(o + 16 * j, acc[j]);
+    for (int i = 0; i < runs[r].n; ++i, ++p) {
+      const float* row = v + static_cast<std::size_t>(i) * kRowFloats;
+      _mm_prefetch(reinterpret_cast<const char*>(row) + kPrefetchBytes, _MM_HINT_T0);
+      __m512 vr[kVecs];
+#pragma GCC unroll 8
+      for (int j = 0; j < kVecs; ++j) vr[j] = _mm512_loadu_ps(row + 16 * j);
+#pragma GCC unroll 8
+      for (int g = 0; g < kGroup; ++g) {
+        const __m512 wi = _mm512_set1_ps(w[g * stride + p]);
+#pragma GCC unroll 8
+        for (int j = 0; j < kVecs; ++j) acc[g][j] = _mm512_fmadd_ps(wi, vr[j], acc[g][j]);
+      }
+    }
   }
+#pragma GCC unroll 8
+  for (int g = 0; g < kGroup; ++g)
+#pragma GCC unroll 8
+    for (int j = 0; j < kVecs; ++j) _mm512_storeu_ps(out + (g * kVecs + j) * 16, acc[g][j]);
+}
+
+// Otherwise (large groups × head_dim) rows go in L1-sized chunks that every head walks in turn.
+template <int kVecs>
+void accumulate_chunked(const float* v, int n, const float* w, int group, int stride, float* out) {
+  constexpr int kChunkRows = 256 / kVecs;  // 16 KiB of V per chunk: half of L1d
+  for (int c0 = 0; c0 < n; c0 += kChunkRows) {
+    const int c1 = std::min(n, c0 + kChunkRows);
+    for (int g = 0; g < group; ++g) {
+      __m512 acc[kVecs];
+      float* o = out + g * kVecs * 16;
+      for (int j = 0; j < kVecs; ++j) acc[j] = _mm512_loadu_ps(o + 16 * j);
+      const float* wg = w + g * stride;
+      for (int i = c0; i < c1; ++i) {
+        const __m512 wi = _mm512_set1_ps(wg[i]);
+        const float* row = v + static_cast<std::size_t>(i) * kVecs * 16;
+        for (int j = 0; j < kVecs; ++j)
+          acc[j] = _mm512_fmadd_ps(wi, _mm512_loadu_ps(row + 16 * j), acc[j]);
+      }
+      for (int j = 0; j < kVecs; ++j) _mm512_storeu_ps(o + 16 * j, acc[j]);
+    }
+  }
+}
+
+// Register-resident pass for the (head_dim, group) shapes that fit; false if this one does not.
+bool accumulate_runs_fast(const float* vp, const Run* runs, int n_runs, int hd, const float* w,
+                          int group, int stride, float* out) {
+  if (hd == 64) {
+    switch (group) {
+      case 1:
+        return accumulate_all_heads<4, 1>(vp, runs, n_runs, w, stride, out), true;
+      case 2:
+        return accumulate_all_heads<4, 2>(vp, runs, n_runs, w, stride, out), true;
+      case 3:
+        return accumulate_all_heads<4, 3>(vp, runs, n_runs, w, stride, out), true;
+      case 4:
+        return accumulate_all_heads<4, 4>(vp, runs, n_runs, w, stride, out), true;
+      case 5:
+        return accumulate_all_heads<4, 5>(vp, runs, n_runs, w, stride, out), true;
+      case 6:
+        return accumulate_all_heads<4, 6>(vp, runs, n_runs, w, stride, out), true;
+      default:
+        return false;
+    }
+  }
+  if (hd == 128) {
+    switch (group) {
+      case 1:
+        return accumulate_all_heads<8, 1>(vp, runs, n_runs, w, stride, out), true;
+      case 2:
+        return accumulate_all_heads<8, 2>(vp, runs, n_runs, w, stride, out), true;
+      case 3:
+        return accumulate_all_heads<8, 3>(vp, runs, n_runs, w, stride, out), true;
+      default:
+        return false;
+    }
+  }
+  return false;
 }
 #pragma GCC diagnostic pop
 #endif
@@ -113,16 +231,28 @@ inline void score_run(const float* k, int n, int hd, const float* q, int group, 
   }
 }
 
-// out_g += Σ_i w[g * stride + p0 + i] · V rows [0, n) of one run, row by row in order.
-inline void accumulate_run(const float* v, int n, int hd, const float* w, int group, int stride,
-                           int p0, float* out) {
+// out_g += Σ_p w[g * stride + p] · V row of position p over every run, in position order.
+void accumulate_runs(const float* vp, const std::vector<Run>& runs, int hd, const float* w,
+                     int group, int stride, float* out) {
+  const int n_runs = static_cast<int>(runs.size());
 #if defined(__AVX512F__)
-  if (hd == 128) return accumulate_rows<8>(v, n, w + p0, group, stride, out);
-  if (hd == 64) return accumulate_rows<4>(v, n, w + p0, group, stride, out);
+  if (accumulate_runs_fast(vp, runs.data(), n_runs, hd, w, group, stride, out)) return;
 #endif
-  for (int i = 0; i < n; ++i) {
-    const float* row = v + static_cast<std::size_t>(i) * hd;
-    for (int g = 0; g < group; ++g) axpy(out + g * hd, w[g * stride + p0 + i], row, hd);
+  int p = 0;
+  for (const Run& r : runs) {
+    const float* v = vp + static_cast<std::size_t>(r.slot) * hd;
+#if defined(__AVX512F__)
+    if (hd == 128)
+      accumulate_chunked<8>(v, r.n, w + p, group, stride, out);
+    else if (hd == 64)
+      accumulate_chunked<4>(v, r.n, w + p, group, stride, out);
+    else
+#endif
+      for (int i = 0; i < r.n; ++i) {
+        const float* row = v + static_cast<std::size_t>(i) * hd;
+        for (int g = 0; g < group; ++g) axpy(out + g * hd, w[g * stride + p + i], row, hd);
+      }
+    p += r.n;
   }
 }
 
@@ -137,63 +267,59 @@ void softmax_and_clear(float* s, int group, int ctx, float* out, int hd) {
   std::fill(out, out + static_cast<std::size_t>(group) * hd, 0.0f);
 }
 
-void prefetch_rows(const float* p, std::size_t floats) {
-  const char* c = reinterpret_cast<const char*>(p);
-  for (std::size_t b = 0; b < floats * sizeof(float); b += 64) __builtin_prefetch(c + b);
+// The shared body of both kernels: scores run by run, softmax, then V over all runs.
+void attend_runs(const KvStorage& st, int layer, int kv_head, int group,
+                 const std::vector<Run>& runs, int ctx, const float* q, float* out) {
+  const int hd = st.head_dim();
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  float* s = scratch(static_cast<std::size_t>(group) * ctx).data();
+  const float* kp = st.plane(layer, 0, kv_head);
+  int p = 0;
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    if (r + 1 < runs.size()) {  // the next run starts elsewhere: prefetch its first rows
+      const char* next =
+          reinterpret_cast<const char*>(kp + static_cast<std::size_t>(runs[r + 1].slot) * hd);
+      const std::size_t bytes =
+          std::min<std::size_t>(static_cast<std::size_t>(runs[r + 1].n) * hd * 4, 1024);
+      for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(next + b);
+    }
+    score_run(kp + static_cast<std::size_t>(runs[r].slot) * hd, runs[r].n, hd, q, group, scale, s,
+              ctx, p);
+    p += runs[r].n;
+  }
+  softmax_and_clear(s, group, ctx, out, hd);
+  accumulate_runs(st.plane(layer, 1, kv_head), runs, hd, s, group, ctx, out);
+}
+
+std::vector<Run>& run_scratch() {
+  thread_local std::vector<Run> runs;
+  runs.clear();
+  return runs;
 }
 
 }  // namespace
 
 void attend_contiguous(const KvStorage& st, int layer, int kv_head, int group, const SeqKv& kv,
                        int ctx, const float* q, float* out) {
-  const int hd = st.head_dim();
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  float* s = scratch(static_cast<std::size_t>(group) * ctx).data();
-  const float* kp = st.plane(layer, 0, kv_head);
-  const float* vp = st.plane(layer, 1, kv_head);
+  std::vector<Run>& runs = run_scratch();
   int p = 0;
   for (const auto& e : kv.extents) {
     if (p >= ctx) break;
     const int n = static_cast<int>(std::min<std::int64_t>(e.length, ctx - p));
-    score_run(kp + static_cast<std::size_t>(e.offset) * hd, n, hd, q, group, scale, s, ctx, p);
+    runs.push_back({e.offset, n});
     p += n;
   }
-  softmax_and_clear(s, group, ctx, out, hd);
-  p = 0;
-  for (const auto& e : kv.extents) {
-    if (p >= ctx) break;
-    const int n = static_cast<int>(std::min<std::int64_t>(e.length, ctx - p));
-    accumulate_run(vp + static_cast<std::size_t>(e.offset) * hd, n, hd, s, group, ctx, p, out);
-    p += n;
-  }
+  attend_runs(st, layer, kv_head, group, runs, ctx, q, out);
 }
 
 void attend_paged(const KvStorage& st, int layer, int kv_head, int group, const SeqKv& kv, int ctx,
                   const float* q, float* out) {
-  const int hd = st.head_dim();
+  std::vector<Run>& runs = run_scratch();
   const int bt = kv.block_tokens;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  float* s = scratch(static_cast<std::size_t>(group) * ctx).data();
-  const float* kp = st.plane(layer, 0, kv_head);
-  const float* vp = st.plane(layer, 1, kv_head);
-  const int blocks = (ctx + bt - 1) / bt;
-  const std::size_t block_floats = static_cast<std::size_t>(bt) * hd;
-  const auto& table = kv.block_table;
-  for (int b = 0; b < blocks; ++b) {
-    if (b + 1 < blocks)
-      prefetch_rows(kp + static_cast<std::size_t>(table[b + 1]) * hd, block_floats);
-    const int p = b * bt, n = std::min(bt, ctx - p);
-    score_run(kp + static_cast<std::size_t>(table[b]) * hd, n, hd, q, group, scale, s, ctx, p);
-  }
-  softmax_and_clear(s, group, ctx, out, hd);
-  for (int b = 0; b < blocks; ++b) {
-    if (b + 1 < blocks)
-      prefetch_rows(vp + static_cast<std::size_t>(table[b + 1]) * hd, block_floats);
-    const int p = b * bt, n = std::min(bt, ctx - p);
-    accumulate_run(vp + static_cast<std::size_t>(table[b]) * hd, n, hd, s, group, ctx, p, out);
-  }
+  for (int p = 0, b = 0; p < ctx; p += bt, ++b)
+    runs.push_back({kv.block_table[static_cast<std::size_t>(b)], std::min(bt, ctx - p)});
+  attend_runs(st, layer, kv_head, group, runs, ctx, q, out);
 }
-
 void attention(const KvStorage& st, int layer, int num_heads,
                const std::vector<AttentionItem>& items, ThreadPool& pool) {
   const int kvh = st.num_kv_heads(), hd = st.head_dim();

@@ -1,7 +1,5 @@
 #include "model/kv_storage.h"
 
-#include <sys/mman.h>
-
 #include <cstring>
 
 #include "base/error.h"
@@ -51,17 +49,16 @@ KvStorage::KvStorage(int num_layers, int num_kv_heads, int head_dim, std::int64_
       (static_cast<std::size_t>(capacity) * static_cast<std::size_t>(head_dim) + 15) / 16 * 16;
   bytes_ = plane_stride_ * static_cast<std::size_t>(num_layers) * 2 *
            static_cast<std::size_t>(num_kv_heads) * sizeof(float);
-  void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) {
+  try {
+    buffer_ = std::make_unique<MappedBuffer>(bytes_);
+  } catch (const Error&) {
     throw Error("KvStorage: cannot map " + std::to_string(bytes_) + " bytes for " +
                 std::to_string(capacity) + " slots");
   }
-  base_ = static_cast<float*>(p);
+  base_ = static_cast<float*>(buffer_->data());
 }
 
-KvStorage::~KvStorage() {
-  ::munmap(base_, bytes_);
-}
+KvStorage::~KvStorage() = default;
 
 void KvStorage::apply(const std::vector<kv::CopyOp>& ops) {
   for (const auto& op : ops) {

@@ -8,14 +8,17 @@
 //
 // Storage is F32: bytes = capacity × layers × 2 × kv_heads × head_dim × 4 (twice BF16; the
 // DeepSeek-R1-Distill-Qwen-7B shape costs 114,688 B per slot, i.e. 1.75 GB per 16k slots). It is
-// an anonymous mmap, so pages are committed by the OS only when first written.
+// a MappedBuffer (2 MiB-aligned, transparent huge pages), so pages are committed by the OS only
+// when first written.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kv/types.h"
+#include "model/mapped_buffer.h"
 
 namespace odma::model {
 
@@ -62,6 +65,7 @@ class KvStorage {
   std::int64_t capacity_;
   std::size_t plane_stride_;  // floats between planes (capacity × head_dim, rounded up to 16)
   std::size_t bytes_;
+  std::unique_ptr<MappedBuffer> buffer_;
   float* base_ = nullptr;
 };
 

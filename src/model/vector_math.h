@@ -94,21 +94,37 @@ inline __m512 exp_nonpositive16(__m512 x) {
 }
 #endif
 
-// In-place softmax over x[0..n). The sum runs in position order, lane by lane, so the result
-// depends only on n and the values.
+// In-place softmax over x[0..n). The max is exact in any order; the sum runs in 16 lane-wise
+// partial sums in position order, folded in a fixed order, so the result depends only on n and the
+// values (never on how a sequence is split into runs), while all three passes vectorise: the old
+// scalar max and sum chains cost more than the exponentials in decode.
 inline void softmax(float* x, int n) {
-  float m = x[0];
-  for (int i = 1; i < n; ++i) m = std::max(m, x[i]);
   int i = 0;
+  float m = x[0];
+#if defined(__AVX512F__)
+  __m512 vmax = _mm512_set1_ps(x[0]);
+  for (; i + 16 <= n; i += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(x + i));
+  m = _mm512_reduce_max_ps(vmax);
+#endif
+  for (; i < n; ++i) m = std::max(m, x[i]);
+  i = 0;
+  float sum = 0.0f;
 #if defined(__AVX512F__)
   const __m512 vm = _mm512_set1_ps(m);
+  __m512 vsum = _mm512_setzero_ps();
   for (; i + 16 <= n; i += 16) {
-    _mm512_storeu_ps(x + i, exp_nonpositive16(_mm512_sub_ps(_mm512_loadu_ps(x + i), vm)));
+    const __m512 e = exp_nonpositive16(_mm512_sub_ps(_mm512_loadu_ps(x + i), vm));
+    _mm512_storeu_ps(x + i, e);
+    vsum = _mm512_add_ps(vsum, e);
   }
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, vsum);
+  for (float l : lanes) sum += l;
 #endif
-  for (; i < n; ++i) x[i] = exp_nonpositive(x[i] - m);
-  float sum = 0.0f;
-  for (int j = 0; j < n; ++j) sum += x[j];
+  for (; i < n; ++i) {
+    x[i] = exp_nonpositive(x[i] - m);
+    sum += x[i];
+  }
   const float inv = 1.0f / sum;
   for (int j = 0; j < n; ++j) x[j] *= inv;
 }

@@ -7,6 +7,7 @@
 
 #include "model/attention.h"
 #include "model/kv_storage.h"
+#include "model/mapped_buffer.h"
 #include "model/scattered_layout.h"
 #include "model/thread_pool.h"
 
@@ -31,9 +32,35 @@ double best_seconds(F&& fn, double budget) {
   return best;
 }
 
+// Sequential read bandwidth over buf[0, n) with the shared thread pool, in GB/s.
+double read_gbps(const float* buf, std::size_t n, double seconds) {
+  model::ThreadPool& pool = model::ThreadPool::shared();
+  const int chunks = 64;
+  std::vector<float> partial(chunks);
+  volatile float sink = 0.0f;
+  const double s = best_seconds(
+      [&] {
+        pool.parallel_for(chunks, [&](int c) {
+          const float* p = buf + n / chunks * static_cast<std::size_t>(c);
+          // 64 independent sums (4 vector chains): the loop is bound by memory, not add latency.
+          float acc[64] = {};
+          for (std::size_t i = 0; i + 64 <= n / chunks; i += 64)
+            for (int j = 0; j < 64; ++j) acc[j] += p[i + static_cast<std::size_t>(j)];
+          partial[static_cast<std::size_t>(c)] = std::accumulate(acc, acc + 64, 0.0f);
+        });
+        sink = sink + partial[0];
+      },
+      seconds);
+  return static_cast<double>(n * 4) / s / 1e9;
+}
+
 // layout 0 = contiguous (one extent per sequence, sequences shuffled across the arena), else
 // paged with `layout`-token blocks: every block of the arena handed out in random order.
-double attention_gbps(const KernelBenchOptions& o, int layout, int batch, int ctx) {
+// If `arena_read` is given, it receives the sequential read bandwidth of this very arena, measured
+// just before the kernel: same pages, same moment, so the ratio is not at the mercy of drift in
+// a shared machine's bandwidth between two probes.
+double attention_gbps(const KernelBenchOptions& o, int layout, int batch, int ctx,
+                      double* arena_read = nullptr) {
   const std::int64_t per_layer = std::int64_t{batch} * ctx * o.kv_heads * o.head_dim * 4 * 2;
   const int layers =
       static_cast<int>(std::clamp<std::int64_t>(o.working_set_bytes / per_layer, 1, 64));
@@ -52,6 +79,8 @@ double attention_gbps(const KernelBenchOptions& o, int layout, int batch, int ct
     items.push_back(
         {q.data() + off, out.data() + off, 1, ctx - 1, &seqs[static_cast<std::size_t>(b)]});
   }
+  if (arena_read != nullptr)
+    *arena_read = read_gbps(st.plane(0, 0, 0), st.bytes() / sizeof(float), o.seconds_per_case);
   model::ThreadPool& pool = model::ThreadPool::shared();
   const double s = best_seconds(
       [&] {
@@ -65,24 +94,10 @@ double attention_gbps(const KernelBenchOptions& o, int layout, int batch, int ct
 
 double measure_sequential_read(std::int64_t bytes, double seconds) {
   const std::size_t n = static_cast<std::size_t>(bytes / 4);
-  std::vector<float> buf(n, 1.0f);
-  model::ThreadPool& pool = model::ThreadPool::shared();
-  const int chunks = 64;
-  std::vector<float> partial(chunks);
-  volatile float sink = 0.0f;
-  const double s = best_seconds(
-      [&] {
-        pool.parallel_for(chunks, [&](int c) {
-          const float* p = buf.data() + n / chunks * static_cast<std::size_t>(c);
-          float acc[16] = {};
-          for (std::size_t i = 0; i + 16 <= n / chunks; i += 16)
-            for (int j = 0; j < 16; ++j) acc[j] += p[i + static_cast<std::size_t>(j)];
-          partial[static_cast<std::size_t>(c)] = std::accumulate(acc, acc + 16, 0.0f);
-        });
-        sink = sink + partial[0];
-      },
-      seconds);
-  return static_cast<double>(n * 4) / s / 1e9;
+  model::MappedBuffer mem(n * sizeof(float));  // the same kind of memory as the KV arena
+  float* buf = static_cast<float*>(mem.data());
+  std::fill_n(buf, n, 1.0f);
+  return read_gbps(buf, n, seconds);
 }
 
 KernelBenchResult run_kernel_bench(const KernelBenchOptions& o) {
@@ -90,8 +105,9 @@ KernelBenchResult run_kernel_bench(const KernelBenchOptions& o) {
   r.sequential_read_gbps = measure_sequential_read(o.working_set_bytes, o.seconds_per_case);
   for (int batch : o.batches) {
     for (int ctx : o.contexts) {
-      KernelCase c{batch, ctx, 0, 0, 0};
-      c.contiguous_gbps = attention_gbps(o, 0, batch, ctx);
+      KernelCase c{batch, ctx, 0, 0, 0, 0};
+      c.contiguous_gbps = attention_gbps(o, 0, batch, ctx, &c.read_gbps);
+      r.sequential_read_gbps = std::max(r.sequential_read_gbps, c.read_gbps);
       c.paged16_gbps = attention_gbps(o, 16, batch, ctx);
       c.paged1_gbps = attention_gbps(o, 1, batch, ctx);
       r.cases.push_back(c);

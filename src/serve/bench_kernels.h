@@ -6,6 +6,8 @@
 //   bytes per step = layers · batch · ctx · kv_heads · head_dim · 4 (F32) · 2 (K and V)
 //   GB/s           = bytes per step ÷ seconds per step (best of the timed repetitions)
 //   slowdown       = contiguous GB/s ÷ paged GB/s   (DESIGN.md's 1/α at that granularity)
+//   efficiency     = contiguous GB/s ÷ sequential read GB/s of the same arena, measured just before
+//                    (memory: 2 MiB transparent huge pages for both, see model/mapped_buffer.h)
 #pragma once
 
 #include <cstdint>
@@ -29,10 +31,11 @@ struct KernelCase {
   double contiguous_gbps = 0.0;
   double paged16_gbps = 0.0;
   double paged1_gbps = 0.0;
+  double read_gbps = 0.0;  // sequential read of the same arena, measured just before
 };
 
 struct KernelBenchResult {
-  double sequential_read_gbps = 0.0;
+  double sequential_read_gbps = 0.0;  // best of the stand-alone probe and every case's arena read
   std::vector<KernelCase> cases;
 };
 

@@ -14,8 +14,11 @@
 namespace odma::model {
 namespace {
 
-constexpr int kLayers = 2, kKvHeads = 2, kHeads = 6;  // group of 3
-int kHeadDim = 32;  // varied by the first test: 32 (generic path), 64 and 128 (AVX-512 paths)
+constexpr int kLayers = 2, kKvHeads = 2;
+// Varied by the first test to reach every kernel path: head_dim 32 (generic), 64 and 128 (AVX-512);
+// GQA groups 1..9 (register-resident V for small groups, chunked V and generic scores for large).
+int kHeadDim = 32;
+int kHeads = 6;  // group of 3
 
 void fill_random(KvStorage& st, std::mt19937& rng) {
   std::normal_distribution<float> n(0.0f, 1.0f);
@@ -63,48 +66,52 @@ SeqKv random_blocks(std::int64_t base, std::int64_t capacity, int len, int bt, s
 }
 
 TEST(AttentionLayouts, ContiguousEqualsPagedBitwiseAndMatchesReference) {
-  for (int hd : {32, 64, 128}) {
-    kHeadDim = hd;
-    std::mt19937 rng(7);
-    KvStorage st(kLayers, kKvHeads, kHeadDim, 4096);
-    fill_random(st, rng);
-    ThreadPool pool(2);
-    std::normal_distribution<float> n(0.0f, 1.0f);
-    const int rounds = static_cast<int>(odma::testing::scaled(20, 3));
-    for (int r = 0; r < rounds; ++r) {
-      const int ctx = 1 + static_cast<int>(rng() % 300);
-      // Contiguous: the context split over up to three chained extents at random offsets.
-      const int cut1 = static_cast<int>(rng() % (ctx + 1)),
-                cut2 = cut1 + static_cast<int>(rng() % (ctx - cut1 + 1));
-      std::vector<kv::Extent> ext;
-      std::int64_t at = static_cast<std::int64_t>(rng() % 500);
-      for (auto len : {cut1, cut2 - cut1, ctx - cut2 + 7}) {
-        if (len == 0) continue;
-        ext.push_back({at, len});
-        at += len + static_cast<std::int64_t>(rng() % 100);
+  for (int hd : {32, 64, 128})
+    for (int group : {1, 3, 4, 7, 9}) {
+      kHeadDim = hd;
+      kHeads = group * kKvHeads;
+      std::mt19937 rng(7);
+      KvStorage st(kLayers, kKvHeads, kHeadDim, 4096);
+      fill_random(st, rng);
+      ThreadPool pool(2);
+      std::normal_distribution<float> n(0.0f, 1.0f);
+      const int rounds = static_cast<int>(odma::testing::scaled(12, 3));
+      for (int r = 0; r < rounds; ++r) {
+        const int ctx = 1 + static_cast<int>(rng() % 300);
+        // Contiguous: the context split over up to three chained extents at random offsets.
+        const int cut1 = static_cast<int>(rng() % (ctx + 1)),
+                  cut2 = cut1 + static_cast<int>(rng() % (ctx - cut1 + 1));
+        std::vector<kv::Extent> ext;
+        std::int64_t at = static_cast<std::int64_t>(rng() % 500);
+        for (auto len : {cut1, cut2 - cut1, ctx - cut2 + 7}) {
+          if (len == 0) continue;
+          ext.push_back({at, len});
+          at += len + static_cast<std::int64_t>(rng() % 100);
+        }
+        const SeqKv contiguous = SeqKv::contiguous(ext);
+        const int bt = std::vector<int>{1, 16, 5}[r % 3];
+        const SeqKv paged =
+            random_blocks(1024, st.capacity(), ctx + 7, bt, rng);  // extents stay below 1024
+        // Same K/V content at both placements, then one decode token at position ctx - 1.
+        for (int l = 0; l < kLayers; ++l)
+          for (int kv = 0; kv < 2; ++kv)
+            for (int h = 0; h < kKvHeads; ++h)
+              for (int p = 0; p < ctx; ++p)
+                std::copy_n(st.plane(l, kv, h) + contiguous.slot(p) * kHeadDim, kHeadDim,
+                            st.plane(l, kv, h) + paged.slot(p) * kHeadDim);
+        std::vector<float> q(kHeads * kHeadDim), out_c(q.size()), out_p(q.size());
+        for (auto& x : q) x = n(rng);
+        const int layer = r % kLayers;
+        attention(st, layer, kHeads, {{q.data(), out_c.data(), 1, ctx - 1, &contiguous}}, pool);
+        attention(st, layer, kHeads, {{q.data(), out_p.data(), 1, ctx - 1, &paged}}, pool);
+        ASSERT_EQ(out_c, out_p) << "ctx " << ctx << " block " << bt << " head_dim " << hd
+                                << " group " << group;
+        auto want = reference(st, layer, contiguous, ctx - 1, q.data());
+        for (std::size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(out_c[i], want[i], 1e-4) << i;
       }
-      const SeqKv contiguous = SeqKv::contiguous(ext);
-      const int bt = std::vector<int>{1, 16, 5}[r % 3];
-      const SeqKv paged =
-          random_blocks(1024, st.capacity(), ctx + 7, bt, rng);  // extents stay below 1024
-      // Same K/V content at both placements, then one decode token at position ctx - 1.
-      for (int l = 0; l < kLayers; ++l)
-        for (int kv = 0; kv < 2; ++kv)
-          for (int h = 0; h < kKvHeads; ++h)
-            for (int p = 0; p < ctx; ++p)
-              std::copy_n(st.plane(l, kv, h) + contiguous.slot(p) * kHeadDim, kHeadDim,
-                          st.plane(l, kv, h) + paged.slot(p) * kHeadDim);
-      std::vector<float> q(kHeads * kHeadDim), out_c(q.size()), out_p(q.size());
-      for (auto& x : q) x = n(rng);
-      const int layer = r % kLayers;
-      attention(st, layer, kHeads, {{q.data(), out_c.data(), 1, ctx - 1, &contiguous}}, pool);
-      attention(st, layer, kHeads, {{q.data(), out_p.data(), 1, ctx - 1, &paged}}, pool);
-      ASSERT_EQ(out_c, out_p) << "ctx " << ctx << " block " << bt << " head_dim " << hd;
-      auto want = reference(st, layer, contiguous, ctx - 1, q.data());
-      for (std::size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(out_c[i], want[i], 1e-4) << i;
     }
-  }
   kHeadDim = 32;
+  kHeads = 6;
 }
 
 TEST(AttentionLayouts, CausalPrefillBatchMatchesPerTokenReference) {

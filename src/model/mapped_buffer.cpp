@@ -1,0 +1,32 @@
+#include "model/mapped_buffer.h"
+
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <string>
+
+#include "base/error.h"
+
+namespace odma::model {
+
+namespace {
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+}
+
+MappedBuffer::MappedBuffer(std::size_t bytes) : size_(bytes) {
+  if (bytes == 0) throw Error("MappedBuffer: size must be > 0");
+  mapping_bytes_ = bytes + kHugePage;  // slack to align the start
+  void* p =
+      ::mmap(nullptr, mapping_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw Error("cannot map " + std::to_string(bytes) + " bytes");
+  mapping_ = p;
+  const auto start = reinterpret_cast<std::uintptr_t>(p);
+  data_ = reinterpret_cast<void*>((start + kHugePage - 1) / kHugePage * kHugePage);
+  (void)::madvise(data_, bytes, MADV_HUGEPAGE);  // advice only: failure changes nothing
+}
+
+MappedBuffer::~MappedBuffer() {
+  ::munmap(mapping_, mapping_bytes_);
+}
+
+}  // namespace odma::model
