@@ -19,11 +19,12 @@ struct Run {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// Software prefetch distance within a run (the hardware prefetcher misses run starts and lags).
+constexpr int kPrefetchBytes = 2048;
+
 // Sums × scale of up to 8 vectors at once (missing ones are zero): folds 512→256→128 bits while
 // packing vectors together, ~4 ops per sum instead of ~8 for separate reductions. Every row goes
 // through the same tree, so scores never depend on the KV layout.
-constexpr int kPrefetchBytes = 2048;
-
 __attribute__((always_inline)) inline void hsum8(const __m512* a, float scale, float* out, int n) {
   __m512 b[4], c[2];
   for (int j = 0; j < 4; ++j) {
