@@ -22,28 +22,6 @@ struct Run {
 // Software prefetch distance within a run (the hardware prefetcher misses run starts and lags).
 constexpr int kPrefetchBytes = 2048;
 
-// Sums × scale of up to 8 vectors at once (missing ones are zero): folds 512→256→128 bits while
-// packing vectors together, ~4 ops per sum instead of ~8 for separate reductions. Every row goes
-// through the same tree, so scores never depend on the KV layout.
-__attribute__((always_inline)) inline void hsum8(const __m512* a, float scale, float* out, int n) {
-  __m512 b[4], c[2];
-  for (int j = 0; j < 4; ++j) {
-    const __m512 x = a[2 * j], y = a[2 * j + 1];
-    b[j] = _mm512_add_ps(_mm512_shuffle_f32x4(x, y, 0x44), _mm512_shuffle_f32x4(x, y, 0xEE));
-  }
-  for (int k = 0; k < 2; ++k) {
-    const __m512 x = b[2 * k], y = b[2 * k + 1];
-    c[k] = _mm512_add_ps(_mm512_shuffle_f32x4(x, y, 0x88), _mm512_shuffle_f32x4(x, y, 0xDD));
-  }
-  const __m512 d =
-      _mm512_add_ps(_mm512_shuffle_ps(c[0], c[1], 0x88), _mm512_shuffle_ps(c[0], c[1], 0xDD));
-  const __m512 e = _mm512_add_ps(_mm512_shuffle_ps(d, d, 0x88), _mm512_shuffle_ps(d, d, 0xDD));
-  alignas(64) float buf[16];
-  _mm512_store_ps(buf, _mm512_mul_ps(e, _mm512_set1_ps(scale)));  // the same product per lane
-  // 128-bit lane m holds [sum of vector m, sum of vector 4 + m, ...].
-  for (int g = 0; g < n; ++g) out[g] = buf[4 * (g % 4) + g / 4];
-}
-
 // Scores of kGroup (≤ 8) heads against kRows K rows of kVecs × 16 floats; compile-time sizes keep
 // the accumulators in registers. kRows × kGroup ≤ 8 dot products share one hsum8; the tree each
 // vector goes through is the same in every slot, so grouping rows changes no bit.

@@ -29,4 +29,21 @@ MappedBuffer::~MappedBuffer() {
   ::munmap(mapping_, mapping_bytes_);
 }
 
+void* allocate_huge_page_aligned(std::size_t bytes) {
+  if (bytes < kHugePage) return ::operator new(bytes);
+  const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* p = std::aligned_alloc(kHugePage, rounded);
+  if (p == nullptr) throw std::bad_alloc();
+  (void)::madvise(p, rounded, MADV_HUGEPAGE);  // advice only
+  return p;
+}
+
+void free_huge_page_aligned(void* p, std::size_t bytes) noexcept {
+  if (bytes < kHugePage) {
+    ::operator delete(p);
+  } else {
+    std::free(p);
+  }
+}
+
 }  // namespace odma::model

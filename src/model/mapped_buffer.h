@@ -9,6 +9,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdlib>
+#include <new>
+#include <vector>
 
 namespace odma::model {
 
@@ -28,5 +31,26 @@ class MappedBuffer {
   void* data_ = nullptr;  // 2 MiB-aligned start
   std::size_t size_ = 0;
 };
+
+// Huge-page advice for large allocations (≥ 2 MiB): 2 MiB-aligned, whole huge pages. Smaller ones
+// come from operator new. Used for model weights, which every decode step streams in full.
+void* allocate_huge_page_aligned(std::size_t bytes);  // throws std::bad_alloc
+void free_huge_page_aligned(void* p, std::size_t bytes) noexcept;
+
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(allocate_huge_page_aligned(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t n) noexcept { free_huge_page_aligned(p, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const HugePageAllocator<U>&) const noexcept {
+    return true;
+  }
+};
+
+using HugePageFloats = std::vector<float, HugePageAllocator<float>>;
 
 }  // namespace odma::model

@@ -108,7 +108,7 @@ ModelWeights random_weights(const ModelConfig& c, std::uint64_t seed) {
       Generator gen(s, seed);
       std::int64_t n = 1;
       for (auto d : s.shape) n *= d;
-      std::vector<float> out(static_cast<std::size_t>(n));
+      HugePageFloats out(static_cast<std::size_t>(n));
       for (std::int64_t i = 0; i < n; ++i) {
         out[static_cast<std::size_t>(i)] =
             bf16_to_f32(f32_to_bf16(gen(static_cast<std::uint64_t>(i))));

@@ -1,24 +1,16 @@
 #include "model/transformer.h"
 
-#include <cblas.h>
-
 #include <cmath>
 
 #include "base/error.h"
 #include "model/attention.h"
+#include "model/linear.h"
 #include "model/safetensors.h"
 
 namespace odma::model {
 namespace {
 
-// y[T][out] = x[T][in] · W[out][in]ᵀ + beta · y
-void linear(const float* x, int t, const std::vector<float>& w, int out, int in, float* y,
-            float beta) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, out, in, 1.0f, x, in, w.data(), in, beta,
-              y, out);
-}
-
-void add_bias(float* y, int t, const std::vector<float>& b) {
+void add_bias(float* y, int t, const HugePageFloats& b) {
   if (b.empty()) return;
   const std::size_t n = b.size();
   for (int i = 0; i < t; ++i) {
@@ -27,7 +19,7 @@ void add_bias(float* y, int t, const std::vector<float>& b) {
   }
 }
 
-void rmsnorm(const float* x, const std::vector<float>& w, int dim, float eps, float* y) {
+void rmsnorm(const float* x, const HugePageFloats& w, int dim, float eps, float* y) {
   double ss = 0.0;
   for (int i = 0; i < dim; ++i) ss += static_cast<double>(x[i]) * x[i];
   const float inv = static_cast<float>(1.0 / std::sqrt(ss / dim + static_cast<double>(eps)));
@@ -127,9 +119,9 @@ void Transformer::forward(const std::vector<BatchItem>& batch, KvStorage& st, fl
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = weights_.layers[static_cast<std::size_t>(l)];
     for (std::size_t i = 0; i < t; ++i) rmsnorm(&x[i * H], w.attn_norm, H, eps, &h[i * H]);
-    linear(h.data(), T, w.wq, Q, H, q.data(), 0.0f);
-    linear(h.data(), T, w.wk, KV, H, k.data(), 0.0f);
-    linear(h.data(), T, w.wv, KV, H, v.data(), 0.0f);
+    linear(h.data(), T, w.wq.data(), Q, H, q.data(), 0.0f, *pool_);
+    linear(h.data(), T, w.wk.data(), KV, H, k.data(), 0.0f, *pool_);
+    linear(h.data(), T, w.wv.data(), KV, H, v.data(), 0.0f, *pool_);
     add_bias(q.data(), T, w.bq);
     add_bias(k.data(), T, w.bk);
     add_bias(v.data(), T, w.bv);
@@ -144,15 +136,15 @@ void Transformer::forward(const std::vector<BatchItem>& batch, KvStorage& st, fl
       }
     }
     attention(st, l, c.num_heads, items, *pool_);
-    linear(attn.data(), T, w.wo, H, Q, x.data(), 1.0f);  // residual add via beta = 1
+    linear(attn.data(), T, w.wo.data(), H, Q, x.data(), 1.0f, *pool_);  // residual add via beta = 1
     for (std::size_t i = 0; i < t; ++i) rmsnorm(&x[i * H], w.mlp_norm, H, eps, &h[i * H]);
-    linear(h.data(), T, w.w_gate, M, H, gate.data(), 0.0f);
-    linear(h.data(), T, w.w_up, M, H, up.data(), 0.0f);
+    linear(h.data(), T, w.w_gate.data(), M, H, gate.data(), 0.0f, *pool_);
+    linear(h.data(), T, w.w_up.data(), M, H, up.data(), 0.0f, *pool_);
     for (std::size_t i = 0; i < gate.size(); ++i) {
       const float g = gate[i];
       gate[i] = g / (1.0f + std::exp(-g)) * up[i];
     }
-    linear(gate.data(), T, w.w_down, H, M, x.data(), 1.0f);
+    linear(gate.data(), T, w.w_down.data(), H, M, x.data(), 1.0f, *pool_);
   }
 
   // Final norm and head for the last token of each item only.
@@ -162,8 +154,7 @@ void Transformer::forward(const std::vector<BatchItem>& batch, KvStorage& st, fl
     row += static_cast<std::size_t>(batch[b].n_tokens);
     rmsnorm(&x[(row - 1) * H], weights_.final_norm, H, eps, &last[b * H]);
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(B), c.vocab_size, H, 1.0f,
-              last.data(), H, weights_.head(), H, 0.0f, logits, c.vocab_size);
+  linear(last.data(), static_cast<int>(B), weights_.head(), c.vocab_size, H, logits, 0.0f, *pool_);
 }
 
 }  // namespace odma::model

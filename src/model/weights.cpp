@@ -7,8 +7,8 @@
 namespace odma::model {
 namespace {
 
-std::vector<float> to_f32(const TensorView& t) {
-  std::vector<float> out(static_cast<std::size_t>(t.numel()));
+HugePageFloats to_f32(const TensorView& t) {
+  HugePageFloats out(static_cast<std::size_t>(t.numel()));
   switch (t.dtype) {
     case DType::kF32:
       std::memcpy(out.data(), t.data, t.nbytes);
@@ -30,7 +30,7 @@ std::vector<float> to_f32(const TensorView& t) {
 class Loader {
  public:
   explicit Loader(const SafetensorsSet& set) : set_(set) {}
-  std::vector<float> load(const std::string& name, std::vector<std::int64_t> shape) const {
+  HugePageFloats load(const std::string& name, std::vector<std::int64_t> shape) const {
     const TensorView& t = set_.get(name);
     if (t.shape != shape) {
       throw Error(t.file + ": tensor " + name + " has shape " + shape_to_string(t.shape) +

@@ -1,6 +1,10 @@
 // Model weights converted once to F32 at load, laid out as the HF checkpoint stores them:
 // every projection is row-major [out_features][in_features], so y = x · Wᵀ (cblas_sgemm, Trans).
 //
+// Storage: HugePageFloats (2 MiB transparent huge pages for large tensors: a decode step streams
+// every weight once, and 4 KiB pages cost a TLB miss per page; measured batch-1 decode on the
+// `small` preset 5.4 → see docs/model.md).
+//
 // Memory: 4 bytes per parameter, i.e. twice the BF16 checkpoint (DeepSeek-R1-Distill-Qwen-7B:
 // 7.6 G params → ~30.5 GB F32 vs 15.2 GB BF16). We trade memory for simple, exact F32 math; the
 // test/benchmark models (stories260K, qwen2-tiny, `make-random` tiny/small) are far below 1 GB.
@@ -12,25 +16,26 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/mapped_buffer.h"
 #include "model/safetensors.h"
 
 namespace odma::model {
 
 struct LayerWeights {
-  std::vector<float> attn_norm;     // [hidden]
-  std::vector<float> wq, wk, wv;    // [q_dim|kv_dim][hidden]
-  std::vector<float> bq, bk, bv;    // [q_dim|kv_dim], empty without attention_bias
-  std::vector<float> wo;            // [hidden][q_dim]
-  std::vector<float> mlp_norm;      // [hidden]
-  std::vector<float> w_gate, w_up;  // [intermediate][hidden]
-  std::vector<float> w_down;        // [hidden][intermediate]
+  HugePageFloats attn_norm;     // [hidden]
+  HugePageFloats wq, wk, wv;    // [q_dim|kv_dim][hidden]
+  HugePageFloats bq, bk, bv;    // [q_dim|kv_dim], empty without attention_bias
+  HugePageFloats wo;            // [hidden][q_dim]
+  HugePageFloats mlp_norm;      // [hidden]
+  HugePageFloats w_gate, w_up;  // [intermediate][hidden]
+  HugePageFloats w_down;        // [hidden][intermediate]
 };
 
 struct ModelWeights {
-  std::vector<float> embed;  // [vocab][hidden]
+  HugePageFloats embed;  // [vocab][hidden]
   std::vector<LayerWeights> layers;
-  std::vector<float> final_norm;  // [hidden]
-  std::vector<float> lm_head;     // [vocab][hidden]; empty when tied to embed
+  HugePageFloats final_norm;  // [hidden]
+  HugePageFloats lm_head;     // [vocab][hidden]; empty when tied to embed
   const float* head() const { return lm_head.empty() ? embed.data() : lm_head.data(); }
   std::size_t bytes() const;  // F32 bytes held
 };

@@ -1,0 +1,22 @@
+// y[T][out] = x[T][in] · W[out][in]ᵀ + beta · y: every projection of the forward pass.
+//
+// Decode steps multiply a handful of token rows by a large weight matrix: the work is reading W
+// once. OpenBLAS's sgemm does that poorly at M ≤ 8 (measured on the `small` preset: batch-1 decode
+// at 3× the weight-read bound), so up to kGemvMaxTokens rows go through our own kernel, which
+// streams each weight row once and keeps one accumulator per token row in registers, split over
+// the thread pool by output rows. Larger T (prefill chunks) goes to OpenBLAS sgemm.
+//
+// Each output element is reduced in a fixed order by the kernel that computes it; which kernel
+// runs depends only on T, so results are deterministic for a given batch composition.
+#pragma once
+
+#include "model/thread_pool.h"
+
+namespace odma::model {
+
+constexpr int kGemvMaxTokens = 8;
+
+void linear(const float* x, int t, const float* w, int out, int in, float* y, float beta,
+            ThreadPool& pool);
+
+}  // namespace odma::model
