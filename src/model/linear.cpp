@@ -65,23 +65,36 @@ constexpr GemvFn kGemv[kGemvMaxTokens] = {gemv_rows<1>, gemv_rows<2>, gemv_rows<
 
 }  // namespace
 
-void linear(const float* x, int t, const float* w, int out, int in, float* y, float beta,
-            ThreadPool& pool) {
-  if (t <= 0 || out <= 0) return;
+void linear_fused(const float* x, int t, int in, const std::vector<Projection>& projections,
+                  ThreadPool& pool) {
+  if (t <= 0) return;
 #if defined(__AVX512F__)
   if (t <= kGemvMaxTokens && in % 16 == 0) {
     // ~64 KiB of weights per task: large enough to amortise the claim, small enough to balance.
     const int rows = std::max(1, 16384 / in);
-    const int tasks = (out + rows - 1) / rows;
+    std::vector<int> first_task(projections.size() + 1, 0);
+    for (std::size_t p = 0; p < projections.size(); ++p)
+      first_task[p + 1] = first_task[p] + (projections[p].out + rows - 1) / rows;
     const GemvFn fn = kGemv[t - 1];
-    pool.parallel_for(
-        tasks, [&](int i) { fn(x, w, out, in, y, beta, i * rows, std::min(out, (i + 1) * rows)); });
+    pool.parallel_for(first_task.back(), [&](int i) {
+      std::size_t p = 0;
+      while (i >= first_task[p + 1]) ++p;
+      const Projection& pr = projections[p];
+      const int r0 = (i - first_task[p]) * rows;
+      fn(x, pr.w, pr.out, in, pr.y, pr.beta, r0, std::min(pr.out, r0 + rows));
+    });
     return;
   }
 #endif
-  (void)pool;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, out, in, 1.0f, x, in, w, in, beta, y,
-              out);
+  for (const Projection& pr : projections)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, pr.out, in, 1.0f, x, in, pr.w, in,
+                pr.beta, pr.y, pr.out);
+}
+
+void linear(const float* x, int t, const float* w, int out, int in, float* y, float beta,
+            ThreadPool& pool) {
+  if (out <= 0) return;
+  linear_fused(x, t, in, {{w, out, y, beta}}, pool);
 }
 
 }  // namespace odma::model

@@ -10,6 +10,8 @@
 // runs depends only on T, so results are deterministic for a given batch composition.
 #pragma once
 
+#include <vector>
+
 #include "model/thread_pool.h"
 
 namespace odma::model {
@@ -18,5 +20,16 @@ constexpr int kGemvMaxTokens = 8;
 
 void linear(const float* x, int t, const float* w, int out, int in, float* y, float beta,
             ThreadPool& pool);
+
+// Several projections of the same x (q/k/v; gate/up) in one fork-join on the GEMV path: a decode
+// step has dozens of joins, and each costs the tail of its slowest task.
+struct Projection {
+  const float* w;  // [out][in]
+  int out;
+  float* y;  // [t][out]
+  float beta;
+};
+void linear_fused(const float* x, int t, int in, const std::vector<Projection>& projections,
+                  ThreadPool& pool);
 
 }  // namespace odma::model

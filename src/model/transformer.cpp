@@ -119,9 +119,11 @@ void Transformer::forward(const std::vector<BatchItem>& batch, KvStorage& st, fl
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = weights_.layers[static_cast<std::size_t>(l)];
     for (std::size_t i = 0; i < t; ++i) rmsnorm(&x[i * H], w.attn_norm, H, eps, &h[i * H]);
-    linear(h.data(), T, w.wq.data(), Q, H, q.data(), 0.0f, *pool_);
-    linear(h.data(), T, w.wk.data(), KV, H, k.data(), 0.0f, *pool_);
-    linear(h.data(), T, w.wv.data(), KV, H, v.data(), 0.0f, *pool_);
+    linear_fused(h.data(), T, H,
+                 {{w.wq.data(), Q, q.data(), 0.0f},
+                  {w.wk.data(), KV, k.data(), 0.0f},
+                  {w.wv.data(), KV, v.data(), 0.0f}},
+                 *pool_);
     add_bias(q.data(), T, w.bq);
     add_bias(k.data(), T, w.bk);
     add_bias(v.data(), T, w.bv);
@@ -138,8 +140,9 @@ void Transformer::forward(const std::vector<BatchItem>& batch, KvStorage& st, fl
     attention(st, l, c.num_heads, items, *pool_);
     linear(attn.data(), T, w.wo.data(), H, Q, x.data(), 1.0f, *pool_);  // residual add via beta = 1
     for (std::size_t i = 0; i < t; ++i) rmsnorm(&x[i * H], w.mlp_norm, H, eps, &h[i * H]);
-    linear(h.data(), T, w.w_gate.data(), M, H, gate.data(), 0.0f, *pool_);
-    linear(h.data(), T, w.w_up.data(), M, H, up.data(), 0.0f, *pool_);
+    linear_fused(h.data(), T, H,
+                 {{w.w_gate.data(), M, gate.data(), 0.0f}, {w.w_up.data(), M, up.data(), 0.0f}},
+                 *pool_);
     for (std::size_t i = 0; i < gate.size(); ++i) {
       const float g = gate[i];
       gate[i] = g / (1.0f + std::exp(-g)) * up[i];
