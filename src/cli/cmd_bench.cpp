@@ -10,14 +10,17 @@
 #include "base/error.h"
 #include "base/file_io.h"
 #include "base/table.h"
+#include "cli/bench_sim.h"
 #include "cli/command.h"
 #include "cli/policy_list.h"
 #include "model/random_model.h"
 #include "predict/predictor.h"
 #include "predict/workload.h"
+#include "serve/bench_decode.h"
 #include "serve/bench_e2e.h"
 #include "serve/bench_kernels.h"
 #include "serve/engine.h"
+#include "sim/device_profile.h"
 
 namespace odma::cli {
 namespace {
@@ -36,16 +39,25 @@ constexpr const char* kHelp = R"(usage: odma bench [options]
   --quick             a ~1 minute smoke run: 8 + 8 + 2 requests, cap 128, offline arrivals only,
                       one kernel case
   --policies LIST     default: static,paged,s3,odma,oracle
-  --predictor SPEC    bundled | noisy:SIGMA | oracle | model:PATH (default bundled, else noisy:0.3)
-  --requests N        requests per Alpaca/NQ workload (default 96; quick 8)
-  --long-requests N   requests in the long-context workload (default 12; quick 2)
+  --predictor SPEC    bundled[@Q] | noisy:SIGMA | oracle | model:PATH[@Q] (default bundled@0.5:
+                      the shipped model reserving at its median, growth covers the rest; falls
+                      back to noisy:0.3 if the bundled model is missing)
+  --requests N        requests per Alpaca/NQ workload (default 48; quick 8)
+  --long-requests N   requests in the long-context workload (default 8; quick 2)
   --cap N             max_tokens: the generation cap static reserves for, and the cap on the
-                      traces' output lengths (default 512; the long workload uses min(cap, 256))
-  --static-slots K    KV budget = K × (mean prompt + cap) slots per workload (default 8): static
-                      admits about K requests while paged/odma admit by actual length
+                      traces' output lengths (default 256; quick 128)
+  --static-slots K    KV budget = K × (mean prompt + cap) slots per workload, at least the largest
+                      request's prompt + cap (default 3; the long workload uses at least
+                      --long-requests, so it fits at once): static admits about K requests while
+                      paged/odma admit by actual length. The budget binds only while static's
+                      batch is below the point where a decode step turns compute-bound (see the
+                      "Decode step vs batch" table); with K ≥ 8 on a 2-core CPU every policy ties.
   --extents N         odma: extents per request (1 = the paper's strict contiguity, default 1)
   --seed S            sampling of requests and Poisson arrivals (default 1)
-  --skip-kernels      skip part (1)
+  --skip-kernels      skip part (1) (the simulator then uses the shipped cpu-local profile)
+  --write-profile P   write the cpu-local device profile measured by this run to P (JSON, as
+                      data/devices/cpu-local.json); every end-to-end table is followed by the
+                      simulator's forecast of the same run on that profile
 )";
 
 struct WorkloadSpec {
@@ -53,6 +65,7 @@ struct WorkloadSpec {
   std::string source;  // predict::source_trace name
   std::size_t count;
   std::int32_t cap;
+  double static_slots;  // KV budget in static reservations of the mean request
 };
 
 predict::Trace sample_trace(const WorkloadSpec& w, std::uint64_t seed) {
@@ -67,7 +80,7 @@ std::vector<kv::LengthPrediction> predictions_for(const predict::Trace& trace, s
   try {
     return predict::predict_trace(trace, spec, seed, cap);
   } catch (const Error& e) {
-    if (spec != "bundled") throw;
+    if (spec.rfind("bundled", 0) != 0) throw;
     std::fprintf(stderr, "bench: bundled predictor unavailable (%s); using noisy:0.3\n", e.what());
     spec = "noisy:0.3";
     return predict::predict_trace(trace, spec, seed, cap);
@@ -113,7 +126,11 @@ void print_kernels(const serve::KernelBenchResult& k) {
 }
 
 // Batch-1 decode speed vs the bound weight bytes ÷ read bandwidth.
-void print_decode_bound(std::shared_ptr<const model::Transformer> m, double read_gbps, bool quick) {
+constexpr int kCurveContext = 256;
+
+// Prints the batch-1 bound and the decode curve; returns the curve (it calibrates the simulator).
+std::vector<serve::DecodePoint> print_decode_bound(std::shared_ptr<const model::Transformer> m,
+                                                   bool quick) {
   serve::EngineConfig c;
   c.policy = "static";
   c.kv.capacity_tokens = 1024;
@@ -124,16 +141,59 @@ void print_decode_bound(std::shared_ptr<const model::Transformer> m, double read
   p.sampling.ignore_eos = true;
   const auto id = e.submit(std::vector<std::int32_t>(16, 7), p);
   while (!e.idle()) (void)e.step();
-  const double tpot =
-      serve::percentiles({e.output(id).token_s.begin(), e.output(id).token_s.end()}).p50 > 0
-          ? e.output(id).tpot_s()
-          : 0.0;
+  const double tpot = e.output(id).tpot_s();
+  // The bound streams these very weights: read them (same pages, same moment) for the bandwidth.
+  const double read_gbps = serve::measure_read_gbps(m->weights().spans(), quick ? 0.1 : 0.3);
   const double bytes = static_cast<double>(m->weights().bytes());
   const double bound = bytes / (read_gbps * 1e9);
   std::printf("\n## Batch-1 decode vs the memory-bandwidth bound\n\n");
-  Table t({"weights (F32)", "read GB/s", "bound ms/token", "measured TPOT ms", "measured / bound"});
+  Table t({"weights (F32)", "weights read GB/s", "bound ms/token", "measured TPOT ms",
+           "measured / bound"});
   t.add_row({fmt(bytes / 1048576.0, 1) + " MiB", fmt(read_gbps, 1), fmt(bound * 1e3, 3),
              fmt(tpot * 1e3, 3), fmt(tpot / bound, 2) + "x"});
+  std::fputs(t.to_markdown().c_str(), stdout);
+
+  const std::vector<serve::DecodePoint> curve = serve::measure_decode_curve(
+      *m, quick ? std::vector<int>{1, 4, 16} : std::vector<int>{1, 2, 4, 8, 16, 32}, 256,
+      quick ? 5 : 20);
+  std::printf("\n## Decode step vs batch (context %d): where a bigger batch stops paying\n\n",
+              kCurveContext);
+  Table ct({"batch", "step ms", "tokens/s", "vs batch 1"});
+  for (const auto& pt : curve) {
+    ct.add_row({std::to_string(pt.batch), fmt(pt.step_s * 1e3, 2), fmt(pt.tokens_per_s, 0),
+                fmt(pt.tokens_per_s / curve.front().tokens_per_s, 2) + "x"});
+  }
+  std::fputs(ct.to_markdown().c_str(), stdout);
+  return curve;
+}
+
+// The simulator's forecast of the same run next to the engine's measurement; adds "sim_tps" to
+// this run's JSON rows.
+void print_simulated(const serve::E2eRun& run, const std::vector<serve::E2eResult>& rows,
+                     const sim::CostModel& cost, nlohmann::json& results) {
+  std::printf("\nsimulator (%s profile) on the same run:\n\n", cost.device().name.c_str());
+  Table t({"policy", "engine TPS", "sim TPS", "sim / engine", "engine vs static", "sim vs static",
+           "engine mean batch", "sim mean batch"});
+  std::vector<double> sim_tps, sim_batch;
+  double engine_static = 0.0, sim_static = 0.0;
+  for (const auto& r : rows) {
+    const sim::SimResult s = simulate_e2e(run, r.policy, cost);
+    sim_tps.push_back(s.tps);
+    sim_batch.push_back(s.kv.mean_concurrency);
+    if (r.policy == "static") {
+      engine_static = r.summary.tps;
+      sim_static = s.tps;
+    }
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    t.add_row({r.policy, fmt(r.summary.tps, 1), fmt(sim_tps[i], 1),
+               fmt(sim_tps[i] / r.summary.tps, 2) + "x",
+               engine_static > 0 ? fmt(r.summary.tps / engine_static, 2) + "x" : "-",
+               sim_static > 0 ? fmt(sim_tps[i] / sim_static, 2) + "x" : "-", fmt(r.mean_batch, 1),
+               fmt(sim_batch[i], 1)});
+    results[results.size() - rows.size() + i]["sim_tps"] = sim_tps[i];
+  }
   std::fputs(t.to_markdown().c_str(), stdout);
 }
 
@@ -144,15 +204,16 @@ int run_bench(const std::vector<std::string>& argv) {
     return 0;
   }
   args.reject_unknown({"help", "quick", "skip-kernels", "model", "json", "policies", "predictor",
-                       "requests", "long-requests", "cap", "static-slots", "extents", "seed"});
+                       "requests", "long-requests", "cap", "static-slots", "extents", "seed",
+                       "write-profile"});
   const bool quick = args.has("quick");
   const std::vector<std::string> policies = parse_policy_list(args.get_or("policies", ""));
-  std::string predictor = args.get_or("predictor", "bundled");
+  std::string predictor = args.get_or("predictor", "bundled@0.5");
   const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1));
-  const auto n_short = static_cast<std::size_t>(args.get_int("requests", quick ? 8 : 96));
-  const auto n_long = static_cast<std::size_t>(args.get_int("long-requests", quick ? 2 : 12));
-  const auto cap = static_cast<std::int32_t>(args.get_int("cap", quick ? 128 : 512));
-  const double static_slots = args.get_double("static-slots", 8.0);
+  const auto n_short = static_cast<std::size_t>(args.get_int("requests", quick ? 8 : 48));
+  const auto n_long = static_cast<std::size_t>(args.get_int("long-requests", quick ? 2 : 8));
+  const auto cap = static_cast<std::int32_t>(args.get_int("cap", quick ? 128 : 256));
+  const double static_slots = args.get_double("static-slots", 3.0);
   const auto extents = static_cast<std::int32_t>(args.get_int("extents", 1));
   if (n_short < 1 || n_long < 1 || cap < 1 || static_slots < 1 || extents < 1) {
     throw Error(
@@ -175,7 +236,7 @@ int run_bench(const std::vector<std::string>& argv) {
       model_name.c_str(), mc.num_layers, mc.hidden_size, mc.num_heads, mc.num_kv_heads, mc.head_dim,
       static_cast<double>(model->weights().bytes()) / 4e6);
 
-  double read_gbps = 0.0;
+  serve::KernelBenchResult kernels;
   if (!args.has("skip-kernels")) {
     serve::KernelBenchOptions ko;
     ko.head_dim = mc.head_dim;
@@ -187,17 +248,28 @@ int run_bench(const std::vector<std::string>& argv) {
       ko.contexts = {1024};
       ko.seconds_per_case = 0.1;
     }
-    const serve::KernelBenchResult k = serve::run_kernel_bench(ko);
-    read_gbps = k.sequential_read_gbps;
-    print_kernels(k);
-  } else {
-    read_gbps = serve::measure_sequential_read(256LL << 20, 0.2);
+    kernels = serve::run_kernel_bench(ko);
+    print_kernels(kernels);
   }
-  print_decode_bound(model, read_gbps, quick);
+  const std::vector<serve::DecodePoint> curve = print_decode_bound(model, quick);
 
-  const std::vector<WorkloadSpec> workloads = {{"alpaca", "alpaca", n_short, cap},
-                                               {"nq", "nq", n_short, cap},
-                                               {"arxiv-long", "arxiv", n_long, std::min(cap, 256)}};
+  // The simulator, calibrated on this very run (or the shipped cpu-local profile without kernels).
+  const sim::ModelShape shape = engine_shape(mc, model_name);
+  const sim::DeviceProfile device =
+      kernels.cases.empty() ? sim::load_device_profile("cpu-local")
+                            : measured_cpu_profile(kernels, curve, kCurveContext, shape);
+  if (auto path = args.get("write-profile")) {
+    write_file(*path, sim::device_profile_json(device));
+    std::fprintf(stderr, "bench: wrote the measured cpu-local profile to %s\n", path->c_str());
+  }
+  const sim::CostModel cost(device, shape);
+
+  // The long workload's budget holds all of it at once: there the contest is attention reads over
+  // long contexts (DESIGN.md: paged pays 1.5-1.7x), not admission, which the short ones measure.
+  const std::vector<WorkloadSpec> workloads = {
+      {"alpaca", "alpaca", n_short, cap, static_slots},
+      {"nq", "nq", n_short, cap, static_slots},
+      {"arxiv-long", "arxiv", n_long, cap, std::max(static_slots, static_cast<double>(n_long))}};
   nlohmann::json results = nlohmann::json::array();
   for (const WorkloadSpec& w : workloads) {
     serve::E2eRun run;
@@ -207,11 +279,20 @@ int run_bench(const std::vector<std::string>& argv) {
     run.odma_max_extents = extents;
     run.predictions = predictions_for(run.trace, predictor, seed, w.cap);
     double mean_prompt = 0.0;
-    for (const auto& r : run.trace.requests) mean_prompt += r.prompt_tokens;
+    std::int64_t max_prompt = 0;
+    for (const auto& r : run.trace.requests) {
+      mean_prompt += r.prompt_tokens;
+      max_prompt = std::max<std::int64_t>(max_prompt, r.prompt_tokens);
+    }
     mean_prompt /= static_cast<double>(run.trace.requests.size());
-    run.capacity = (static_cast<std::int64_t>(static_slots * (mean_prompt + w.cap)) + 15) / 16 * 16;
-    run.capacity =
-        std::max<std::int64_t>(run.capacity, run.max_model_len);  // one request always fits
+    // K static reservations of the mean request, but never less than the largest request's static
+    // reservation: every policy can always serve every request.
+    run.capacity = std::max<std::int64_t>(
+        static_cast<std::int64_t>(w.static_slots * (mean_prompt + w.cap)), max_prompt + w.cap);
+    run.capacity = (run.capacity + 15) / 16 * 16;
+    // The model length this trace needs; static reserves prompt + cap within it.
+    run.max_model_len = static_cast<std::int32_t>(
+        std::min<std::int64_t>(mc.max_position_embeddings, max_prompt + w.cap));
 
     std::map<std::string, double> offline_rps;
     for (const std::string mode : {"offline", "poisson"}) {
@@ -258,6 +339,7 @@ int run_bench(const std::vector<std::string>& argv) {
                    std::to_string(r.failed_requests)});
       }
       std::fputs(t.to_markdown().c_str(), stdout);
+      print_simulated(run, rows, cost, results);
       std::fflush(stdout);
     }
   }

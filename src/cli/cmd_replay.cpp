@@ -60,8 +60,8 @@ int run_replay(const std::vector<std::string>& argv) {
     return 0;
   }
   args.reject_unknown({"help", "validate", "dataset", "trace", "policies", "predictor", "capacity",
-                       "granule", "max-output", "max-batch", "arrival", "extents", "buckets", "seed",
-                       "json"});
+                       "granule", "max-output", "max-batch", "arrival", "extents", "buckets",
+                       "seed", "json"});
 
   sim::ReplayOptions opt;
   opt.policy.capacity_tokens = args.get_int("capacity", 131072);
@@ -70,7 +70,8 @@ int run_replay(const std::vector<std::string>& argv) {
   opt.policy.s3_max_output = opt.max_output_tokens;
   opt.planner.max_batch = static_cast<std::int32_t>(args.get_int("max-batch", 256));
   opt.policy.odma.max_extents = static_cast<std::int32_t>(args.get_int("extents", 1));
-  opt.policy.odma.buckets = static_cast<std::int32_t>(args.get_int("buckets", opt.policy.odma.buckets));
+  opt.policy.odma.buckets =
+      static_cast<std::int32_t>(args.get_int("buckets", opt.policy.odma.buckets));
   opt.validate_every_step = args.has("validate");
   std::string arrival = args.get_or("arrival", "offline");
   if (arrival != "offline" && arrival != "trace") throw Error("--arrival must be offline or trace");

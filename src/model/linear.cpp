@@ -86,9 +86,26 @@ void linear_fused(const float* x, int t, int in, const std::vector<Projection>& 
     return;
   }
 #endif
-  for (const Projection& pr : projections)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, pr.out, in, 1.0f, x, in, pr.w, in,
-                pr.beta, pr.y, pr.out);
+  // Larger T: single-threaded OpenBLAS sgemm on slices of the weight rows, spread over our pool.
+  // One pool for everything: OpenBLAS's own threads would spin (sched_yield) through our
+  // attention and GEMV phases and take the cores from them (measured: 27% of a prefill step).
+  static const bool single_threaded_blas = [] {
+    openblas_set_num_threads(1);
+    return true;
+  }();
+  (void)single_threaded_blas;
+  const int slice = std::max(64, 4096 / std::max(1, t) / 16 * 16);  // rows per task
+  std::vector<int> first_task(projections.size() + 1, 0);
+  for (std::size_t p = 0; p < projections.size(); ++p)
+    first_task[p + 1] = first_task[p] + (projections[p].out + slice - 1) / slice;
+  pool.parallel_for(first_task.back(), [&](int i) {
+    std::size_t p = 0;
+    while (i >= first_task[p + 1]) ++p;
+    const Projection& pr = projections[p];
+    const int r0 = (i - first_task[p]) * slice, rows = std::min(slice, pr.out - r0);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, rows, in, 1.0f, x, in,
+                pr.w + static_cast<std::size_t>(r0) * in, in, pr.beta, pr.y + r0, pr.out);
+  });
 }
 
 void linear(const float* x, int t, const float* w, int out, int in, float* y, float beta,

@@ -49,14 +49,22 @@ std::string layer_prefix(int i) {
 
 }  // namespace
 
-std::size_t ModelWeights::bytes() const {
-  std::size_t n = embed.size() + final_norm.size() + lm_head.size();
+std::vector<std::pair<const float*, std::size_t>> ModelWeights::spans() const {
+  std::vector<std::pair<const float*, std::size_t>> out;
+  for (const auto* v : {&embed, &final_norm, &lm_head})
+    if (!v->empty()) out.emplace_back(v->data(), v->size());
   for (const auto& l : layers) {
     for (const auto* v : {&l.attn_norm, &l.wq, &l.wk, &l.wv, &l.bq, &l.bk, &l.bv, &l.wo,
                           &l.mlp_norm, &l.w_gate, &l.w_up, &l.w_down}) {
-      n += v->size();
+      if (!v->empty()) out.emplace_back(v->data(), v->size());
     }
   }
+  return out;
+}
+
+std::size_t ModelWeights::bytes() const {
+  std::size_t n = 0;
+  for (const auto& [data, floats] : spans()) n += floats;
   return n * sizeof(float);
 }
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <filesystem>
+#include <utility>
 #include <vector>
 
 #include "model/config.h"
@@ -38,6 +39,9 @@ struct ModelWeights {
   HugePageFloats lm_head;     // [vocab][hidden]; empty when tied to embed
   const float* head() const { return lm_head.empty() ? embed.data() : lm_head.data(); }
   std::size_t bytes() const;  // F32 bytes held
+  // Every tensor held, as (data, floats); what a decode step streams (the embedding as the tied
+  // head or through row lookups).
+  std::vector<std::pair<const float*, std::size_t>> spans() const;
 };
 
 // Loads and converts every tensor the config needs from `tensors`.

@@ -32,30 +32,10 @@ double best_seconds(F&& fn, double budget) {
   return best;
 }
 
-// Sequential read bandwidth over buf[0, n) with the shared thread pool, in GB/s.
 double read_gbps(const float* buf, std::size_t n, double seconds) {
-  model::ThreadPool& pool = model::ThreadPool::shared();
-  const int chunks = 64;
-  std::vector<float> partial(chunks);
-  volatile float sink = 0.0f;
-  const double s = best_seconds(
-      [&] {
-        pool.parallel_for(chunks, [&](int c) {
-          const float* p = buf + n / chunks * static_cast<std::size_t>(c);
-          // 64 independent sums (4 vector chains): the loop is bound by memory, not add latency.
-          float acc[64] = {};
-          for (std::size_t i = 0; i + 64 <= n / chunks; i += 64)
-            for (int j = 0; j < 64; ++j) acc[j] += p[i + static_cast<std::size_t>(j)];
-          partial[static_cast<std::size_t>(c)] = std::accumulate(acc, acc + 64, 0.0f);
-        });
-        sink = sink + partial[0];
-      },
-      seconds);
-  return static_cast<double>(n * 4) / s / 1e9;
+  return measure_read_gbps({{buf, n}}, seconds);
 }
 
-// layout 0 = contiguous (one extent per sequence, sequences shuffled across the arena), else
-// paged with `layout`-token blocks: every block of the arena handed out in random order.
 // If `arena_read` is given, it receives the sequential read bandwidth of this very arena, measured
 // just before the kernel: same pages, same moment, so the ratio is not at the mercy of drift in
 // a shared machine's bandwidth between two probes.
@@ -91,6 +71,39 @@ double attention_gbps(const KernelBenchOptions& o, int layout, int batch, int ct
 }
 
 }  // namespace
+
+double measure_read_gbps(const std::vector<std::pair<const float*, std::size_t>>& spans,
+                         double seconds) {
+  // Pieces of ~256 KiB (whole spans if smaller), claimed by the pool in address order.
+  constexpr std::size_t kPiece = std::size_t{64} << 10;  // floats
+  std::vector<std::pair<const float*, std::size_t>> pieces;
+  std::size_t total = 0;
+  for (const auto& [data, n] : spans) {
+    for (std::size_t i = 0; i < n; i += kPiece)
+      pieces.emplace_back(data + i, std::min(kPiece, n - i));
+    total += n;
+  }
+  if (pieces.empty()) return 0.0;
+  model::ThreadPool& pool = model::ThreadPool::shared();
+  std::vector<float> partial(pieces.size());
+  volatile float sink = 0.0f;
+  const double s = best_seconds(
+      [&] {
+        pool.parallel_for(static_cast<int>(pieces.size()), [&](int c) {
+          const auto [p, n] = pieces[static_cast<std::size_t>(c)];
+          // 64 independent sums (4 vector chains): the loop is bound by memory, not add latency.
+          float acc[64] = {};
+          std::size_t i = 0;
+          for (; i + 64 <= n; i += 64)
+            for (int j = 0; j < 64; ++j) acc[j] += p[i + static_cast<std::size_t>(j)];
+          for (; i < n; ++i) acc[0] += p[i];
+          partial[static_cast<std::size_t>(c)] = std::accumulate(acc, acc + 64, 0.0f);
+        });
+        sink = sink + partial[0];
+      },
+      seconds);
+  return static_cast<double>(total * sizeof(float)) / s / 1e9;
+}
 
 double measure_sequential_read(std::int64_t bytes, double seconds) {
   const std::size_t n = static_cast<std::size_t>(bytes / 4);

@@ -10,7 +10,9 @@
 //                    (memory: 2 MiB transparent huge pages for both, see model/mapped_buffer.h)
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace odma::serve {
@@ -39,7 +41,14 @@ struct KernelBenchResult {
   std::vector<KernelCase> cases;
 };
 
-// Sequential read bandwidth of a `bytes` buffer with the shared thread pool (GB/s).
+// Sequential read bandwidth of these spans (data, floats) with the shared thread pool, in GB/s:
+// best of repetitions filling about `seconds`. Reading the very bytes a kernel streams (the KV
+// arena, the weights) makes the ratio immune to where the OS happened to place them: on the CI
+// VM a fresh buffer reads at ~31 or ~52 GB/s depending on its physical pages.
+double measure_read_gbps(const std::vector<std::pair<const float*, std::size_t>>& spans,
+                         double seconds);
+
+// Sequential read bandwidth of a fresh `bytes` buffer with the shared thread pool (GB/s).
 double measure_sequential_read(std::int64_t bytes, double seconds);
 
 KernelBenchResult run_kernel_bench(const KernelBenchOptions& options);
