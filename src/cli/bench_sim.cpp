@@ -20,12 +20,6 @@ std::string utc_now() {
   return buf;
 }
 
-std::string gbps(double bytes_per_s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f GB/s", bytes_per_s / 1e9);
-  return buf;
-}
-
 }  // namespace
 
 sim::ModelShape engine_shape(const model::ModelConfig& c, const std::string& name) {
@@ -48,63 +42,21 @@ sim::ModelShape engine_shape(const model::ModelConfig& c, const std::string& nam
 sim::DeviceProfile measured_cpu_profile(const serve::KernelBenchResult& k,
                                         const std::vector<serve::DecodePoint>& curve, int curve_ctx,
                                         const sim::ModelShape& shape) {
-  if (k.cases.empty() || curve.size() < 2) {
-    throw Error("bench: a measured profile needs kernel cases and at least two decode points");
-  }
-  const std::string when = utc_now();
+  if (k.cases.empty()) throw Error("bench: a measured profile needs the kernel cases");
   const serve::KernelCase& big = k.cases.back();  // largest batch × context: steadiest figures
-  const double bw = big.read_gbps * 1e9;          // its own arena's read: α is relative to it
   const double plane = static_cast<double>(shape.plane_bytes_per_token());
-  std::vector<sim::AlphaPoint> alpha = {{plane, big.paged1_gbps * 1e9 / bw},
-                                        {16 * plane, big.paged16_gbps * 1e9 / bw},
-                                        {big.ctx * plane, big.contiguous_gbps * 1e9 / bw}};
-  double running = 0.0;
-  for (auto& a : alpha) a.alpha = running = std::clamp(std::max(running, a.alpha), 1e-3, 1.0);
-
-  const double flops_per_token =
-      2.0 * static_cast<double>(shape.body_params() + shape.head_params());
-  const serve::DecodePoint& a = curve[curve.size() - 2];
-  const serve::DecodePoint& b = curve.back();
-  double flops = (b.batch - a.batch) * flops_per_token / std::max(1e-9, b.step_s - a.step_s);
-  if (!(flops > 0) || b.step_s <= a.step_s) flops = b.batch * flops_per_token / b.step_s;
-
-  const double kv_bytes =
-      static_cast<double>(curve_ctx + 1) * static_cast<double>(shape.kv_bytes_per_token());
-  const double explained = shape.weight_read_bytes() / bw + kv_bytes / (bw * alpha.back().alpha);
-  const double overhead = std::max(0.0, curve.front().step_s - explained);
-
-  sim::DeviceProfile p;
-  p.name = "cpu-local";
-  p.description =
-      "this machine, from the engine's own kernels and decode steps (`odma bench "
-      "--write-profile`), " +
-      when;
-  p.memory_bytes =
+  sim::MeasuredFigures f;
+  f.read_bytes_per_s = big.read_gbps * 1e9;  // its own arena's read: α is relative to it
+  f.kernel_rates = {{plane, big.paged1_gbps * 1e9},
+                    {16 * plane, big.paged16_gbps * 1e9},
+                    {big.ctx * plane, big.contiguous_gbps * 1e9}};
+  for (const auto& pt : curve) f.decode_steps.push_back({pt.batch, pt.step_s});
+  f.decode_ctx = curve_ctx;
+  f.memory_bytes =
       static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
-  p.bandwidth_bytes_per_s = bw;
-  p.flops_per_s = flops;
-  p.step_overhead_s = overhead;
-  p.reserved_memory_fraction = 0.2;
-  p.alpha_curve = alpha;
-  const std::string tag = " — `odma bench`, " + when;
-  p.sources["bandwidth_bytes_per_s"] =
-      "sequential read of the KV arena of the largest attention case (2 MiB pages, all "
-      "threads: " +
-      gbps(bw) + ")" + tag;
-  p.sources["alpha_curve"] = "engine decode attention GB/s ÷ bandwidth at batch " +
-                             std::to_string(big.batch) + ", context " + std::to_string(big.ctx) +
-                             ": 1-token pages " + gbps(big.paged1_gbps * 1e9) +
-                             ", 16-token pages " + gbps(big.paged16_gbps * 1e9) + ", contiguous " +
-                             gbps(big.contiguous_gbps * 1e9) + "; made monotone" + tag;
-  p.sources["flops_per_s"] = "marginal decode matmul rate between batch " +
-                             std::to_string(a.batch) + " and " + std::to_string(b.batch) +
-                             " of the engine's forward pass (OpenBLAS / own GEMV, F32)" + tag;
-  p.sources["step_overhead_s"] =
-      "batch-1 decode step minus its roofline (weights ÷ bandwidth + KV ÷ (α·bandwidth))" + tag;
-  p.sources["memory_bytes"] = "sysconf(_SC_PHYS_PAGES) × page size" + tag;
-  p.sources["reserved_memory_fraction"] = "assumed 20% for the OS and other processes";
-  sim::validate_device_profile(p, "bench measurements");
-  return p;
+  f.provenance = "`odma bench`, batch " + std::to_string(big.batch) + " × context " +
+                 std::to_string(big.ctx) + " attention, " + utc_now();
+  return sim::measured_profile(f, shape);
 }
 
 sim::SimResult simulate_e2e(const serve::E2eRun& run, const std::string& policy,

@@ -2,15 +2,9 @@
 // measurements of the engine (not from synthetic probes), and the simulator's forecast of each
 // end-to-end run, so model and engine can be read side by side.
 //
-// Profile (every figure's provenance goes into its "sources"):
-//   bandwidth   sequential read of the largest attention case's KV arena (2 MiB pages, all
-//               threads), measured just before its kernels
-//   α(chunk)    engine attention GB/s ÷ bandwidth at the chunk each layout streams: 1-token pages
-//               (head_dim × 4 B), 16-token pages, and a whole contiguous context (largest case)
-//   flops       marginal matmul rate of decode: Δ(2 · params · batch) ÷ Δ(step time) between the
-//               two largest batches of the decode curve (past the point where weights dominate)
-//   overhead    batch-1 step − weight bytes ÷ bandwidth − its KV read at α(contiguous), ≥ 0: what
-//               the roofline does not explain (thread joins, norms, sampling)
+// The profile's formulas live in sim/measured_profile.h; here the bench's figures are mapped onto
+// them: the largest attention case (its arena read, 1-token pages = head_dim × 4 B runs, 16-token
+// pages, one contiguous context) and the decode curve.
 #pragma once
 
 #include <string>
@@ -21,6 +15,7 @@
 #include "serve/bench_e2e.h"
 #include "serve/bench_kernels.h"
 #include "sim/cost_model.h"
+#include "sim/measured_profile.h"
 #include "sim/simulator.h"
 
 namespace odma::cli {
