@@ -290,6 +290,7 @@ int run_bench(const std::vector<std::string>& argv) {
     run.capacity = std::max<std::int64_t>(
         static_cast<std::int64_t>(w.static_slots * (mean_prompt + w.cap)), max_prompt + w.cap);
     run.capacity = (run.capacity + 15) / 16 * 16;
+    run.arena = model->make_storage(run.capacity);  // one arena: same pages for every policy
     // The model length this trace needs; static reserves prompt + cap within it.
     run.max_model_len = static_cast<std::int32_t>(
         std::min<std::int64_t>(mc.max_position_embeddings, max_prompt + w.cap));

@@ -44,6 +44,7 @@ struct E2eRun {
   std::int32_t max_tokens = 512;
   std::int32_t max_model_len = 4096;
   std::int32_t odma_max_extents = 1;
+  std::shared_ptr<model::KvStorage> arena;  // shared by every policy's run (EngineConfig::arena)
 };
 
 // Runs `run` under `policy` on `model`; prompts are deterministic random ids of the trace's

@@ -26,6 +26,21 @@ EngineConfig normalized(const EngineConfig& config, const model::Transformer& mo
   return c;
 }
 
+// The caller's arena after checking it fits, else a fresh one.
+std::shared_ptr<model::KvStorage> arena_for(const EngineConfig& c, const model::Transformer& m) {
+  if (!c.arena) return m.make_storage(c.kv.capacity_tokens);
+  const model::ModelConfig& mc = m.config();
+  if (c.arena->num_layers() != mc.num_layers || c.arena->num_kv_heads() != mc.num_kv_heads ||
+      c.arena->head_dim() != mc.head_dim) {
+    throw Error("engine: the given KV arena's shape does not match the model");
+  }
+  if (c.arena->capacity() < c.kv.capacity_tokens) {
+    throw Error("engine: the given KV arena holds " + std::to_string(c.arena->capacity()) +
+                " slots, fewer than the budget of " + std::to_string(c.kv.capacity_tokens));
+  }
+  return c.arena;
+}
+
 }  // namespace
 
 Engine::Engine(std::shared_ptr<const model::Transformer> model, const EngineConfig& config,
@@ -33,7 +48,7 @@ Engine::Engine(std::shared_ptr<const model::Transformer> model, const EngineConf
     : model_(std::move(model)),
       config_(normalized(config, *model_)),
       tokenizer_(std::move(tokenizer)),
-      storage_(model_->make_storage(config_.kv.capacity_tokens)),
+      storage_(arena_for(config_, *model_)),
       policy_(kv::make_policy(config_.policy, config_.kv)),
       planner_(*policy_, config_.planner),
       epoch_(Clock::now()) {}

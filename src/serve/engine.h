@@ -56,6 +56,11 @@ struct EngineConfig {
   kv::PlannerConfig planner;
   bool validate_every_step =
       false;  // tests: policy.validate() after every step (odma::Error if bad)
+  // KV arena to use instead of allocating one (its shape must match the model and it must hold
+  // kv.capacity_tokens slots). Benchmarks pass the same arena to every policy: on a VM the
+  // physical pages behind a fresh allocation can read at very different speeds (measured 31 vs
+  // 52 GB/s on the CI machine), which would otherwise decide a comparison.
+  std::shared_ptr<model::KvStorage> arena;
 };
 
 struct TokenEvent {
@@ -122,7 +127,7 @@ class Engine {
   std::shared_ptr<const model::Transformer> model_;
   EngineConfig config_;
   std::optional<model::Tokenizer> tokenizer_;
-  std::unique_ptr<model::KvStorage> storage_;
+  std::shared_ptr<model::KvStorage> storage_;
   std::unique_ptr<kv::Policy> policy_;
   kv::StepPlanner planner_;
   kv::UtilizationMeter meter_;
