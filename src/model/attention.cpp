@@ -23,28 +23,37 @@ struct Run {
 constexpr int kPrefetchBytes = 2048;
 
 // Scores of kGroup (≤ 8) heads against kRows K rows of kVecs × 16 floats; compile-time sizes keep
-// the accumulators in registers. kRows × kGroup ≤ 8 dot products share one hsum8; the tree each
-// vector goes through is the same in every slot, so grouping rows changes no bit.
+// the accumulators in registers. Each q vector is loaded once for all kRows rows (a GQA group of 7
+// at head_dim 128 cannot keep q in registers), and the kRows × kGroup ≤ 16 dot products share
+// hsum8 trees; the tree each vector goes through is the same in every slot, and every accumulator
+// sees its FMAs in the same order, so grouping rows changes no bit.
+template <int kGroup>
+constexpr int kScoreRows = kGroup >= 8 ? 2 : (16 / kGroup > 8 ? 8 : 16 / kGroup);
+
 template <int kVecs, int kGroup, int kRows>
 __attribute__((always_inline)) inline void score_block(const float* k, const float* q, float scale,
                                                        float* s, int stride) {
-  __m512 acc[8];
+  constexpr int kN = kRows * kGroup;
+  static_assert(kN <= 16);
+  __m512 acc[16];
+#pragma GCC unroll 16
+  for (int a = 0; a < 16; ++a) acc[a] = _mm512_setzero_ps();
 #pragma GCC unroll 8
-  for (int a = 0; a < 8; ++a) acc[a] = _mm512_setzero_ps();
+  for (int v = 0; v < kVecs; ++v) {
+    __m512 kv[kRows];
 #pragma GCC unroll 8
-  for (int r = 0; r < kRows; ++r) {
+    for (int r = 0; r < kRows; ++r) kv[r] = _mm512_loadu_ps(k + r * kVecs * 16 + 16 * v);
 #pragma GCC unroll 8
-    for (int v = 0; v < kVecs; ++v) {
-      const __m512 kv = _mm512_loadu_ps(k + r * kVecs * 16 + 16 * v);
+    for (int g = 0; g < kGroup; ++g) {
+      const __m512 qv = _mm512_loadu_ps(q + g * kVecs * 16 + 16 * v);
 #pragma GCC unroll 8
-      for (int g = 0; g < kGroup; ++g) {
-        acc[r * kGroup + g] =
-            _mm512_fmadd_ps(_mm512_loadu_ps(q + g * kVecs * 16 + 16 * v), kv, acc[r * kGroup + g]);
-      }
+      for (int r = 0; r < kRows; ++r)
+        acc[r * kGroup + g] = _mm512_fmadd_ps(qv, kv[r], acc[r * kGroup + g]);
     }
   }
-  float dots[8];
-  hsum8(acc, scale, dots, kRows * kGroup);
+  float dots[16];
+  hsum8(acc, scale, dots, kN < 8 ? kN : 8);
+  if constexpr (kN > 8) hsum8(acc + 8, scale, dots + 8, kN - 8);
 #pragma GCC unroll 8
   for (int r = 0; r < kRows; ++r) {
 #pragma GCC unroll 8
@@ -52,10 +61,10 @@ __attribute__((always_inline)) inline void score_block(const float* k, const flo
   }
 }
 
-// Scores of kGroup heads against K rows [0, n), 8 / kGroup rows per reduction.
+// Scores of kGroup heads against K rows [0, n), kScoreRows rows per block.
 template <int kVecs, int kGroup>
 void score_rows(const float* k, int n, const float* q, float scale, float* s, int stride) {
-  constexpr int kRows = 8 / kGroup;
+  constexpr int kRows = kScoreRows<kGroup>;
   constexpr std::size_t kRowFloats = kVecs * 16;
   int i = 0;
   for (; i + kRows <= n; i += kRows) {
@@ -137,24 +146,66 @@ void accumulate_all_heads(const float* vp, const Run* runs, int n_runs, const fl
     for (int j = 0; j < kVecs; ++j) _mm512_storeu_ps(out + (g * kVecs + j) * 16, acc[g][j]);
 }
 
-// Otherwise (large groups × head_dim) rows go in L1-sized chunks that every head walks in turn.
+// Heads [0, kHeads) of `out` += rows [c0, c1) of one run, the accumulators in registers.
+template <int kVecs, int kHeads>
+__attribute__((always_inline)) inline void accumulate_heads(const float* v, int c0, int c1,
+                                                            const float* w, int stride,
+                                                            float* out) {
+  __m512 acc[kHeads][kVecs];
+#pragma GCC unroll 8
+  for (int g = 0; g < kHeads; ++g)
+#pragma GCC unroll 8
+    for (int j = 0; j < kVecs; ++j) acc[g][j] = _mm512_loadu_ps(out + (g * kVecs + j) * 16);
+  for (int i = c0; i < c1; ++i) {
+    const float* row = v + static_cast<std::size_t>(i) * kVecs * 16;
+    __m512 vr[kVecs];
+#pragma GCC unroll 8
+    for (int j = 0; j < kVecs; ++j) vr[j] = _mm512_loadu_ps(row + 16 * j);
+#pragma GCC unroll 8
+    for (int g = 0; g < kHeads; ++g) {
+      const __m512 wi = _mm512_set1_ps(w[g * stride + i]);
+#pragma GCC unroll 8
+      for (int j = 0; j < kVecs; ++j) acc[g][j] = _mm512_fmadd_ps(wi, vr[j], acc[g][j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int g = 0; g < kHeads; ++g)
+#pragma GCC unroll 8
+    for (int j = 0; j < kVecs; ++j) _mm512_storeu_ps(out + (g * kVecs + j) * 16, acc[g][j]);
+}
+
+// Otherwise (large groups × head_dim) rows go in L1-sized chunks; within a chunk the heads go in
+// register-resident subsets of up to 24 accumulators, so V comes from memory once and from L1 once
+// per subset instead of once per head.
 template <int kVecs>
 void accumulate_chunked(const float* v, int n, const float* w, int group, int stride, float* out) {
   constexpr int kChunkRows = 256 / kVecs;  // 16 KiB of V per chunk: half of L1d
+  constexpr int kSub = 24 / kVecs;
   for (int c0 = 0; c0 < n; c0 += kChunkRows) {
     const int c1 = std::min(n, c0 + kChunkRows);
-    for (int g = 0; g < group; ++g) {
-      __m512 acc[kVecs];
-      float* o = out + g * kVecs * 16;
-      for (int j = 0; j < kVecs; ++j) acc[j] = _mm512_loadu_ps(o + 16 * j);
-      const float* wg = w + g * stride;
-      for (int i = c0; i < c1; ++i) {
-        const __m512 wi = _mm512_set1_ps(wg[i]);
-        const float* row = v + static_cast<std::size_t>(i) * kVecs * 16;
-        for (int j = 0; j < kVecs; ++j)
-          acc[j] = _mm512_fmadd_ps(wi, _mm512_loadu_ps(row + 16 * j), acc[j]);
+    for (int g0 = 0; g0 < group; g0 += kSub) {
+      const float* wg = w + g0 * stride;
+      float* o = out + g0 * kVecs * 16;
+      switch (std::min(kSub, group - g0)) {
+        case 1:
+          accumulate_heads<kVecs, 1>(v, c0, c1, wg, stride, o);
+          break;
+        case 2:
+          accumulate_heads<kVecs, 2>(v, c0, c1, wg, stride, o);
+          break;
+        case 3:
+          accumulate_heads<kVecs, 3>(v, c0, c1, wg, stride, o);
+          break;
+        case 4:
+          accumulate_heads<kVecs, (kSub >= 4 ? 4 : 1)>(v, c0, c1, wg, stride, o);
+          break;
+        case 5:
+          accumulate_heads<kVecs, (kSub >= 5 ? 5 : 1)>(v, c0, c1, wg, stride, o);
+          break;
+        default:
+          accumulate_heads<kVecs, (kSub >= 6 ? 6 : 1)>(v, c0, c1, wg, stride, o);
+          break;
       }
-      for (int j = 0; j < kVecs; ++j) _mm512_storeu_ps(o + 16 * j, acc[j]);
     }
   }
 }
