@@ -26,8 +26,13 @@ AdmitResult PagedPolicy::admit(const RequestSpec& spec) {
   result.status = check_admission(spec);
   if (result.status != Status::kOk) return result;
   const std::int64_t blocks = blocks_for(spec.prompt_tokens);
+  // vLLM's can_allocate: a preempted request comes back only when its whole recompute context
+  // (prompt + generated, the next decode included) fits, not just its prompt; otherwise it would
+  // grow into a full arena during the recompute and be preempted again at once. Blocks beyond the
+  // prompt are still taken as the recompute grows, so every request holds exactly its used blocks.
+  const std::int64_t need = blocks_for(spec.prompt_tokens + spec.generated_before_preemption);
   const std::int64_t keep = live_.empty() ? 0 : watermark_blocks_;
-  if (free_blocks() - blocks < keep) {
+  if (free_blocks() - need < keep) {
     ++counters_.deferrals;
     result.status = Status::kDeferred;
     return result;

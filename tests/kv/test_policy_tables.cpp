@@ -123,6 +123,22 @@ TEST(PolicyTable, PagedWatermarkKeepsBlocksForRunningRequests) {
     {.op = kAdmit, .id = 2, .tokens = 32, .expect = kOk, .extents = {{160, 16}, {176, 16}}},
   });
 }
+
+TEST(PolicyTable, PagedReadmitsAPreemptedRequestOnlyWhenItsRecomputeFits) {
+  PolicyConfig c = small(256);  // 16 blocks
+  c.paged_watermark = 0.0;
+  auto p = make_policy("paged", c);
+  run_table(*p, {
+    {.op = kAdmit, .id = 1, .tokens = 160, .expect = kOk, .extents = {{0, 16}, {16, 16}, {32, 16}, {48, 16}, {64, 16}, {80, 16}, {96, 16}, {112, 16}, {128, 16}, {144, 16}}, .max_output = 60},
+    // 6 blocks free. Its 20-token prompt needs 2, but prompt + 90 generated needs 7: it would be
+    // preempted again during its own recompute, so it waits (vLLM's can_allocate).
+    {.op = kAdmit, .id = 2, .tokens = 20, .expect = kDeferred, .extents = {}, .generated_before = 90},
+    // With 70 generated, 6 blocks hold the recompute: admitted, holding only its prompt's blocks
+    // (the recompute grows into the rest).
+    {.op = kAdmit, .id = 2, .tokens = 20, .expect = kOk, .extents = {{160, 16}, {176, 16}}, .generated_before = 70},
+    {.op = kGrow, .id = 2, .tokens = 90, .expect = kChained, .extents = {{160, 16}, {176, 16}, {192, 16}, {208, 16}, {224, 16}, {240, 16}}},
+  });
+}
 // clang-format on
 
 // Geometric default edges for max_length 256, granule 16, K = 4 (AdaptiveBuckets::geometric_edges).
