@@ -97,9 +97,9 @@ TEST(EngineConsistency, MigrationAndCompactionMidGenerationChangeNoToken) {
 TEST(EngineConsistency, PreemptionWithRecomputeChangesNoGreedyToken) {
   const auto jobs = mixed_jobs(10, /*greedy_only=*/true);
   const auto want = ids(run_one_by_one(tiny_random_model(), jobs, kMaxLen));
-  // paged is left out: a resumed request re-admitted with only its prompt's blocks can loop
-  // forever inside the planner (reported to the kv owners); s3 and odma re-admit past the context.
-  for (const std::string policy : {"s3", "odma"}) {
+  // paged re-admits a preempted request once its whole recompute context fits (vLLM's
+  // can_allocate); s3 and odma reserve past the context at re-admission.
+  for (const std::string policy : {"paged", "s3", "odma"}) {
     EngineConfig c = engine_config(policy, 256, kMaxLen);
     c.kv.s3_max_output = 160;  // buckets of 16 tokens: every request overflows several times
     Engine e(tiny_random_model(), c);
