@@ -14,6 +14,16 @@ struct Run {
   int n;
 };
 
+// A run starts away from the previous one, where no hardware prefetcher will guess: fetch its
+// first rows (up to 1 KiB) of the plane while the current run is processed.
+inline void prefetch_run_start(const float* plane, const Run& run, int row_floats) {
+  const char* start = reinterpret_cast<const char*>(
+      plane + static_cast<std::size_t>(run.slot) * static_cast<std::size_t>(row_floats));
+  const std::size_t bytes =
+      std::min<std::size_t>(static_cast<std::size_t>(run.n) * row_floats * sizeof(float), 1024);
+  for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(start + b);
+}
+
 #if defined(__AVX512F__)
 // GCC 12's shuffle intrinsics pass an _mm512_undefined_ps() that -W(maybe-)uninitialized flags.
 #pragma GCC diagnostic push
@@ -101,6 +111,40 @@ void score_rows_any(const float* k, int n, const float* q, int group, float scal
   }
 }
 
+// Register accumulators of kHeads heads × kVecs vectors: loaded from / stored to out[head][hd].
+template <int kVecs, int kHeads>
+__attribute__((always_inline)) inline void load_heads(__m512 (&acc)[kHeads][kVecs],
+                                                      const float* out) {
+#pragma GCC unroll 8
+  for (int g = 0; g < kHeads; ++g)
+#pragma GCC unroll 8
+    for (int j = 0; j < kVecs; ++j) acc[g][j] = _mm512_loadu_ps(out + (g * kVecs + j) * 16);
+}
+
+template <int kVecs, int kHeads>
+__attribute__((always_inline)) inline void store_heads(const __m512 (&acc)[kHeads][kVecs],
+                                                       float* out) {
+#pragma GCC unroll 8
+  for (int g = 0; g < kHeads; ++g)
+#pragma GCC unroll 8
+    for (int j = 0; j < kVecs; ++j) _mm512_storeu_ps(out + (g * kVecs + j) * 16, acc[g][j]);
+}
+
+// acc[g] += w[g * stride] · V row, for every head: the row is loaded once for all of them.
+template <int kVecs, int kHeads>
+__attribute__((always_inline)) inline void fma_row(__m512 (&acc)[kHeads][kVecs], const float* row,
+                                                   const float* w, int stride) {
+  __m512 vr[kVecs];
+#pragma GCC unroll 8
+  for (int j = 0; j < kVecs; ++j) vr[j] = _mm512_loadu_ps(row + 16 * j);
+#pragma GCC unroll 8
+  for (int g = 0; g < kHeads; ++g) {
+    const __m512 wi = _mm512_set1_ps(w[g * stride]);
+#pragma GCC unroll 8
+    for (int j = 0; j < kVecs; ++j) acc[g][j] = _mm512_fmadd_ps(wi, vr[j], acc[g][j]);
+  }
+}
+
 // out_g += w_g[p] · V row of position p for every position of `runs`. Each element gets one FMA
 // per position in position order, exactly as axpy() would, whatever the grouping below.
 //
@@ -112,38 +156,18 @@ void accumulate_all_heads(const float* vp, const Run* runs, int n_runs, const fl
                           float* out) {
   constexpr std::size_t kRowFloats = kVecs * 16;
   __m512 acc[kGroup][kVecs];
-#pragma GCC unroll 8
-  for (int g = 0; g < kGroup; ++g)
-#pragma GCC unroll 8
-    for (int j = 0; j < kVecs; ++j) acc[g][j] = _mm512_loadu_ps(out + (g * kVecs + j) * 16);
+  load_heads<kVecs, kGroup>(acc, out);
   int p = 0;
   for (int r = 0; r < n_runs; ++r) {
     const float* v = vp + static_cast<std::size_t>(runs[r].slot) * kRowFloats;
-    if (r + 1 < n_runs) {  // the next run starts elsewhere: no hardware prefetcher will guess it
-      const char* next = reinterpret_cast<const char*>(
-          vp + static_cast<std::size_t>(runs[r + 1].slot) * kRowFloats);
-      for (std::size_t b = 0; b < std::min<std::size_t>(runs[r + 1].n * kRowFloats * 4, 1024);
-           b += 64)
-        _mm_prefetch(next + b, _MM_HINT_T0);
-    }
+    if (r + 1 < n_runs) prefetch_run_start(vp, runs[r + 1], kRowFloats);
     for (int i = 0; i < runs[r].n; ++i, ++p) {
       const float* row = v + static_cast<std::size_t>(i) * kRowFloats;
       _mm_prefetch(reinterpret_cast<const char*>(row) + kPrefetchBytes, _MM_HINT_T0);
-      __m512 vr[kVecs];
-#pragma GCC unroll 8
-      for (int j = 0; j < kVecs; ++j) vr[j] = _mm512_loadu_ps(row + 16 * j);
-#pragma GCC unroll 8
-      for (int g = 0; g < kGroup; ++g) {
-        const __m512 wi = _mm512_set1_ps(w[g * stride + p]);
-#pragma GCC unroll 8
-        for (int j = 0; j < kVecs; ++j) acc[g][j] = _mm512_fmadd_ps(wi, vr[j], acc[g][j]);
-      }
+      fma_row<kVecs, kGroup>(acc, row, w + p, stride);
     }
   }
-#pragma GCC unroll 8
-  for (int g = 0; g < kGroup; ++g)
-#pragma GCC unroll 8
-    for (int j = 0; j < kVecs; ++j) _mm512_storeu_ps(out + (g * kVecs + j) * 16, acc[g][j]);
+  store_heads<kVecs, kGroup>(acc, out);
 }
 
 // Heads [0, kHeads) of `out` += rows [c0, c1) of one run, the accumulators in registers.
@@ -152,26 +176,10 @@ __attribute__((always_inline)) inline void accumulate_heads(const float* v, int 
                                                             const float* w, int stride,
                                                             float* out) {
   __m512 acc[kHeads][kVecs];
-#pragma GCC unroll 8
-  for (int g = 0; g < kHeads; ++g)
-#pragma GCC unroll 8
-    for (int j = 0; j < kVecs; ++j) acc[g][j] = _mm512_loadu_ps(out + (g * kVecs + j) * 16);
-  for (int i = c0; i < c1; ++i) {
-    const float* row = v + static_cast<std::size_t>(i) * kVecs * 16;
-    __m512 vr[kVecs];
-#pragma GCC unroll 8
-    for (int j = 0; j < kVecs; ++j) vr[j] = _mm512_loadu_ps(row + 16 * j);
-#pragma GCC unroll 8
-    for (int g = 0; g < kHeads; ++g) {
-      const __m512 wi = _mm512_set1_ps(w[g * stride + i]);
-#pragma GCC unroll 8
-      for (int j = 0; j < kVecs; ++j) acc[g][j] = _mm512_fmadd_ps(wi, vr[j], acc[g][j]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int g = 0; g < kHeads; ++g)
-#pragma GCC unroll 8
-    for (int j = 0; j < kVecs; ++j) _mm512_storeu_ps(out + (g * kVecs + j) * 16, acc[g][j]);
+  load_heads<kVecs, kHeads>(acc, out);
+  for (int i = c0; i < c1; ++i)
+    fma_row<kVecs, kHeads>(acc, v + static_cast<std::size_t>(i) * kVecs * 16, w + i, stride);
+  store_heads<kVecs, kHeads>(acc, out);
 }
 
 // Otherwise (large groups × head_dim) rows go in L1-sized chunks; within a chunk the heads go in
@@ -306,13 +314,7 @@ void attend_runs(const KvStorage& st, int layer, int kv_head, int group,
   const float* kp = st.plane(layer, 0, kv_head);
   int p = 0;
   for (std::size_t r = 0; r < runs.size(); ++r) {
-    if (r + 1 < runs.size()) {  // the next run starts elsewhere: prefetch its first rows
-      const char* next =
-          reinterpret_cast<const char*>(kp + static_cast<std::size_t>(runs[r + 1].slot) * hd);
-      const std::size_t bytes =
-          std::min<std::size_t>(static_cast<std::size_t>(runs[r + 1].n) * hd * 4, 1024);
-      for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(next + b);
-    }
+    if (r + 1 < runs.size()) prefetch_run_start(kp, runs[r + 1], hd);
     score_run(kp + static_cast<std::size_t>(runs[r].slot) * hd, runs[r].n, hd, q, group, scale, s,
               ctx, p);
     p += runs[r].n;
