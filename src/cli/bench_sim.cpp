@@ -2,25 +2,9 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <cstdio>
-#include <ctime>
-
 #include "base/error.h"
 
 namespace odma::cli {
-namespace {
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
-
-}  // namespace
 
 sim::ModelShape engine_shape(const model::ModelConfig& c, const std::string& name) {
   sim::ModelShape s;
@@ -55,7 +39,7 @@ sim::DeviceProfile measured_cpu_profile(const serve::KernelBenchResult& k,
   f.memory_bytes =
       static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
   f.provenance = "`odma bench`, batch " + std::to_string(big.batch) + " × context " +
-                 std::to_string(big.ctx) + " attention, " + utc_now();
+                 std::to_string(big.ctx) + " attention, " + sim::profile_timestamp();
   return sim::measured_profile(f, shape);
 }
 

@@ -98,15 +98,6 @@ std::string cpu_model() {
   return "unknown CPU";
 }
 
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
-
 }  // namespace
 
 CalibrationReport calibrate_this_machine(const CalibrationOptions& options) {
@@ -151,7 +142,7 @@ CalibrationReport calibrate_this_machine(const CalibrationOptions& options) {
   std::snprintf(line, sizeof line, "matmul (naive fp32, one thread): %.1f GFLOP/s\n", flops / 1e9);
   rep.log += line;
 
-  const std::string when = utc_now();
+  const std::string when = profile_timestamp();
   const std::string cpu = cpu_model();
   p.name = options.name;
   p.description = "this machine (" + cpu + "), measured by `odma simulate --calibrate` on " + when;

@@ -61,6 +61,9 @@ DeviceProfile load_device_profile(const std::string& name_or_path);
 // Names of the shipped profiles (data/devices/*.json, sorted).
 std::vector<std::string> device_profile_names();
 
+// "YYYY-MM-DD HH:MM UTC" now: how measured profiles date their sources.
+std::string profile_timestamp();
+
 // The profile as JSON text in the file format above (pretty-printed).
 std::string device_profile_json(const DeviceProfile& p);
 
