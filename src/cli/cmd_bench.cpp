@@ -106,9 +106,10 @@ nlohmann::json to_json(const serve::E2eResult& r) {
           {"wall_s", r.summary.wall_s}};
 }
 
-void print_kernels(const serve::KernelBenchResult& k) {
+void print_kernels(const serve::KernelBenchResult& k, const serve::KernelBenchOptions& o) {
   std::printf(
-      "\n## Decode attention: contiguous vs paged KV (F32, head_dim 64, 2 KV heads, GQA 4)\n\n");
+      "\n## Decode attention: contiguous vs paged KV (F32, head_dim %d, %d KV heads, GQA %d)\n\n",
+      o.head_dim, o.kv_heads, o.heads / o.kv_heads);
   std::printf(
       "sequential read: %.1f GB/s (best probe; each row's ratio uses the read of its own arena, "
       "measured just before)\n\n",
@@ -249,7 +250,7 @@ int run_bench(const std::vector<std::string>& argv) {
       ko.seconds_per_case = 0.1;
     }
     kernels = serve::run_kernel_bench(ko);
-    print_kernels(kernels);
+    print_kernels(kernels, ko);
   }
   const std::vector<serve::DecodePoint> curve = print_decode_bound(model, quick);
 
