@@ -8,12 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file_io.h"
-#include "model/tokenizer.h"
-#include "model/tokenizer_stream_decoder.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/stream_decoder.h"
 
 namespace {
 
-using odma::model::Tokenizer;
+using odma::tokenizer::Tokenizer;
 
 struct Corpus {
   std::vector<std::string> prompts;  // instruction, plus "\n\n" + input when there is one
@@ -101,7 +101,7 @@ void BM_StreamDecodePerToken(benchmark::State& state) {
     auto v = qwen().encode(corpus().outputs[i]);
     ids.insert(ids.end(), v.begin(), v.end());
   }
-  odma::model::StreamDecoder stream(qwen());
+  odma::tokenizer::StreamDecoder stream(qwen());
   std::string out;
   for (auto _ : state) {
     for (std::int32_t id : ids) stream.push(id, out);

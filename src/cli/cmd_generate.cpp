@@ -7,8 +7,8 @@
 #include "base/table.h"
 #include "cli/command.h"
 #include "kv/policy.h"
-#include "model/tokenizer.h"
-#include "model/tokenizer_stream_decoder.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/stream_decoder.h"
 #include "model/transformer.h"
 #include "predict/predictor.h"
 #include "serve/engine.h"
@@ -82,7 +82,7 @@ int run_generate(const std::vector<std::string>& argv) {
   params.sampling.validate();
 
   std::shared_ptr<const model::Transformer> model = model::Transformer::load(*dir);
-  model::Tokenizer tokenizer = model::Tokenizer::load(*dir);
+  tokenizer::Tokenizer tokenizer = tokenizer::Tokenizer::load(*dir);
   std::vector<std::int32_t> prompt = tokenizer.encode(*text, /*add_special_tokens=*/true);
   const auto n_prompt = static_cast<std::int32_t>(prompt.size());
 

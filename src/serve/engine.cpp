@@ -44,7 +44,7 @@ std::shared_ptr<model::KvStorage> arena_for(const EngineConfig& c, const model::
 }  // namespace
 
 Engine::Engine(std::shared_ptr<const model::Transformer> model, const EngineConfig& config,
-               std::optional<model::Tokenizer> tokenizer)
+               std::optional<tokenizer::Tokenizer> tokenizer)
     : model_(std::move(model)),
       config_(normalized(config, *model_)),
       tokenizer_(std::move(tokenizer)),

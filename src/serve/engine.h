@@ -40,7 +40,7 @@
 #include "kv/policy.h"
 #include "model/kv_storage.h"
 #include "model/sampling.h"
-#include "model/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "serve/engine_stats.h"
 #include "serve/request.h"
@@ -78,7 +78,7 @@ class Engine {
  public:
   // `tokenizer` enables output text and stop strings. Throws odma::Error on a bad config.
   Engine(std::shared_ptr<const model::Transformer> model, const EngineConfig& config,
-         std::optional<model::Tokenizer> tokenizer = std::nullopt);
+         std::optional<tokenizer::Tokenizer> tokenizer = std::nullopt);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -126,7 +126,7 @@ class Engine {
 
   std::shared_ptr<const model::Transformer> model_;
   EngineConfig config_;
-  std::optional<model::Tokenizer> tokenizer_;
+  std::optional<tokenizer::Tokenizer> tokenizer_;
   std::shared_ptr<model::KvStorage> storage_;
   std::unique_ptr<kv::Policy> policy_;
   kv::StepPlanner planner_;

@@ -28,7 +28,7 @@ std::string_view to_string(FinishReason r) {
 }
 
 StopCriteria::StopCriteria(const RequestParams& params, std::vector<std::int32_t> eos_ids,
-                           const model::Tokenizer* tokenizer)
+                           const tokenizer::Tokenizer* tokenizer)
     : eos_ids_(std::move(eos_ids)),
       ignore_eos_(params.sampling.ignore_eos),
       max_tokens_(params.sampling.max_tokens),

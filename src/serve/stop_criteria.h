@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "model/tokenizer.h"
-#include "model/tokenizer_stream_decoder.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/stream_decoder.h"
 #include "serve/request.h"
 
 namespace odma::serve {
@@ -21,7 +21,7 @@ class StopCriteria {
  public:
   // `tokenizer` may be null (no text, and then `params.stop` must be empty: odma::Error).
   StopCriteria(const RequestParams& params, std::vector<std::int32_t> eos_ids,
-               const model::Tokenizer* tokenizer);
+               const tokenizer::Tokenizer* tokenizer);
 
   // Records `token`, the request's `n_generated`-th output token; returns why it ends, or kNone.
   [[nodiscard]] FinishReason on_token(std::int32_t token, std::int32_t n_generated);
@@ -40,7 +40,7 @@ class StopCriteria {
   std::int32_t forced_;
   std::vector<std::string> stop_;
   std::size_t longest_stop_ = 0;
-  std::optional<model::StreamDecoder> decoder_;
+  std::optional<tokenizer::StreamDecoder> decoder_;
   std::string text_;
   bool cut_ = false;  // a stop string cut the text: nothing more is appended
 };

@@ -1,8 +1,8 @@
-#include "model/tokenizer_added_tokens.h"
+#include "tokenizer/added_tokens.h"
 
 #include <algorithm>
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace {
 
 bool is_space(char c) {
@@ -69,4 +69,4 @@ void AddedTokenMatcher::split(std::string_view text, std::vector<Segment>& out) 
   if (plain_start < text.size()) out.push_back({text.substr(plain_start), -1, plain_start});
 }
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 struct AddedToken {
   std::int32_t id = 0;
@@ -49,4 +49,4 @@ class AddedTokenMatcher {
   std::array<std::vector<std::uint32_t>, 256> candidates_;
 };
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

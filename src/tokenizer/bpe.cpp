@@ -1,12 +1,12 @@
-#include "model/tokenizer_bpe.h"
+#include "tokenizer/bpe.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <functional>
 
-#include "model/tokenizer_byte_level.h"
+#include "tokenizer/byte_level.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace {
 
 std::uint64_t pair_key(std::int32_t left, std::int32_t right) {
@@ -191,4 +191,4 @@ void BpeModel::encode_word(std::string_view word, std::vector<std::int32_t>& out
   }
 }
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

@@ -25,9 +25,9 @@
 #include <utility>
 #include <vector>
 
-#include "model/tokenizer_vocab.h"
+#include "tokenizer/vocab.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 struct BpeOptions {
   bool byte_level = false;     // initial symbols are bytes in the GPT-2 alphabet
@@ -67,4 +67,4 @@ class BpeModel {
   std::int32_t fallback_ids_[256];  // character mode: id of "<0xNN>", or -1
 };
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

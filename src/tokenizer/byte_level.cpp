@@ -1,9 +1,9 @@
-#include "model/tokenizer_byte_level.h"
+#include "tokenizer/byte_level.h"
 
 #include <array>
 #include <cstdint>
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace {
 
 struct ByteLevelTables {
@@ -66,4 +66,4 @@ std::optional<std::string> byte_level_decode(std::string_view token) {
   return out;
 }
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 // UTF-8 of the character that stands for `byte` (2 bytes at most).
 std::string_view byte_level_char(unsigned char byte);
@@ -19,4 +19,4 @@ std::string_view byte_level_char(unsigned char byte);
 // 256-character alphabet (such tokens are decoded verbatim by the caller, as Hugging Face does).
 std::optional<std::string> byte_level_decode(std::string_view token);
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

@@ -1,11 +1,11 @@
-#include "model/tokenizer_decoder.h"
+#include "tokenizer/decoder.h"
 
 #include <algorithm>
 
 #include "base/error.h"
-#include "model/tokenizer_byte_level.h"
+#include "tokenizer/byte_level.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace {
 
 std::string replace_all(const std::string& text, const std::string& pattern,
@@ -116,4 +116,4 @@ DecodePlan build_decode_plan(const Vocab& vocab, const std::vector<AddedToken>& 
   return plan;
 }
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "model/tokenizer_added_tokens.h"
-#include "model/tokenizer_vocab.h"
+#include "tokenizer/added_tokens.h"
+#include "tokenizer/vocab.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 struct DecoderStep {
   enum class Kind { kByteLevel, kReplace, kByteFallback, kFuse, kStrip, kMetaspace };
@@ -45,4 +45,4 @@ struct DecodePlan {
 DecodePlan build_decode_plan(const Vocab& vocab, const std::vector<AddedToken>& added,
                              const std::vector<DecoderStep>& steps, const std::string& source);
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

@@ -1,4 +1,4 @@
-#include "model/tokenizer_normalizer.h"
+#include "tokenizer/normalizer.h"
 
 #include <utf8proc.h>
 
@@ -7,7 +7,7 @@
 
 #include "base/error.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace {
 
 // True when NFC certainly leaves `text` unchanged, so utf8proc can be skipped: every code point
@@ -133,4 +133,4 @@ std::string_view Normalizer::apply(std::string_view text, std::string& scratch) 
   return current;
 }
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

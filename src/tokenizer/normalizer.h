@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 struct NormalizerStep {
   enum class Kind { kNfc, kNfd, kNfkc, kNfkd, kLowercase, kPrepend, kReplace };
@@ -34,4 +34,4 @@ class Normalizer {
 // Unicode normalization via utf8proc; `form` is kNfc/kNfd/kNfkc/kNfkd. Exposed for tests.
 std::string unicode_normalize(std::string_view text, NormalizerStep::Kind form);
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

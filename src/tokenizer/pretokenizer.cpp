@@ -1,11 +1,11 @@
-#include "model/tokenizer_pretokenizer.h"
+#include "tokenizer/pretokenizer.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include "base/error.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace {
 
 pcre2_code* as_code(void* p) {
@@ -256,4 +256,4 @@ void PreTokenizer::run(std::size_t index, std::string_view text, bool first_sect
   }
 }
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 // A compiled PCRE2 pattern. Matching is thread-safe (per-thread match data and JIT stack).
 class Regex {
@@ -87,4 +87,4 @@ class PreTokenizer {
   std::vector<std::shared_ptr<const Regex>> regexes_;  // per step; null where none is needed
 };
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

@@ -1,11 +1,11 @@
-#include "model/tokenizer_stream_decoder.h"
+#include "tokenizer/stream_decoder.h"
 
 #include <string_view>
 
 #include "base/error.h"
-#include "model/tokenizer_decoder.h"
+#include "tokenizer/decoder.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 StreamDecoder::StreamDecoder(Tokenizer tokenizer, bool skip_special)
     : tokenizer_(std::move(tokenizer)),
@@ -49,4 +49,4 @@ void StreamDecoder::flush(std::string& out) {
   started_ = false;
 }
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

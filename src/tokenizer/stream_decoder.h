@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <string>
 
-#include "model/tokenizer.h"
-#include "model/tokenizer_utf8.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/utf8.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 class StreamDecoder {
  public:
@@ -36,4 +36,4 @@ class StreamDecoder {
   bool started_ = false;  // output has begun: no more leading stripping
 };
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

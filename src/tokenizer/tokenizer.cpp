@@ -1,4 +1,4 @@
-#include "model/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 
 #include <algorithm>
 #include <array>
@@ -7,18 +7,18 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
-#include "model/tokenizer_added_tokens.h"
-#include "model/tokenizer_bpe.h"
-#include "model/tokenizer_decoder.h"
-#include "model/tokenizer_json.h"
-#include "model/tokenizer_normalizer.h"
-#include "model/tokenizer_pretokenizer.h"
-#include "model/tokenizer_stream_decoder.h"
-#include "model/tokenizer_utf8.h"
-#include "model/tokenizer_vocab.h"
-#include "model/tokenizer_word_cache.h"
+#include "tokenizer/added_tokens.h"
+#include "tokenizer/bpe.h"
+#include "tokenizer/decoder.h"
+#include "tokenizer/tokenizer_json.h"
+#include "tokenizer/normalizer.h"
+#include "tokenizer/pretokenizer.h"
+#include "tokenizer/stream_decoder.h"
+#include "tokenizer/utf8.h"
+#include "tokenizer/vocab.h"
+#include "tokenizer/word_cache.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace fs = std::filesystem;
 
 namespace {
@@ -269,4 +269,4 @@ const DecodePlan& Tokenizer::decode_plan() const {
   return impl_->plan;
 }
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

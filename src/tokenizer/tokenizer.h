@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 struct DecodePlan;
 struct TokenizerSpec;
@@ -73,4 +73,4 @@ class Tokenizer {
   std::shared_ptr<const Impl> impl_;
 };
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

@@ -1,10 +1,10 @@
-#include "model/tokenizer_json.h"
+#include "tokenizer/tokenizer_json.h"
 
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace {
 
 using nlohmann::json;
@@ -391,4 +391,4 @@ void parse_tokenizer_config(std::string_view text, const std::string& source, To
   }
 }
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

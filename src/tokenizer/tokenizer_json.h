@@ -11,12 +11,12 @@
 #include <utility>
 #include <vector>
 
-#include "model/tokenizer_added_tokens.h"
-#include "model/tokenizer_decoder.h"
-#include "model/tokenizer_normalizer.h"
-#include "model/tokenizer_pretokenizer.h"
+#include "tokenizer/added_tokens.h"
+#include "tokenizer/decoder.h"
+#include "tokenizer/normalizer.h"
+#include "tokenizer/pretokenizer.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 struct TokenizerSpec {
   std::string source;  // tokenizer.json path, for messages
@@ -54,4 +54,4 @@ TokenizerSpec parse_tokenizer_json(std::string_view text, const std::string& sou
 // Reads bos/eos/pad tokens and add_bos/add_eos flags from tokenizer_config.json text into `spec`.
 void parse_tokenizer_config(std::string_view text, const std::string& source, TokenizerSpec& spec);
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

@@ -1,6 +1,6 @@
-#include "model/tokenizer_utf8.h"
+#include "tokenizer/utf8.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace {
 
 // For a lead byte: how many continuation bytes follow and the range of the first one
@@ -93,4 +93,4 @@ void Utf8Assembler::finish(std::string& out) {
   hi_ = 0xBF;
 }
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 inline constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
 
@@ -36,4 +36,4 @@ class Utf8Assembler {
   unsigned char lo_ = 0x80, hi_ = 0xBF;  // allowed range of the next continuation byte
 };
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

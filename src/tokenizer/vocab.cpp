@@ -1,6 +1,6 @@
-#include "model/tokenizer_vocab.h"
+#include "tokenizer/vocab.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 bool Vocab::add(std::string token, std::int32_t id) {
   if (id < 0 || contains(id) || ids_.count(token) != 0) return false;
@@ -15,4 +15,4 @@ bool Vocab::add(std::string token, std::int32_t id) {
   return true;
 }
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

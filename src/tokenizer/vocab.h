@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 // Hash that accepts std::string_view, so lookups never build a std::string.
 struct StringHash {
@@ -48,4 +48,4 @@ class Vocab {
   std::vector<bool> used_;           // indexed by id
 };
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

@@ -1,8 +1,8 @@
-#include "model/tokenizer_word_cache.h"
+#include "tokenizer/word_cache.h"
 
 #include <array>
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 void WordCache::reset(std::uint64_t owner) {
   owner_ = owner;
@@ -22,4 +22,4 @@ WordCache& WordCache::for_thread(std::uint64_t owner) {
   return *c;
 }
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-namespace odma::model {
+namespace odma::tokenizer {
 
 class WordCache {
  public:
@@ -96,4 +96,4 @@ inline std::uint64_t word_hash(std::string_view word) {
   return h | (std::uint64_t{1} << 63);
 }
 
-}  // namespace odma::model
+}  // namespace odma::tokenizer

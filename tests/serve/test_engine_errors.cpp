@@ -5,7 +5,7 @@
 #include <string>
 
 #include "base/error.h"
-#include "model/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 #include "serve/stop_criteria.h"
 #include "serve_test_util.h"
 
@@ -108,7 +108,7 @@ TEST(StopCriteria, EosForcedAndLengthInOrder) {
 // A stop string taken from the middle of a real generation ends the request right there, the
 // text is cut before it, and the ids up to that point are unchanged.
 TEST(StopCriteria, StopStringCutsTheStreamedText) {
-  auto tok = model::Tokenizer::load(model_dir("stories260K-hf"));
+  auto tok = tokenizer::Tokenizer::load(model_dir("stories260K-hf"));
   const std::vector<std::int32_t> prompt = tok.encode("Once upon a time", true);
   Engine plain(shipped_model("stories260K-hf"), engine_config("odma", 512, 512), tok);
   const RequestOutput full = run_all(plain, {{prompt, greedy(60)}}).front();

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kv/policy.h"
-#include "model/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 #include "serve_test_util.h"
 
 namespace odma::serve {
@@ -51,7 +51,7 @@ TEST(EngineReference, Stories260KGreedyFromBosAlone) {
 // preempts at each bucket edge, yet every token matches.
 TEST(EngineReference, Stories260KGreedyInsideMixedBatchUnderEveryPolicy) {
   const Stories s = stories_reference();
-  auto tok = model::Tokenizer::load(model_dir("stories260K-hf"));
+  auto tok = tokenizer::Tokenizer::load(model_dir("stories260K-hf"));
   std::vector<Job> jobs;
   Job bos{{s.bos}, greedy(256, false)};
   bos.params.prediction = kv::LengthPrediction{16, 0.0, 256};

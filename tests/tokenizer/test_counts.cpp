@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "test_scale.h"
-#include "test_tokenizer_util.h"
+#include "tokenizer/tokenizer_test_util.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace {
 
 using odma::testing::data_lines;
@@ -88,4 +88,4 @@ TEST(TokenizerCounts, NqMatchesLengthTable) {
 }
 
 }  // namespace
-}  // namespace odma::model
+}  // namespace odma::tokenizer

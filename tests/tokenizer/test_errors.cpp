@@ -8,10 +8,10 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
-#include "model/tokenizer.h"
-#include "test_tokenizer_util.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_test_util.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace {
 
 using ::testing::AllOf;
@@ -194,4 +194,4 @@ TEST(TokenizerErrors, BadInputToEncodeAndDecode) {
 }
 
 }  // namespace
-}  // namespace odma::model
+}  // namespace odma::tokenizer

@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "test_tokenizer_util.h"
+#include "tokenizer/tokenizer_test_util.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace {
 
 using odma::testing::data_lines;
@@ -65,4 +65,4 @@ TEST(TokenizerGolden, StoriesGreedyIdsDecodeToReferenceText) {
 }
 
 }  // namespace
-}  // namespace odma::model
+}  // namespace odma::tokenizer

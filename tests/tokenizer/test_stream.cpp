@@ -5,12 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
-#include "model/tokenizer_stream_decoder.h"
-#include "model/tokenizer_utf8.h"
+#include "tokenizer/stream_decoder.h"
+#include "tokenizer/utf8.h"
 #include "test_scale.h"
-#include "test_tokenizer_util.h"
+#include "tokenizer/tokenizer_test_util.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace {
 
 using odma::testing::qwen_tokenizer;
@@ -107,4 +107,4 @@ TEST(TokenizerStream, SkipsSpecialTokensAndRejectsUnknownIds) {
 }
 
 }  // namespace
-}  // namespace odma::model
+}  // namespace odma::tokenizer

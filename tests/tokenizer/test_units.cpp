@@ -7,16 +7,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "model/tokenizer.h"
-#include "model/tokenizer_added_tokens.h"
-#include "model/tokenizer_byte_level.h"
-#include "model/tokenizer_normalizer.h"
-#include "model/tokenizer_pretokenizer.h"
-#include "model/tokenizer_utf8.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/added_tokens.h"
+#include "tokenizer/byte_level.h"
+#include "tokenizer/normalizer.h"
+#include "tokenizer/pretokenizer.h"
+#include "tokenizer/utf8.h"
 #include "test_scale.h"
-#include "test_tokenizer_util.h"
+#include "tokenizer/tokenizer_test_util.h"
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace {
 
 using odma::testing::qwen_tokenizer;
@@ -290,9 +290,9 @@ TEST(TokenizerStories, ByteFallbackAndSpecialTokens) {
 }
 
 }  // namespace
-}  // namespace odma::model
+}  // namespace odma::tokenizer
 
-namespace odma::model {
+namespace odma::tokenizer {
 namespace {
 
 TEST(TokenizerLoad, FilePathFindsConfigBesideIt) {
@@ -317,4 +317,4 @@ TEST(TokenizerLoad, QwenTinyVocabularyRoundTrips) {
 }
 
 }  // namespace
-}  // namespace odma::model
+}  // namespace odma::tokenizer

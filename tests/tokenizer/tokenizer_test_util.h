@@ -5,20 +5,20 @@
 #include <vector>
 
 #include "base/file_io.h"
-#include "model/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 
 namespace odma::testing {
 
 // Qwen2/3 byte-level BPE (data/tokenizer).
-inline const model::Tokenizer& qwen_tokenizer() {
-  static const model::Tokenizer t = model::Tokenizer::load(odma::data_dir() / "tokenizer");
+inline const tokenizer::Tokenizer& qwen_tokenizer() {
+  static const tokenizer::Tokenizer t = tokenizer::Tokenizer::load(odma::data_dir() / "tokenizer");
   return t;
 }
 
 // stories260K sentencepiece-style BPE (data/models/stories260K-hf).
-inline const model::Tokenizer& stories_tokenizer() {
-  static const model::Tokenizer t =
-      model::Tokenizer::load(odma::data_dir() / "models" / "stories260K-hf");
+inline const tokenizer::Tokenizer& stories_tokenizer() {
+  static const tokenizer::Tokenizer t =
+      tokenizer::Tokenizer::load(odma::data_dir() / "models" / "stories260K-hf");
   return t;
 }
 
