@@ -3,12 +3,13 @@
 //   build*/bench/odma_bench_predictor [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
-#include "predict/dataset.h"
 #include "predict/predictor.h"
+#include "workload/dataset.h"
 
 namespace {
 
 using namespace odma::predict;
+using namespace odma::workload;
 
 const std::vector<Record>& prompts() {
   static const std::vector<Record> r = load_dataset("alpaca").split(Split::kTest);

@@ -5,24 +5,24 @@
 
 #include <cstdlib>
 
-#include "predict/workload.h"
 #include "sim/simulator.h"
+#include "workload/workload.h"
 
 namespace {
 
 using namespace odma;
 
-const predict::Trace& trace() {
-  static const predict::Trace t = [] {
+const workload::Trace& trace() {
+  static const workload::Trace t = [] {
     const char* env = std::getenv("ODMA_BENCH_REQUESTS");
     const std::size_t n = env != nullptr ? std::strtoull(env, nullptr, 10) : 100000;
-    return predict::make_mixture({{"alpaca", 1.0}}, n, std::nullopt, 1);
+    return workload::make_mixture({{"alpaca", 1.0}}, n, std::nullopt, 1);
   }();
   return t;
 }
 
 void BM_Simulate(benchmark::State& state, const char* policy) {
-  const predict::Trace& t = trace();
+  const workload::Trace& t = trace();
   std::vector<kv::LengthPrediction> pred;
   for (const auto& r : t.requests) pred.push_back({r.output_tokens, 0.0, r.output_tokens});
   const sim::CostModel cost(sim::load_device_profile("mlu370-x4"),

@@ -52,7 +52,7 @@ sim::SimResult simulate_e2e(const serve::E2eRun& run, const std::string& policy,
   o.driver.policy.s3_max_output = run.max_tokens;
   o.driver.policy.odma.max_extents = run.odma_max_extents;
   o.driver.max_output_tokens = run.max_tokens;
-  predict::Trace trace = run.trace;
+  workload::Trace trace = run.trace;
   if (run.offline)
     for (auto& r : trace.requests) r.arrival_s = 0.0;
   return sim::simulate(trace, run.predictions, policy, cost, o);

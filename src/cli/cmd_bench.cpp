@@ -15,12 +15,12 @@
 #include "cli/policy_list.h"
 #include "model/random_model.h"
 #include "predict/predictor.h"
-#include "predict/workload.h"
 #include "serve/bench_decode.h"
 #include "serve/bench_e2e.h"
 #include "serve/bench_kernels.h"
 #include "serve/engine.h"
 #include "sim/device_profile.h"
+#include "workload/workload.h"
 
 namespace odma::cli {
 namespace {
@@ -62,20 +62,21 @@ constexpr const char* kHelp = R"(usage: odma bench [options]
 
 struct WorkloadSpec {
   std::string name;    // shown in the table
-  std::string source;  // predict::source_trace name
+  std::string source;  // workload::source_trace name
   std::size_t count;
   std::int32_t cap;
   double static_slots;  // KV budget in static reservations of the mean request
 };
 
-predict::Trace sample_trace(const WorkloadSpec& w, std::uint64_t seed) {
-  predict::Trace t = predict::make_mixture({{w.source, 1.0}}, w.count, predict::Split::kTest, seed);
+workload::Trace sample_trace(const WorkloadSpec& w, std::uint64_t seed) {
+  workload::Trace t =
+      workload::make_mixture({{w.source, 1.0}}, w.count, workload::Split::kTest, seed);
   t.name = w.name;
   for (auto& r : t.requests) r.output_tokens = std::max(1, std::min(r.output_tokens, w.cap));
   return t;
 }
 
-std::vector<kv::LengthPrediction> predictions_for(const predict::Trace& trace, std::string& spec,
+std::vector<kv::LengthPrediction> predictions_for(const workload::Trace& trace, std::string& spec,
                                                   std::uint64_t seed, std::int32_t cap) {
   try {
     return predict::predict_trace(trace, spec, seed, cap);
@@ -305,7 +306,7 @@ int run_bench(const std::vector<std::string>& argv) {
         // 0.9 × the best offline RPS: static (memory-bound) is overloaded, the best policy is not.
         for (const auto& [p, rps] : offline_rps) rate = std::max(rate, 0.9 * rps);
         if (rate <= 0) continue;
-        predict::apply_poisson_arrivals(run.trace, rate, seed);
+        workload::apply_poisson_arrivals(run.trace, rate, seed);
       }
       run.workload = w.name + "/" + mode;
       std::printf(

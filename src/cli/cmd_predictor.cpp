@@ -10,11 +10,11 @@
 #include "base/file_io.h"
 #include "base/table.h"
 #include "cli/command.h"
-#include "predict/dataset.h"
 #include "predict/evaluate.h"
 #include "predict/metrics.h"
 #include "predict/predictor.h"
 #include "predict/trainer.h"
+#include "workload/dataset.h"
 
 namespace odma::cli {
 namespace {
@@ -85,15 +85,15 @@ int run_train(const Args& args, const std::vector<std::string>& argv) {
   predict::DatasetTrainOptions o = train_options(args, argv);
   o.splits.clear();
   for (const std::string& s : split_commas(args.get_or("splits", "train"))) {
-    auto split = predict::parse_split(s);
+    auto split = workload::parse_split(s);
     if (!split) throw Error("--splits: name the splits (train, val, test), not 'all'");
     o.splits.push_back(*split);
   }
   if (o.splits.empty()) throw Error("--splits: no split given");
   const std::string out = args.get_or("out", "predictor-" + *name + ".odmp");
 
-  const predict::Dataset ds = predict::load_dataset(*name);
-  const std::vector<predict::Record> val = ds.split(predict::Split::kVal);
+  const workload::Dataset ds = workload::load_dataset(*name);
+  const std::vector<workload::Record> val = ds.split(workload::Split::kVal);
   const auto s3_upper = predict::s3_upper_bounds(ds.s3_max_output);
   std::vector<std::int32_t> val_bucket;
   for (const auto& r : val)
@@ -147,13 +147,13 @@ int run_eval(const Args& args, const std::vector<std::string>& argv) {
   const std::vector<std::string> names =
       split_commas(args.get_or("dataset", "alpaca,alpaca-vicuna,nq"));
   // Refuse before spending minutes: every dataset is checked first.
-  std::vector<predict::Dataset> datasets;
+  std::vector<workload::Dataset> datasets;
   for (const std::string& n : names) {
-    datasets.push_back(predict::load_dataset(n));
+    datasets.push_back(workload::load_dataset(n));
     predict::check_disjoint_from_test(model, datasets.back(), model_path);
   }
   std::vector<predict::DatasetEvaluation> evals;
-  for (const predict::Dataset& ds : datasets) {
+  for (const workload::Dataset& ds : datasets) {
     std::fprintf(stderr, "predictor eval: %s ...\n", ds.name.c_str());
     evals.push_back(predict::evaluate_dataset(ds, &model, model_path, o));
     std::printf("\n## %s\n\n%s", ds.name.c_str(), predict::format_evaluation(evals.back()).c_str());

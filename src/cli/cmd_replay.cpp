@@ -11,8 +11,8 @@
 #include "cli/command.h"
 #include "cli/policy_list.h"
 #include "predict/predictor.h"
-#include "predict/trace.h"
 #include "sim/replay.h"
+#include "workload/trace.h"
 
 namespace odma::cli {
 namespace {
@@ -80,17 +80,17 @@ int run_replay(const std::vector<std::string>& argv) {
   const std::string predictor = args.get_or("predictor", "oracle");
   const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1));
 
-  std::vector<predict::Trace> traces;
+  std::vector<workload::Trace> traces;
   if (auto path = args.get("trace")) {
     if (args.has("dataset")) throw Error("give --dataset or --trace, not both");
-    traces.push_back(predict::read_trace(*path));
+    traces.push_back(workload::read_trace(*path));
   } else {
     for (const std::string& name : split_list(args.get_or("dataset", "alpaca,nq")))
-      traces.push_back(predict::dataset_trace(name));
+      traces.push_back(workload::dataset_trace(name));
   }
 
   nlohmann::json results = nlohmann::json::array();
-  for (const predict::Trace& trace : traces) {
+  for (const workload::Trace& trace : traces) {
     // Longest prompt + cap bounds the model length every policy must accept.
     std::int32_t longest_prompt = 1;
     for (const auto& r : trace.requests) longest_prompt = std::max(longest_prompt, r.prompt_tokens);

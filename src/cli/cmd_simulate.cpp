@@ -9,11 +9,11 @@
 #include "cli/command.h"
 #include "cli/policy_list.h"
 #include "predict/predictor.h"
-#include "predict/workload.h"
 #include "sim/calibrate.h"
 #include "sim/cost_model.h"
 #include "sim/report.h"
 #include "sim/simulator.h"
+#include "workload/workload.h"
 
 namespace odma::cli {
 namespace {
@@ -80,44 +80,44 @@ std::string default_predictor() {
   }
 }
 
-std::vector<predict::Trace> build_workloads(const Args& args, std::uint64_t seed) {
+std::vector<workload::Trace> build_workloads(const Args& args, std::uint64_t seed) {
   // Datasets default to their test split (the predictor trains on train); production traces to all.
   auto split_for = [&](const std::string& source) {
     const bool dataset = source == "alpaca" || source == "alpaca-vicuna" || source == "nq";
-    return predict::parse_split(args.get_or("split", dataset ? "test" : "all"));
+    return workload::parse_split(args.get_or("split", dataset ? "test" : "all"));
   };
-  const std::optional<predict::Split> split = split_for("alpaca");
+  const std::optional<workload::Split> split = split_for("alpaca");
   const long long requests = args.get_int("requests", 0);
   if (requests < 0) throw Error("--requests must be >= 0");
   const auto count = static_cast<std::size_t>(requests);
   int given = (args.has("dataset") ? 1 : 0) + (args.has("mix") ? 1 : 0) +
               (args.has("drift") ? 1 : 0) + (args.has("trace") ? 1 : 0);
   if (given > 1) throw Error("give one of --dataset, --mix, --drift, --trace");
-  std::vector<predict::Trace> traces;
+  std::vector<workload::Trace> traces;
   if (auto path = args.get("trace")) {
-    traces.push_back(predict::read_trace(*path));
+    traces.push_back(workload::read_trace(*path));
   } else if (auto mix = args.get("mix")) {
     if (count == 0) throw Error("--mix needs --requests N");
-    traces.push_back(predict::make_mixture(predict::parse_mixture(*mix), count, split, seed));
+    traces.push_back(workload::make_mixture(workload::parse_mixture(*mix), count, split, seed));
     traces.back().name = "mix:" + *mix;
   } else if (auto drift = args.get("drift")) {
     if (count == 0) throw Error("--drift needs --requests N");
-    traces.push_back(predict::make_drift(split_list(*drift), count, split, seed));
+    traces.push_back(workload::make_drift(split_list(*drift), count, split, seed));
     traces.back().name = "drift:" + *drift;
   } else {
     for (const std::string& name : split_list(args.get_or("dataset", "alpaca,nq"))) {
       if (count > 0) {
-        traces.push_back(predict::make_mixture({{name, 1.0}}, count, split_for(name), seed));
+        traces.push_back(workload::make_mixture({{name, 1.0}}, count, split_for(name), seed));
       } else {
-        traces.push_back(predict::source_trace(name, split_for(name)));
+        traces.push_back(workload::source_trace(name, split_for(name)));
       }
       traces.back().name = name;
     }
   }
   const std::string arrival = args.get_or("arrival", "offline");
-  for (predict::Trace& t : traces) {
+  for (workload::Trace& t : traces) {
     if (t.requests.empty()) throw Error("workload " + t.name + " has no requests");
-    if (arrival != "trace") predict::apply_arrival_spec(t, arrival, seed);
+    if (arrival != "trace") workload::apply_arrival_spec(t, arrival, seed);
     if (arrival != "offline") t.name += " @" + arrival;
   }
   return traces;
@@ -171,9 +171,9 @@ int run_simulate(const std::vector<std::string>& argv) {
   const auto plot_path = args.get("plot");
   if (!plot_path) opt.sample_every = 0;
 
-  std::vector<predict::Trace> traces = build_workloads(args, seed);
+  std::vector<workload::Trace> traces = build_workloads(args, seed);
   std::vector<sim::WorkloadRun> runs;
-  for (const predict::Trace& trace : traces) {
+  for (const workload::Trace& trace : traces) {
     std::int32_t longest_prompt = 1;
     for (const auto& r : trace.requests) longest_prompt = std::max(longest_prompt, r.prompt_tokens);
     opt.driver.policy.max_model_len = longest_prompt + opt.driver.max_output_tokens;

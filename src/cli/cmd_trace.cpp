@@ -5,8 +5,8 @@
 #include "base/args.h"
 #include "base/error.h"
 #include "cli/command.h"
-#include "predict/trace.h"
-#include "predict/workload_spec.h"
+#include "workload/trace.h"
+#include "workload/workload_spec.h"
 
 namespace odma::cli {
 namespace {
@@ -24,7 +24,7 @@ arxiv (vidur's arXiv-summarization lengths, LLaMA-2 tokens, no times). See docs/
 )";
 
 int run_trace(const std::vector<std::string>& argv) {
-  using namespace odma::predict;
+  using namespace odma::workload;
   Args args(argv, {"help"});
   if (args.has("help")) {
     std::fputs(kHelp, stdout);

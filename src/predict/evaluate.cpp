@@ -21,10 +21,10 @@ struct Labels {
   std::vector<double> length_d;
 };
 
-Labels labels_of(const std::vector<Record>& records, std::int32_t max_length,
+Labels labels_of(const std::vector<workload::Record>& records, std::int32_t max_length,
                  const std::vector<std::int32_t>& adaptive_upper) {
   Labels l;
-  for (const Record& r : records) {
+  for (const workload::Record& r : records) {
     l.length.push_back(r.output_tokens);
     l.length_d.push_back(r.output_tokens);
     l.s3.push_back(s3_bucket(r.output_tokens, max_length, kS3Buckets));
@@ -35,8 +35,8 @@ Labels labels_of(const std::vector<Record>& records, std::int32_t max_length,
 
 // The adaptive bucket edges kv::AdaptiveBuckets settles on for the train lengths (no decay, one
 // recalibration over all of them).
-std::vector<std::int32_t> fit_adaptive(const std::vector<Record>& train, std::int32_t max_length,
-                                       const EvalOptions& o) {
+std::vector<std::int32_t> fit_adaptive(const std::vector<workload::Record>& train,
+                                       std::int32_t max_length, const EvalOptions& o) {
   kv::AdaptiveBucketsConfig c;
   c.max_length = max_length;
   c.buckets = o.adaptive_buckets;
@@ -44,7 +44,7 @@ std::vector<std::int32_t> fit_adaptive(const std::vector<Record>& train, std::in
   c.recalibrate_every = static_cast<std::int32_t>(std::max<std::size_t>(1, train.size()) + 1);
   c.half_life = 1e15;
   kv::AdaptiveBuckets buckets(c);
-  for (const Record& r : train) (void)buckets.observe(std::max(1, r.output_tokens));
+  for (const workload::Record& r : train) (void)buckets.observe(std::max(1, r.output_tokens));
   buckets.recalibrate();
   return buckets.edges();
 }
@@ -143,13 +143,13 @@ std::string count_str(std::size_t n) {
 
 }  // namespace
 
-void check_disjoint_from_test(const PredictorModel& model, const Dataset& dataset,
+void check_disjoint_from_test(const PredictorModel& model, const workload::Dataset& dataset,
                               const std::string& model_name) {
   const TrainingProvenance& p = model.provenance;
   if (p.index_space != index_space_of(dataset.name)) return;  // other records altogether
   std::int64_t overlap = 0, example = -1;
-  for (const Record& r : dataset.records) {
-    if (r.split != Split::kTest) continue;
+  for (const workload::Record& r : dataset.records) {
+    if (r.split != workload::Split::kTest) continue;
     if (std::binary_search(p.indices.begin(), p.indices.end(), r.index)) {
       if (overlap++ == 0) example = r.index;
     }
@@ -162,11 +162,12 @@ void check_disjoint_from_test(const PredictorModel& model, const Dataset& datase
                 "). Retrain with --splits train.");
 }
 
-DatasetEvaluation evaluate_dataset(const Dataset& ds, const PredictorModel* given,
+DatasetEvaluation evaluate_dataset(const workload::Dataset& ds, const PredictorModel* given,
                                    const std::string& model_name, const EvalOptions& o) {
   if (given != nullptr) check_disjoint_from_test(*given, ds, model_name);
-  const std::vector<Record> train = ds.split(Split::kTrain), val = ds.split(Split::kVal),
-                            test = ds.split(Split::kTest);
+  const std::vector<workload::Record> train = ds.split(workload::Split::kTrain),
+                                      val = ds.split(workload::Split::kVal),
+                                      test = ds.split(workload::Split::kTest);
   if (train.empty() || val.empty() || test.empty())
     throw Error("eval: dataset " + ds.name + " needs train, val and test records");
   const std::int32_t max_len = ds.s3_max_output;
@@ -216,7 +217,7 @@ DatasetEvaluation evaluate_dataset(const Dataset& ds, const PredictorModel* give
     quantize_weights(s3m.model);
     std::vector<std::int32_t> s3, adaptive, reserved;
     std::vector<double> point, rank;
-    for (const Record& r : test) {
+    for (const workload::Record& r : test) {
       Distribution d = s3m.model.predict(PromptInfo{r.prompt, r.prompt_tokens, 0});
       const auto& p = d.prob();
       auto k = static_cast<std::int32_t>(std::max_element(p.begin(), p.end()) - p.begin());
@@ -262,14 +263,15 @@ DatasetEvaluation evaluate_dataset(const Dataset& ds, const PredictorModel* give
   {
     const LengthModel& lm = m->model;
     std::vector<Distribution> vd;
-    for (const Record& r : val) vd.push_back(lm.predict(PromptInfo{r.prompt, r.prompt_tokens, 0}));
+    for (const workload::Record& r : val)
+      vd.push_back(lm.predict(PromptInfo{r.prompt, r.prompt_tokens, 0}));
     const Estimator e_s3 = best_estimator(vd, va.s3, s3_upper);
     const Estimator e_ad = best_estimator(vd, va.adaptive, out.adaptive_upper);
     out.odma_s3_estimator = e_s3.name();
     out.odma_adaptive_estimator = e_ad.name();
     std::vector<std::int32_t> s3, adaptive, reserved;
     std::vector<double> point, rank;
-    for (const Record& r : test) {
+    for (const workload::Record& r : test) {
       Distribution d = lm.predict(PromptInfo{r.prompt, r.prompt_tokens, 0});
       s3.push_back(bucket_by(e_s3, d, s3_upper));
       adaptive.push_back(bucket_by(e_ad, d, out.adaptive_upper));

@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "predict/dataset.h"
 #include "predict/model_file.h"
 #include "predict/trainer.h"
+#include "workload/dataset.h"
 
 namespace odma::predict {
 
@@ -52,13 +52,13 @@ struct EvalOptions {
 };
 
 // Throws odma::Error if `model` was trained on any record of `dataset`'s test split.
-void check_disjoint_from_test(const PredictorModel& model, const Dataset& dataset,
+void check_disjoint_from_test(const PredictorModel& model, const workload::Dataset& dataset,
                               const std::string& model_name);
 
 // `model` (may be null): used for `dataset` when it was trained on exactly this dataset's train
 // split records; otherwise an odma model is trained in-process on the train split (the caption says
 // so). A model that overlaps the test split is refused (odma::Error) before anything runs.
-DatasetEvaluation evaluate_dataset(const Dataset& dataset, const PredictorModel* model,
+DatasetEvaluation evaluate_dataset(const workload::Dataset& dataset, const PredictorModel* model,
                                    const std::string& model_name, const EvalOptions& options);
 
 std::string format_evaluation(const DatasetEvaluation& e);  // caption + Markdown table

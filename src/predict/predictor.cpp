@@ -21,7 +21,7 @@ kv::LengthPrediction clamp_to_cap(kv::LengthPrediction p, std::int32_t max_token
 
 class OracleSource final : public PredictorSource {
  public:
-  kv::LengthPrediction predict(const TraceRequest& r, std::int32_t max_tokens) override {
+  kv::LengthPrediction predict(const workload::TraceRequest& r, std::int32_t max_tokens) override {
     kv::LengthPrediction p;
     p.output_tokens = r.output_tokens;
     p.true_output_tokens = r.output_tokens;
@@ -33,7 +33,7 @@ class OracleSource final : public PredictorSource {
 class NoisySource final : public PredictorSource {
  public:
   NoisySource(double sigma, std::uint64_t seed) : sigma_(sigma), seed_(seed) {}
-  kv::LengthPrediction predict(const TraceRequest& r, std::int32_t max_tokens) override {
+  kv::LengthPrediction predict(const workload::TraceRequest& r, std::int32_t max_tokens) override {
     // z ~ N(0, 1) from (id, seed) alone, so a request gets the same error in every run and policy.
     SplitMix64 rng(fnv1a64(r.id) ^ (seed_ * 0x9E3779B97F4A7C15ull));
     const double u1 = 1.0 - rng.uniform(), u2 = rng.uniform();  // u1 in (0, 1]
@@ -59,12 +59,12 @@ class ModelSource final : public PredictorSource {
  public:
   ModelSource(Predictor predictor, std::string name)
       : predictor_(std::move(predictor)), name_(std::move(name)) {}
-  kv::LengthPrediction predict(const TraceRequest& r, std::int32_t max_tokens) override {
+  kv::LengthPrediction predict(const workload::TraceRequest& r, std::int32_t max_tokens) override {
     kv::LengthPrediction p = predictor_.predict(r.prompt, r.prompt_tokens, max_tokens);
     p.true_output_tokens = r.output_tokens;
     return p;
   }
-  void observe(const TraceRequest& r, std::int32_t max_tokens) override {
+  void observe(const workload::TraceRequest& r, std::int32_t max_tokens) override {
     predictor_.observe(r.prompt, r.prompt_tokens, max_tokens, r.output_tokens);
   }
   std::string describe() const override { return name_; }
@@ -172,12 +172,14 @@ std::unique_ptr<PredictorSource> make_predictor_source(const std::string& full_s
       ": unknown predictor (use oracle, noisy:SIGMA, model:PATH[@COVERAGE] or bundled[@COVERAGE])");
 }
 
-std::vector<kv::LengthPrediction> predict_trace(const Trace& trace, const std::string& spec,
-                                                std::uint64_t seed, std::int32_t max_tokens) {
+std::vector<kv::LengthPrediction> predict_trace(const workload::Trace& trace,
+                                                const std::string& spec, std::uint64_t seed,
+                                                std::int32_t max_tokens) {
   auto source = make_predictor_source(spec, seed);
   std::vector<kv::LengthPrediction> out;
   out.reserve(trace.requests.size());
-  for (const TraceRequest& r : trace.requests) out.push_back(source->predict(r, max_tokens));
+  for (const workload::TraceRequest& r : trace.requests)
+    out.push_back(source->predict(r, max_tokens));
   return out;
 }
 

@@ -25,7 +25,7 @@
 #include "kv/types.h"
 #include "predict/model_file.h"
 #include "predict/online.h"
-#include "predict/trace.h"
+#include "workload/trace.h"
 
 namespace odma::predict {
 
@@ -64,9 +64,10 @@ class PredictorSource {
  public:
   virtual ~PredictorSource() = default;
   // `max_tokens` <= 0: no cap. Sets true_output_tokens = request.output_tokens.
-  virtual kv::LengthPrediction predict(const TraceRequest& request, std::int32_t max_tokens) = 0;
+  virtual kv::LengthPrediction predict(const workload::TraceRequest& request,
+                                       std::int32_t max_tokens) = 0;
   // A completed request (online learning; no-op except for models).
-  virtual void observe(const TraceRequest& /*request*/, std::int32_t /*max_tokens*/) {}
+  virtual void observe(const workload::TraceRequest& /*request*/, std::int32_t /*max_tokens*/) {}
   virtual std::string describe() const = 0;  // e.g. "noisy:0.5 (seed 7)"
 };
 
@@ -76,7 +77,8 @@ std::unique_ptr<PredictorSource> make_predictor_source(const std::string& spec, 
 
 // One prediction per request of `trace`, in order, from make_predictor_source(spec, seed); no
 // online update (a replay sees every prediction before any completion). max_tokens <= 0: no cap.
-std::vector<kv::LengthPrediction> predict_trace(const Trace& trace, const std::string& spec,
-                                                std::uint64_t seed, std::int32_t max_tokens = 0);
+std::vector<kv::LengthPrediction> predict_trace(const workload::Trace& trace,
+                                                const std::string& spec, std::uint64_t seed,
+                                                std::int32_t max_tokens = 0);
 
 }  // namespace odma::predict

@@ -154,7 +154,7 @@ LengthModel train_length_model(const ModelConfig& config,
 }
 
 std::vector<TrainExample> make_examples(const FeatureExtractor& extractor,
-                                        const std::vector<Record>& records) {
+                                        const std::vector<workload::Record>& records) {
   std::vector<TrainExample> out(records.size());
   for (std::size_t i = 0; i < records.size(); ++i) {
     extractor.extract(PromptInfo{records[i].prompt, records[i].prompt_tokens, 0}, out[i].features);
@@ -163,10 +163,10 @@ std::vector<TrainExample> make_examples(const FeatureExtractor& extractor,
   return out;
 }
 
-PredictorModel train_on_dataset(const Dataset& dataset, const DatasetTrainOptions& options,
-                                const EpochCallback& on_epoch) {
-  std::vector<Record> records;
-  for (const Record& r : dataset.records)
+PredictorModel train_on_dataset(const workload::Dataset& dataset,
+                                const DatasetTrainOptions& options, const EpochCallback& on_epoch) {
+  std::vector<workload::Record> records;
+  for (const workload::Record& r : dataset.records)
     if (std::find(options.splits.begin(), options.splits.end(), r.split) != options.splits.end())
       records.push_back(r);
   if (records.empty())
@@ -184,8 +184,8 @@ PredictorModel train_on_dataset(const Dataset& dataset, const DatasetTrainOption
   TrainingProvenance& p = m.provenance;
   p.dataset = dataset.name;
   p.index_space = index_space_of(dataset.name);
-  for (Split s : options.splits) p.splits.emplace_back(split_name(s));
-  for (const Record& r : records) p.indices.push_back(r.index);
+  for (workload::Split s : options.splits) p.splits.emplace_back(split_name(s));
+  for (const workload::Record& r : records) p.indices.push_back(r.index);
   std::sort(p.indices.begin(), p.indices.end());
   p.indices.erase(std::unique(p.indices.begin(), p.indices.end()), p.indices.end());
   p.index_hash = hash_indices(p.indices);

@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "base/rng.h"  // SplitMix64: training shuffles and the noisy predictor
-#include "predict/dataset.h"
 #include "predict/features.h"
 #include "predict/length_model.h"
 #include "predict/model_file.h"
+#include "workload/dataset.h"
 
 namespace odma::predict {
 
@@ -53,16 +53,18 @@ LengthModel train_length_model(const ModelConfig& config, const std::vector<Trai
 struct DatasetTrainOptions {
   TrainConfig train;
   std::uint32_t hash_bits = 18;
-  std::int32_t bins = 32;                       // log-spaced over [1, dataset.s3_max_output]
-  std::vector<Split> splits = {Split::kTrain};  // only ever add val/test knowingly: eval refuses
-  std::string command;                          // recorded in the model file
+  std::int32_t bins = 32;  // log-spaced over [1, dataset.s3_max_output]
+  std::vector<workload::Split> splits = {
+      workload::Split::kTrain};  // only ever add val/test knowingly: eval refuses
+  std::string command;           // recorded in the model file
 };
 
 std::vector<TrainExample> make_examples(const FeatureExtractor& extractor,
-                                        const std::vector<Record>& records);
+                                        const std::vector<workload::Record>& records);
 
 // Features + training + int8 quantisation + provenance (dataset, splits, record indices).
-PredictorModel train_on_dataset(const Dataset& dataset, const DatasetTrainOptions& options,
+PredictorModel train_on_dataset(const workload::Dataset& dataset,
+                                const DatasetTrainOptions& options,
                                 const EpochCallback& on_epoch = {});
 
 }  // namespace odma::predict

@@ -16,8 +16,8 @@
 
 #include "kv/types.h"
 #include "model/transformer.h"
-#include "predict/trace.h"
 #include "serve/engine_stats.h"
+#include "workload/trace.h"
 
 namespace odma::serve {
 
@@ -37,7 +37,7 @@ struct E2eResult {
 
 struct E2eRun {
   std::string workload;
-  predict::Trace trace;  // output_tokens already capped; arrival_s used unless offline
+  workload::Trace trace;  // output_tokens already capped; arrival_s used unless offline
   std::vector<kv::LengthPrediction> predictions;
   bool offline = true;
   std::int64_t capacity = 0;  // KV slots, the same for every policy

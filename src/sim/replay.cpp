@@ -7,7 +7,7 @@ namespace odma::sim {
 
 // One token per request per step; with arrivals on, step k happens at k × step_seconds and steps
 // with nothing to run are skipped (not planned, not metered).
-ReplayResult replay(const predict::Trace& trace,
+ReplayResult replay(const workload::Trace& trace,
                     const std::vector<kv::LengthPrediction>& predictions,
                     const std::string& policy_name, const ReplayOptions& options) {
   DriverOptions d{options.policy, options.planner, options.max_output_tokens,

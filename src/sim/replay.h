@@ -8,7 +8,7 @@
 
 #include "kv/planner.h"
 #include "kv/policy.h"
-#include "predict/trace.h"
+#include "workload/trace.h"
 
 namespace odma::sim {
 
@@ -35,7 +35,7 @@ struct ReplayResult {
 
 // Every request must carry a prediction (predictions.size() == trace.requests.size()).
 // Throws odma::Error on bad options or if the validator finds a broken invariant.
-ReplayResult replay(const predict::Trace& trace,
+ReplayResult replay(const workload::Trace& trace,
                     const std::vector<kv::LengthPrediction>& predictions,
                     const std::string& policy_name, const ReplayOptions& options);
 

@@ -40,7 +40,7 @@ TimelineSample sample(double now, const kv::Policy& policy) {
 
 }  // namespace
 
-SimResult simulate(const predict::Trace& trace,
+SimResult simulate(const workload::Trace& trace,
                    const std::vector<kv::LengthPrediction>& predictions,
                    const std::string& policy_name, const CostModel& cost,
                    const SimOptions& options) {

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "predict/trace.h"
 #include "sim/cost_model.h"
 #include "sim/trace_driver.h"
+#include "workload/trace.h"
 
 namespace odma::sim {
 
@@ -59,7 +59,7 @@ struct SimResult {
 
 // Simulates `policy_name` on `trace` (arrival_s as given; see predict/workload.h to set them).
 // Every request needs a prediction. Throws odma::Error on bad input.
-SimResult simulate(const predict::Trace& trace,
+SimResult simulate(const workload::Trace& trace,
                    const std::vector<kv::LengthPrediction>& predictions,
                    const std::string& policy_name, const CostModel& cost,
                    const SimOptions& options);

@@ -8,7 +8,7 @@ namespace odma::sim {
 
 namespace {
 
-std::unique_ptr<kv::Policy> checked_policy(const predict::Trace& trace,
+std::unique_ptr<kv::Policy> checked_policy(const workload::Trace& trace,
                                            const std::vector<kv::LengthPrediction>& predictions,
                                            const std::string& name,
                                            const kv::PolicyConfig& config) {
@@ -21,7 +21,7 @@ std::unique_ptr<kv::Policy> checked_policy(const predict::Trace& trace,
 
 }  // namespace
 
-TraceDriver::TraceDriver(const predict::Trace& trace,
+TraceDriver::TraceDriver(const workload::Trace& trace,
                          const std::vector<kv::LengthPrediction>& predictions,
                          const std::string& policy_name, const DriverOptions& options)
     : trace_(trace),

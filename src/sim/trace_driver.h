@@ -13,7 +13,7 @@
 #include "kv/metrics.h"
 #include "kv/planner.h"
 #include "kv/policy.h"
-#include "predict/trace.h"
+#include "workload/trace.h"
 
 namespace odma::sim {
 
@@ -40,7 +40,7 @@ class TraceDriver {
  public:
   // Every request must carry a prediction (predictions.size() == trace.requests.size()). The trace
   // must stay alive while the driver does. Throws odma::Error on a size mismatch or bad config.
-  TraceDriver(const predict::Trace& trace, const std::vector<kv::LengthPrediction>& predictions,
+  TraceDriver(const workload::Trace& trace, const std::vector<kv::LengthPrediction>& predictions,
               const std::string& policy_name, const DriverOptions& options);
 
   // Submits, in trace order, every unsubmitted request with arrival_s <= now.
@@ -65,7 +65,7 @@ class TraceDriver {
   KvRunSummary summary() const;
 
  private:
-  const predict::Trace& trace_;
+  const workload::Trace& trace_;
   const std::vector<kv::LengthPrediction>& predictions_;
   std::string policy_name_;
   DriverOptions options_;

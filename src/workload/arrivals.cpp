@@ -3,9 +3,9 @@
 #include <cstdlib>
 
 #include "base/error.h"
-#include "predict/workload.h"
+#include "workload/workload.h"
 
-namespace odma::predict {
+namespace odma::workload {
 
 void apply_offline_arrivals(Trace& trace) {
   for (TraceRequest& r : trace.requests) r.arrival_s = 0;
@@ -51,4 +51,4 @@ void apply_arrival_spec(Trace& trace, const std::string& spec, std::uint64_t see
               "' (expected offline, poisson:RATE, azure-conv or azure-code)");
 }
 
-}  // namespace odma::predict
+}  // namespace odma::workload

@@ -1,4 +1,4 @@
-#include "predict/dataset.h"
+#include "workload/dataset.h"
 
 #include <map>
 #include <memory>
@@ -6,9 +6,9 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
-#include "predict/dataset_loaders.h"
+#include "workload/dataset_loaders.h"
 
-namespace odma::predict {
+namespace odma::workload {
 
 Split split_of(std::int64_t index) {
   const std::int64_t r = ((index % 10) + 10) % 10;  // never negative, even for a negative index
@@ -86,4 +86,4 @@ Dataset load_dataset(const std::string& name) {
   return *cached(name);
 }
 
-}  // namespace odma::predict
+}  // namespace odma::workload

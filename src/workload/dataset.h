@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-namespace odma::predict {
+namespace odma::workload {
 
 enum class Split : std::uint8_t { kTrain, kVal, kTest };
 
@@ -57,4 +57,4 @@ std::vector<std::string> dataset_names();
 // calls are cheap (a copy of the records); thread-safe.
 Dataset load_dataset(const std::string& name);
 
-}  // namespace odma::predict
+}  // namespace odma::workload

@@ -5,10 +5,10 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
-#include "predict/dataset_loaders.h"
-#include "predict/dataset_parse.h"
+#include "workload/dataset_loaders.h"
+#include "workload/dataset_parse.h"
 
-namespace odma::predict::detail {
+namespace odma::workload::detail {
 namespace {
 
 const std::string& string_field(const nlohmann::json& obj, const char* key,
@@ -119,4 +119,4 @@ Dataset load_alpaca_vicuna(const Dataset& alpaca) {
   return d;
 }
 
-}  // namespace odma::predict::detail
+}  // namespace odma::workload::detail

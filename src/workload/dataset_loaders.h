@@ -1,9 +1,9 @@
 // Internal: one loader per shipped dataset (dataset.cpp dispatches and caches).
 #pragma once
 
-#include "predict/dataset.h"
+#include "workload/dataset.h"
 
-namespace odma::predict::detail {
+namespace odma::workload::detail {
 
 // Shipped files (relative to data_dir(); a ".gz" twin is found automatically).
 inline constexpr const char* kAlpacaJson = "alpaca/alpaca_data_en.json";
@@ -20,4 +20,4 @@ Dataset load_alpaca();
 Dataset load_alpaca_vicuna(const Dataset& alpaca);
 Dataset load_nq();
 
-}  // namespace odma::predict::detail
+}  // namespace odma::workload::detail

@@ -2,10 +2,10 @@
 // nq-open-oracle, one JSON object per line; token counts in data/lengths/nq_oracle.tsv).
 #include "base/error.h"
 #include "base/file_io.h"
-#include "predict/dataset_loaders.h"
-#include "predict/dataset_parse.h"
+#include "workload/dataset_loaders.h"
+#include "workload/dataset_parse.h"
 
-namespace odma::predict::detail {
+namespace odma::workload::detail {
 
 Dataset load_nq() {
   const auto path = data_file(kNqJsonl);
@@ -54,4 +54,4 @@ Dataset load_nq() {
   return d;
 }
 
-}  // namespace odma::predict::detail
+}  // namespace odma::workload::detail

@@ -1,4 +1,4 @@
-#include "predict/dataset_parse.h"
+#include "workload/dataset_parse.h"
 
 #include <algorithm>
 #include <charconv>
@@ -6,7 +6,7 @@
 #include "base/error.h"
 #include "base/file_io.h"
 
-namespace odma::predict::detail {
+namespace odma::workload::detail {
 
 std::size_t line_of(std::string_view text, std::size_t byte) {
   byte = std::min(byte, text.size());
@@ -99,4 +99,4 @@ nlohmann::json parse_json_object_line(std::string_view line, const std::string& 
   return obj;
 }
 
-}  // namespace odma::predict::detail
+}  // namespace odma::workload::detail

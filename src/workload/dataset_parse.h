@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace odma::predict::detail {
+namespace odma::workload::detail {
 
 // 1-based line number of byte offset `byte` in `text`.
 std::size_t line_of(std::string_view text, std::size_t byte);
@@ -48,4 +48,4 @@ std::vector<std::vector<std::int64_t>> read_int_table(const std::string& relativ
                                                       char sep,
                                                       const std::vector<std::string>& header);
 
-}  // namespace odma::predict::detail
+}  // namespace odma::workload::detail

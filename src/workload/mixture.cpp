@@ -6,9 +6,9 @@
 #include <set>
 
 #include "base/error.h"
-#include "predict/workload.h"
+#include "workload/workload.h"
 
-namespace odma::predict {
+namespace odma::workload {
 namespace {
 
 // Draws a source's requests without replacement in a seeded random order, reshuffling for each
@@ -164,4 +164,4 @@ Trace make_drift(const std::vector<std::string>& phases, std::size_t count,
   return t;
 }
 
-}  // namespace odma::predict
+}  // namespace odma::workload

@@ -4,10 +4,10 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
-#include "predict/dataset_parse.h"
-#include "predict/workload.h"
+#include "workload/dataset_parse.h"
+#include "workload/workload.h"
 
-namespace odma::predict {
+namespace odma::workload {
 namespace {
 
 constexpr const char* kAzureConvCsv = "traces/AzureLLMInferenceTrace_conv.csv";
@@ -180,4 +180,4 @@ Trace source_trace(const std::string& source, std::optional<Split> split) {
   throw Error("unknown source '" + source + "' (known: " + known + ")");
 }
 
-}  // namespace odma::predict
+}  // namespace odma::workload

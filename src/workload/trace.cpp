@@ -1,4 +1,4 @@
-#include "predict/trace.h"
+#include "workload/trace.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,9 +8,9 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
-#include "predict/dataset_parse.h"
+#include "workload/dataset_parse.h"
 
-namespace odma::predict {
+namespace odma::workload {
 namespace {
 
 std::int32_t token_field(const nlohmann::json& obj, const char* key, const std::string& where) {
@@ -150,4 +150,4 @@ Trace dataset_trace(const std::string& dataset_name) {
   return dataset_trace(dataset_name, Split::kTest);
 }
 
-}  // namespace odma::predict
+}  // namespace odma::workload

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "predict/dataset.h"
+#include "workload/dataset.h"
 
-namespace odma::predict {
+namespace odma::workload {
 
 struct TraceRequest {
   std::string id;
@@ -51,4 +51,4 @@ Trace dataset_trace(const std::string& dataset_name);
 // Any split (nullopt = all records).
 Trace dataset_trace(const std::string& dataset_name, std::optional<Split> split);
 
-}  // namespace odma::predict
+}  // namespace odma::workload

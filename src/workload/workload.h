@@ -23,10 +23,10 @@
 #include <vector>
 
 #include "base/rng.h"
-#include "predict/dataset.h"
-#include "predict/trace.h"
+#include "workload/dataset.h"
+#include "workload/trace.h"
 
-namespace odma::predict {
+namespace odma::workload {
 
 enum class AzureKind : std::uint8_t { kConv, kCode };
 
@@ -79,4 +79,4 @@ void apply_trace_arrivals(Trace& trace, const Trace& pattern);
 // "offline" | "poisson:RATE" | "azure-conv" | "azure-code": one of the above. Throws odma::Error.
 void apply_arrival_spec(Trace& trace, const std::string& spec, std::uint64_t seed);
 
-}  // namespace odma::predict
+}  // namespace odma::workload

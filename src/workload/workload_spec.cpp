@@ -1,9 +1,9 @@
-#include "predict/workload_spec.h"
+#include "workload/workload_spec.h"
 
 #include "base/error.h"
-#include "predict/workload.h"
+#include "workload/workload.h"
 
-namespace odma::predict {
+namespace odma::workload {
 namespace {
 
 bool is_production_trace(const std::string& source) {
@@ -106,4 +106,4 @@ Trace build_workload(const WorkloadSpec& spec) {
   return trace;
 }
 
-}  // namespace odma::predict
+}  // namespace odma::workload

@@ -10,9 +10,9 @@
 #include <string>
 
 #include "base/args.h"
-#include "predict/trace.h"
+#include "workload/trace.h"
 
-namespace odma::predict {
+namespace odma::workload {
 
 struct WorkloadSpec {
   std::string dataset;    // one source (exactly one of dataset / mix / drift is set)
@@ -40,4 +40,4 @@ extern const char* const kWorkloadFlagsHelp;
 // Builds the trace: source → mixture/drift → limit → arrivals; validated. Throws odma::Error.
 Trace build_workload(const WorkloadSpec& spec);
 
-}  // namespace odma::predict
+}  // namespace odma::workload

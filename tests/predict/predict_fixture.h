@@ -6,18 +6,18 @@
 #include <string>
 #include <vector>
 
-#include "predict/dataset.h"
 #include "predict/trainer.h"
+#include "workload/dataset.h"
 
 namespace odma::predict::fixture {
 
-inline Record synthetic_record(std::int64_t index) {
+inline workload::Record synthetic_record(std::int64_t index) {
   static const char* kTopics[] = {"rivers", "stars",  "bread", "music",
                                   "chess",  "trains", "rain",  "salt"};
   const std::string topic = kTopics[(index * 7) % 8];
-  Record r;
+  workload::Record r;
   r.index = index;
-  r.split = split_of(index);
+  r.split = workload::split_of(index);
   const std::int64_t jitter = (index * 2654435761LL) % 11;  // deterministic, 0..10
   switch (index % 3) {
     case 0:
@@ -39,8 +39,8 @@ inline Record synthetic_record(std::int64_t index) {
   return r;
 }
 
-inline Dataset synthetic_dataset(std::int64_t n, std::string name = "synthetic") {
-  Dataset d;
+inline workload::Dataset synthetic_dataset(std::int64_t n, std::string name = "synthetic") {
+  workload::Dataset d;
   d.name = std::move(name);
   d.length_unit = "tokens";
   d.s3_max_output = 2048;

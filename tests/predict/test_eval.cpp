@@ -26,18 +26,18 @@ const EvalRow& row(const DatasetEvaluation& e, const std::string& name) {
 }
 
 TEST(Eval, SmallFixtureWithKnownNumbers) {
-  const Dataset ds = fixture::synthetic_dataset(900);
+  const workload::Dataset ds = fixture::synthetic_dataset(900);
   const DatasetEvaluation e = evaluate_dataset(ds, nullptr, "none", options());
   ASSERT_EQ(e.rows.size(), 4u);
-  const auto train = ds.split(Split::kTrain), test = ds.split(Split::kTest);
+  const auto train = ds.split(workload::Split::kTrain), test = ds.split(workload::Split::kTest);
   EXPECT_EQ(e.test_records, static_cast<std::int64_t>(test.size()));
 
   // Reference numbers straight from the records.
   double mean = 0;
-  for (const Record& r : train) mean += r.output_tokens;
+  for (const workload::Record& r : train) mean += r.output_tokens;
   mean /= static_cast<double>(train.size());
   double in_bucket0 = 0, abs_err = 0, under_mean = 0;
-  for (const Record& r : test) {
+  for (const workload::Record& r : test) {
     in_bucket0 += s3_bucket(r.output_tokens, 2048) == 0;
     abs_err += std::fabs(mean - r.output_tokens);
     under_mean += r.output_tokens <= std::ceil(mean);
@@ -74,7 +74,7 @@ TEST(Eval, SmallFixtureWithKnownNumbers) {
 }
 
 TEST(Eval, UsesAModelTrainedOnThisDatasetsTrainSplit) {
-  const Dataset ds = fixture::synthetic_dataset(600);
+  const workload::Dataset ds = fixture::synthetic_dataset(600);
   const PredictorModel m = train_on_dataset(ds, fixture::small_train_options());
   const DatasetEvaluation e = evaluate_dataset(ds, &m, "given.odmp", options());
   EXPECT_NE(e.caption.find("given.odmp"), std::string::npos);
@@ -83,9 +83,9 @@ TEST(Eval, UsesAModelTrainedOnThisDatasetsTrainSplit) {
 }
 
 TEST(Eval, RefusesAModelTrainedOnTheTestSplit) {
-  const Dataset ds = fixture::synthetic_dataset(300);
+  const workload::Dataset ds = fixture::synthetic_dataset(300);
   DatasetTrainOptions o = fixture::small_train_options();
-  o.splits = {Split::kTrain, Split::kTest};
+  o.splits = {workload::Split::kTrain, workload::Split::kTest};
   const PredictorModel leaky = train_on_dataset(ds, o);
   try {
     (void)evaluate_dataset(ds, &leaky, "leaky.odmp", options());
@@ -98,13 +98,13 @@ TEST(Eval, RefusesAModelTrainedOnTheTestSplit) {
   const PredictorModel loaded = parse_model(serialize_model(leaky), "leaky.odmp");
   EXPECT_THROW(check_disjoint_from_test(loaded, ds, "leaky.odmp"), Error);
   // Another index space cannot overlap.
-  Dataset other = ds;
+  workload::Dataset other = ds;
   other.name = "nq";
   EXPECT_NO_THROW(check_disjoint_from_test(loaded, other, "leaky.odmp"));
 }
 
 TEST(PredictorSource, OracleAndNoisy) {
-  TraceRequest r;
+  workload::TraceRequest r;
   r.id = "req-1";
   r.output_tokens = 200;
   auto oracle = make_predictor_source("oracle", 1);

@@ -67,10 +67,10 @@ TEST(Distribution, QuantileMeanAndBucketMassByHand) {
 }
 
 TEST(LengthModel, LearnsSyntheticIntents) {
-  const Dataset ds = fixture::synthetic_dataset(odma::testing::scaled(3000, 600));
+  const workload::Dataset ds = fixture::synthetic_dataset(odma::testing::scaled(3000, 600));
   PredictorModel m = train_on_dataset(ds, fixture::small_train_options());
   std::int64_t n = 0, close = 0;
-  for (const Record& r : ds.split(Split::kTest)) {
+  for (const workload::Record& r : ds.split(workload::Split::kTest)) {
     Distribution d = m.model.predict(PromptInfo{r.prompt, r.prompt_tokens, 0});
     ++n;
     // Within 40% (or 3 tokens) of the truth: the intents are 1–3, 35–105 and 300–400 tokens.
@@ -81,7 +81,7 @@ TEST(LengthModel, LearnsSyntheticIntents) {
 }
 
 TEST(Trainer, SameSeedSameBytesForAnyThreadCount) {
-  const Dataset ds = fixture::synthetic_dataset(odma::testing::scaled(1500, 300));
+  const workload::Dataset ds = fixture::synthetic_dataset(odma::testing::scaled(1500, 300));
   DatasetTrainOptions o = fixture::small_train_options();
   o.train.seed = 7;
   o.train.threads = 2;
@@ -96,12 +96,13 @@ TEST(Trainer, SameSeedSameBytesForAnyThreadCount) {
 }
 
 TEST(Trainer, RecordsProvenanceOfTheTrainSplitOnly) {
-  const Dataset ds = fixture::synthetic_dataset(200);
+  const workload::Dataset ds = fixture::synthetic_dataset(200);
   PredictorModel m = train_on_dataset(ds, fixture::small_train_options());
   EXPECT_EQ(m.provenance.dataset, "synthetic");
   EXPECT_EQ(m.provenance.splits, std::vector<std::string>{"train"});
   ASSERT_EQ(m.provenance.indices.size(), 160u);
-  for (std::int64_t i : m.provenance.indices) EXPECT_EQ(split_of(i), Split::kTrain);
+  for (std::int64_t i : m.provenance.indices)
+    EXPECT_EQ(workload::split_of(i), workload::Split::kTrain);
   EXPECT_EQ(m.provenance.index_hash, hash_indices(m.provenance.indices));
 }
 

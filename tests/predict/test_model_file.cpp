@@ -35,7 +35,7 @@ TEST(ModelFile, RoundTripPredictsIdentically) {
   EXPECT_EQ(back.provenance.dataset, "synthetic");
   EXPECT_EQ(back.model.config().edges, trained().model.config().edges);
   for (std::int64_t i = 0; i < 60; ++i) {
-    Record r = fixture::synthetic_record(i);
+    workload::Record r = fixture::synthetic_record(i);
     PromptInfo p{r.prompt, r.prompt_tokens, 0};
     EXPECT_EQ(back.model.predict(p).prob(), trained().model.predict(p).prob()) << r.prompt;
   }
@@ -45,7 +45,7 @@ TEST(ModelFile, SaveLoadThroughFilesAndPredictor) {
   const auto path = std::filesystem::temp_directory_path() / "odma_test_model_file.odmp";
   save_model(trained(), path);
   Predictor p = Predictor::load(path);
-  Record r = fixture::synthetic_record(2);
+  workload::Record r = fixture::synthetic_record(2);
   kv::LengthPrediction lp = p.predict(r.prompt, r.prompt_tokens, 0);
   EXPECT_EQ(lp.output_tokens,
             trained().model.predict(PromptInfo{r.prompt, r.prompt_tokens, 0}).quantile(0.95));
@@ -94,7 +94,8 @@ TEST(BundledModel, LoadsAndSeparatesIntents) {
   Predictor p = Predictor::bundled();
   EXPECT_EQ(p.model().provenance.dataset, "alpaca");
   EXPECT_EQ(p.model().provenance.splits, std::vector<std::string>{"train"});
-  for (std::int64_t i : p.model().provenance.indices) ASSERT_EQ(split_of(i), Split::kTrain) << i;
+  for (std::int64_t i : p.model().provenance.indices)
+    ASSERT_EQ(workload::split_of(i), workload::Split::kTrain) << i;
   const auto essay = p.distribution("Write a 500-word essay about climate change.", 11, 0);
   const auto yes_no = p.distribution("Is the sky blue? Answer yes or no.", 10, 0);
   EXPECT_GT(essay.median(), 4 * yes_no.median());

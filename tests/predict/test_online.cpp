@@ -37,7 +37,7 @@ TEST(Online, PriorTracksDriftForUnseenPrompts) {
   const std::string unseen = "Zyx qwv plorp";  // no learned feature but the bias and sizes
   const double before = p.distribution(unseen, 3, 0).mean();
   for (std::int64_t i = 0; i < odma::testing::scaled(400, 100); ++i) {
-    Record r = fixture::synthetic_record(i);
+    workload::Record r = fixture::synthetic_record(i);
     p.observe(r.prompt, r.prompt_tokens, 0, 1500);  // traffic suddenly produces 1500 tokens
   }
   EXPECT_GT(p.distribution(unseen, 3, 0).mean(), before * 1.5);
@@ -46,7 +46,7 @@ TEST(Online, PriorTracksDriftForUnseenPrompts) {
 TEST(Online, ObservingTheTruthKeepsGoodPredictionsGood) {
   PredictorModel m = model();
   OnlineUpdater u(m.model);
-  Record r = fixture::synthetic_record(1);  // a "list" prompt
+  workload::Record r = fixture::synthetic_record(1);  // a "list" prompt
   const std::int32_t before = m.model.predict(PromptInfo{r.prompt, r.prompt_tokens, 0}).median();
   for (int i = 0; i < 20; ++i) u.observe(PromptInfo{r.prompt, r.prompt_tokens, 0}, r.output_tokens);
   const std::int32_t after = m.model.predict(PromptInfo{r.prompt, r.prompt_tokens, 0}).median();

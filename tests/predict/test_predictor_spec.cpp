@@ -7,8 +7,8 @@
 namespace odma::predict {
 namespace {
 
-TraceRequest essay() {
-  TraceRequest r;
+workload::TraceRequest essay() {
+  workload::TraceRequest r;
   r.id = "essay";
   r.prompt = "Write an essay about the history of the printing press.";
   r.prompt_tokens = 12;

@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
 
 #include "predict/predictor.h"
-#include "predict/workload.h"
 #include "sim/report.h"
 #include "sim/simulator.h"
 #include "test_scale.h"
+#include "workload/workload.h"
 
 namespace odma::sim {
 namespace {
@@ -19,7 +19,7 @@ std::size_t count(const std::string& text, const std::string& what) {
 const WorkloadRun& drift_run() {
   static const WorkloadRun run = [] {
     const auto n = static_cast<std::size_t>(odma::testing::scaled(3000, 600));
-    predict::Trace t = predict::make_drift({"alpaca", "nq"}, n, std::nullopt, 11);
+    workload::Trace t = workload::make_drift({"alpaca", "nq"}, n, std::nullopt, 11);
     auto source = predict::make_predictor_source("oracle", 1);
     std::vector<kv::LengthPrediction> pred;
     for (const auto& r : t.requests) pred.push_back(source->predict(r, 2048));

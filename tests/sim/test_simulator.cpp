@@ -2,12 +2,12 @@
 
 #include "kv/policy.h"
 #include "predict/predictor.h"
-#include "predict/trace.h"
-#include "predict/workload.h"
 #include "sim/replay.h"
 #include "sim/simulator.h"
 #include "sim_fixtures.h"
 #include "test_scale.h"
+#include "workload/trace.h"
+#include "workload/workload.h"
 
 namespace odma::sim {
 namespace {
@@ -15,15 +15,15 @@ namespace {
 using testing::device;
 using testing::tiny_shape;
 
-predict::Trace uniform_trace(int n, int prompt, int output) {
-  predict::Trace t;
+workload::Trace uniform_trace(int n, int prompt, int output) {
+  workload::Trace t;
   t.name = "uniform";
   for (int i = 0; i < n; ++i)
     t.requests.push_back({"r" + std::to_string(i), "", prompt, output, 0.0});
   return t;
 }
 
-std::vector<kv::LengthPrediction> oracle(const predict::Trace& t) {
+std::vector<kv::LengthPrediction> oracle(const workload::Trace& t) {
   std::vector<kv::LengthPrediction> p;
   for (const auto& r : t.requests) p.push_back({r.output_tokens, 0.0, r.output_tokens});
   return p;
@@ -51,7 +51,7 @@ TEST(LatencyStats, PercentilesInterpolateLikeNumpy) {
 // With infinite bandwidth and FLOPS every step costs exactly the overhead (0.25 s).
 TEST(Simulator, OneRequestWithConstantStepTime) {
   CostModel cm(device(1e30, 1e30, 0.25), tiny_shape());
-  predict::Trace t = uniform_trace(1, 8, 5);
+  workload::Trace t = uniform_trace(1, 8, 5);
   SimResult r = simulate(t, oracle(t), "static", cm, options(4096));
   // Step 1 prefills 8 tokens and samples token 1; steps 2..5 decode tokens 2..5.
   EXPECT_EQ(r.kv.steps, 5);
@@ -70,7 +70,7 @@ TEST(Simulator, MemoryBoundBatchMatchesClosedForm) {
   const ModelShape s = tiny_shape();
   const double bw = 1e9;
   CostModel cm(device(bw, 1e30, 0.0), s);
-  predict::Trace t = uniform_trace(3, 4, 3);
+  workload::Trace t = uniform_trace(3, 4, 3);
   SimResult r = simulate(t, oracle(t), "static", cm, options(1 << 16));
   // Step 1: 3 prefills of 4 (read 4 keys, write 4 each); step 2: 3 decodes at position 4 (read 5,
   // write 1); step 3: position 5 (read 6, write 1).
@@ -89,7 +89,7 @@ TEST(Simulator, ComputeBoundRequestMatchesClosedForm) {
   const ModelShape s = tiny_shape();
   const double f = 1e9;
   CostModel cm(device(1e30, f, 0.0), s);
-  predict::Trace t = uniform_trace(1, 10, 2);
+  workload::Trace t = uniform_trace(1, 10, 2);
   SimResult r = simulate(t, oracle(t), "oracle", cm, options(4096));
   const double lin =
       2.0 * static_cast<double>(s.body_params()) + 2.0 * 100 * 64;  // per emitting token
@@ -105,7 +105,7 @@ TEST(Simulator, ComputeBoundRequestMatchesClosedForm) {
 // Arrivals: an idle device jumps to the next arrival; TTFT is measured from arrival.
 TEST(Simulator, IdleGapsJumpToTheNextArrival) {
   CostModel cm(device(1e30, 1e30, 0.25), tiny_shape());
-  predict::Trace t = uniform_trace(2, 4, 2);
+  workload::Trace t = uniform_trace(2, 4, 2);
   t.requests[1].arrival_s = 10.0;
   SimResult r = simulate(t, oracle(t), "static", cm, options(4096));
   EXPECT_EQ(r.makespan_s, 10.5);
@@ -113,14 +113,14 @@ TEST(Simulator, IdleGapsJumpToTheNextArrival) {
   EXPECT_EQ(r.latency_s.p99, 0.5);
 }
 
-predict::Trace mixed_trace(std::size_t n, std::uint64_t seed, bool poisson) {
-  predict::Trace t =
-      predict::make_mixture({{"nq", 1.0}, {"alpaca", 1.0}}, n, predict::Split::kTest, seed);
-  if (poisson) predict::apply_poisson_arrivals(t, 20.0, seed);
+workload::Trace mixed_trace(std::size_t n, std::uint64_t seed, bool poisson) {
+  workload::Trace t =
+      workload::make_mixture({{"nq", 1.0}, {"alpaca", 1.0}}, n, workload::Split::kTest, seed);
+  if (poisson) workload::apply_poisson_arrivals(t, 20.0, seed);
   return t;
 }
 
-std::vector<kv::LengthPrediction> noisy(const predict::Trace& t, std::uint64_t seed) {
+std::vector<kv::LengthPrediction> noisy(const workload::Trace& t, std::uint64_t seed) {
   auto source = predict::make_predictor_source("noisy:0.5", seed);
   std::vector<kv::LengthPrediction> p;
   for (const auto& r : t.requests) p.push_back(source->predict(r, 2048));
@@ -133,7 +133,7 @@ TEST(Simulator, DeterministicForASeed) {
   SimOptions o = options(40000);
   o.sample_every = 8;
   auto run = [&](std::uint64_t seed) {
-    predict::Trace t = mixed_trace(n, seed, true);
+    workload::Trace t = mixed_trace(n, seed, true);
     return simulate(t, noisy(t, seed), "odma", cm, o);
   };
   SimResult a = run(7), b = run(7), c = run(8);
@@ -150,7 +150,7 @@ TEST(Simulator, DeterministicForASeed) {
 TEST(Simulator, PolicyDecisionsIdenticalToReplay) {
   CostModel cm(load_device_profile("mlu370-x4"), load_model_shape("r1-7b-shape"));
   const auto n = static_cast<std::size_t>(odma::testing::scaled(800, 100));
-  predict::Trace t = mixed_trace(n, 3, false);
+  workload::Trace t = mixed_trace(n, 3, false);
   auto pred = noisy(t, 3);
   SimOptions o = options(30000);  // tight: forces deferrals, overflows and preemptions
   ReplayOptions ro;
@@ -180,8 +180,8 @@ TEST(Simulator, PolicyDecisionsIdenticalToReplay) {
 TEST(Simulator, NoFailedRequestsOnADriftUnderPressure) {
   CostModel cm(load_device_profile("mlu370-x4"), load_model_shape("r1-7b-shape"));
   const auto n = static_cast<std::size_t>(odma::testing::scaled(1200, 200));
-  predict::Trace t = predict::make_drift({"alpaca", "nq"}, n, predict::Split::kTest, 5);
-  predict::apply_poisson_arrivals(t, 50.0, 5);
+  workload::Trace t = workload::make_drift({"alpaca", "nq"}, n, workload::Split::kTest, 5);
+  workload::apply_poisson_arrivals(t, 50.0, 5);
   auto pred = noisy(t, 5);
   SimOptions o = options(20000);
   // paged is left out for now: under this pressure kv::StepPlanner::admit_waiting re-admits a

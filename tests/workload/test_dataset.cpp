@@ -11,9 +11,9 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
-#include "predict/dataset.h"
+#include "workload/dataset.h"
 
-namespace odma::predict {
+namespace odma::workload {
 namespace {
 
 TEST(Split, ByIndexModTen) {
@@ -273,4 +273,4 @@ TEST_F(BrokenDataDir, MissingFileNamesIt) {
 }
 
 }  // namespace
-}  // namespace odma::predict
+}  // namespace odma::workload

@@ -7,10 +7,10 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
-#include "predict/dataset.h"
-#include "predict/trace.h"
+#include "workload/dataset.h"
+#include "workload/trace.h"
 
-namespace odma::predict {
+namespace odma::workload {
 namespace {
 
 std::string error_of(const std::string& text) {
@@ -151,4 +151,4 @@ TEST(Trace, DatasetTraceClampsEmptyOutputsToOneToken) {
 }
 
 }  // namespace
-}  // namespace odma::predict
+}  // namespace odma::workload

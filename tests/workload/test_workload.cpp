@@ -6,10 +6,10 @@
 #include <set>
 
 #include "base/error.h"
-#include "predict/workload.h"
 #include "test_scale.h"
+#include "workload/workload.h"
 
-namespace odma::predict {
+namespace odma::workload {
 namespace {
 
 std::string source_of(const std::string& id) {
@@ -247,4 +247,4 @@ TEST(Workload, ArrivalSpecs) {
 }
 
 }  // namespace
-}  // namespace odma::predict
+}  // namespace odma::workload

@@ -3,10 +3,10 @@
 
 #include "base/args.h"
 #include "base/error.h"
-#include "predict/workload.h"
-#include "predict/workload_spec.h"
+#include "workload/workload.h"
+#include "workload/workload_spec.h"
 
-namespace odma::predict {
+namespace odma::workload {
 namespace {
 
 WorkloadSpec spec_of(const std::vector<std::string>& argv) {
@@ -75,4 +75,4 @@ TEST(WorkloadSpec, DefaultsPerSource) {
 }
 
 }  // namespace
-}  // namespace odma::predict
+}  // namespace odma::workload
