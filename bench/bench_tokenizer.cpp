@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file_io.h"
-#include "tokenizer/tokenizer.h"
 #include "tokenizer/stream_decoder.h"
+#include "tokenizer/tokenizer.h"
 
 namespace {
 

@@ -15,7 +15,8 @@ inline double test_scale() {
 
 // `n` scaled, never below `minimum`.
 inline std::int64_t scaled(std::int64_t n, std::int64_t minimum = 1) {
-  return std::max<std::int64_t>(minimum, static_cast<std::int64_t>(static_cast<double>(n) * test_scale()));
+  return std::max<std::int64_t>(minimum,
+                                static_cast<std::int64_t>(static_cast<double>(n) * test_scale()));
 }
 
 }  // namespace odma::testing

@@ -7,11 +7,11 @@
 #include "base/table.h"
 #include "cli/command.h"
 #include "kv/policy.h"
-#include "tokenizer/tokenizer.h"
-#include "tokenizer/stream_decoder.h"
 #include "model/transformer.h"
 #include "predict/predictor.h"
 #include "serve/engine.h"
+#include "tokenizer/stream_decoder.h"
+#include "tokenizer/tokenizer.h"
 
 namespace odma::cli {
 namespace {

@@ -15,51 +15,52 @@
 namespace odma::kv {
 
 struct OdmaOptions {
-  std::int32_t buckets = 16;                // K adaptive size classes over output length
-  std::int32_t recalibrate_every = 256;     // completions between recalibrations
-  double histogram_half_life = 4096;        // completions; older lengths decay away
-  double safety_fraction_min = 0.02;        // safety pool bounds, as fractions of capacity; the
-  double safety_fraction_max = 0.20;        //   pool is sized from observed overflow demand
-  double uncertainty_threshold = 0.8;       // predictions less certain than this use the top bucket
-  std::int32_t max_extents = 1;             // 1 = the paper's strict contiguity; >1 = chained extents
-  std::int32_t min_extent_tokens = 256;     // chained mode: no extent smaller than this
+  std::int32_t buckets = 16;             // K adaptive size classes over output length
+  std::int32_t recalibrate_every = 256;  // completions between recalibrations
+  double histogram_half_life = 4096;     // completions; older lengths decay away
+  double safety_fraction_min = 0.02;     // safety pool bounds, as fractions of capacity; the
+  double safety_fraction_max = 0.20;     //   pool is sized from observed overflow demand
+  double uncertainty_threshold = 0.8;    // predictions less certain than this use the top bucket
+  std::int32_t max_extents = 1;          // 1 = the paper's strict contiguity; >1 = chained extents
+  std::int32_t min_extent_tokens = 256;  // chained mode: no extent smaller than this
   std::int32_t compaction_max_moves = 32;  // extents one compaction may slide (0 = never compact)
 };
 
 struct PolicyConfig {
-  std::int64_t capacity_tokens = 0;       // arena size in slots (> 0)
-  std::int32_t granule = 16;              // allocation unit in slots (> 0, divides nothing in particular)
-  std::int32_t max_model_len = 4096;      // prompt + output limit of the model
-  std::int32_t block_tokens = 16;         // paged policy's block size (a multiple of granule)
-  double paged_watermark = 0.01;          // paged: fraction of blocks admission leaves free (vLLM)
-  std::int32_t s3_buckets = 10;           // S3: equal-width buckets over [0, s3_max_output]
+  std::int64_t capacity_tokens = 0;  // arena size in slots (> 0)
+  std::int32_t granule = 16;  // allocation unit in slots (> 0, divides nothing in particular)
+  std::int32_t max_model_len = 4096;  // prompt + output limit of the model
+  std::int32_t block_tokens = 16;     // paged policy's block size (a multiple of granule)
+  double paged_watermark = 0.01;      // paged: fraction of blocks admission leaves free (vLLM)
+  std::int32_t s3_buckets = 10;       // S3: equal-width buckets over [0, s3_max_output]
   std::int32_t s3_max_output = 2048;
   OdmaOptions odma;
 };
 
 // Counters; each formula or meaning next to the field (TensorRT-LLM KvCacheStats style).
 struct KvCounters {
-  std::int64_t admitted = 0;        // successful admissions (a re-admission after preemption counts again)
-  std::int64_t deferrals = 0;       // admissions answered kDeferred
-  std::int64_t overflows = 0;       // growth calls that needed more than the current reservation
-  std::int64_t grow_in_place = 0;   // overflows served by extending the extent in place
-  std::int64_t migrations = 0;      // overflows served by moving to a larger extent (copy)
-  std::int64_t chains = 0;          // overflows served by appending an extent / paged block
-  std::int64_t preemptions = 0;     // overflows that released the request for recompute
-  std::int64_t compaction_moves = 0;// extents moved by compaction to coalesce free space
-  std::int64_t copied_tokens = 0;   // Σ CopyOp::length over migrations and compaction
-  std::int64_t recalibrations = 0;  // adaptive bucket recalibrations (odma only)
-  std::int64_t failed_requests = 0; // requests the policy could not serve at all (must stay 0)
+  std::int64_t admitted =
+      0;  // successful admissions (a re-admission after preemption counts again)
+  std::int64_t deferrals = 0;         // admissions answered kDeferred
+  std::int64_t overflows = 0;         // growth calls that needed more than the current reservation
+  std::int64_t grow_in_place = 0;     // overflows served by extending the extent in place
+  std::int64_t migrations = 0;        // overflows served by moving to a larger extent (copy)
+  std::int64_t chains = 0;            // overflows served by appending an extent / paged block
+  std::int64_t preemptions = 0;       // overflows that released the request for recompute
+  std::int64_t compaction_moves = 0;  // extents moved by compaction to coalesce free space
+  std::int64_t copied_tokens = 0;     // Σ CopyOp::length over migrations and compaction
+  std::int64_t recalibrations = 0;    // adaptive bucket recalibrations (odma only)
+  std::int64_t failed_requests = 0;   // requests the policy could not serve at all (must stay 0)
 };
 
 // Point-in-time occupancy.
 struct KvGauges {
-  std::int64_t capacity = 0;        // arena slots
-  std::int64_t reserved = 0;        // Σ slots held by live requests
-  std::int64_t used = 0;            // Σ tokens stored by live requests (as last told by grow/admit)
-  std::int64_t free = 0;            // capacity − reserved
-  std::int64_t largest_free = 0;    // largest free contiguous range
-  std::int64_t safety_pool = 0;     // slots admission may not take
+  std::int64_t capacity = 0;      // arena slots
+  std::int64_t reserved = 0;      // Σ slots held by live requests
+  std::int64_t used = 0;          // Σ tokens stored by live requests (as last told by grow/admit)
+  std::int64_t free = 0;          // capacity − reserved
+  std::int64_t largest_free = 0;  // largest free contiguous range
+  std::int64_t safety_pool = 0;   // slots admission may not take
   std::int64_t live_requests = 0;
   // Fragmentation = 1 − largest_free ÷ free (0 when free == 0).
   double fragmentation() const {
@@ -69,19 +70,19 @@ struct KvGauges {
 
 // What a live request holds.
 struct Allocation {
-  std::vector<Extent> extents;      // in logical order: token t lives in the extent covering it
-  std::int64_t reserved = 0;        // Σ extent lengths
-  std::int64_t used = 0;            // tokens stored (prompt + generated so far)
+  std::vector<Extent> extents;  // in logical order: token t lives in the extent covering it
+  std::int64_t reserved = 0;    // Σ extent lengths
+  std::int64_t used = 0;        // tokens stored (prompt + generated so far)
 };
 
 struct AdmitResult {
-  Status status = Status::kOk;      // kOk, kDeferred or an error
-  std::vector<CopyOp> copies;       // compaction moves of *other* requests to execute first
+  Status status = Status::kOk;  // kOk, kDeferred or an error
+  std::vector<CopyOp> copies;   // compaction moves of *other* requests to execute first
 };
 
 struct GrowResult {
-  Status status = Status::kOk;      // kOk (fits), kGrewInPlace, kMigrated, kChained, kPreempted, error
-  std::vector<CopyOp> copies;       // for kMigrated (and any compaction it needed), in order
+  Status status = Status::kOk;  // kOk (fits), kGrewInPlace, kMigrated, kChained, kPreempted, error
+  std::vector<CopyOp> copies;   // for kMigrated (and any compaction it needed), in order
 };
 
 class Policy {
@@ -97,7 +98,8 @@ class Policy {
   // now stores that many tokens. Call before writing token `total_tokens - 1`.
   [[nodiscard]] virtual GrowResult grow(RequestId id, std::int64_t total_tokens) = 0;
 
-  // The request finished with `output_tokens` generated: frees its slots and (odma) learns the length.
+  // The request finished with `output_tokens` generated: frees its slots and (odma) learns the
+  // length.
   [[nodiscard]] virtual Status finish(RequestId id, std::int32_t output_tokens) = 0;
 
   // The request is gone without a usable length (client abort, error): frees its slots only.
@@ -106,7 +108,7 @@ class Policy {
   virtual const Allocation* allocation(RequestId id) const = 0;  // nullptr if not live
   virtual KvCounters counters() const = 0;
   virtual KvGauges gauges() const = 0;
-  virtual bool contiguous() const = 0;                  // false for paged (attention via block table)
+  virtual bool contiguous() const = 0;  // false for paged (attention via block table)
 
   // Current output-length bucket upper edges (odma/s3; empty for others), for plots.
   virtual std::vector<std::int32_t> bucket_edges() const { return {}; }

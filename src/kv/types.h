@@ -1,16 +1,18 @@
 // odma KV memory core — glossary (read this first).
 //
-//   arena       One contiguous device allocation of `capacity` token slots. Physically it is planar:
-//               for every (layer, K/V, kv-head) there is one plane of `capacity` slots, so an extent
-//               [offset, offset+length) is one sequential run inside *each* plane. Growing an extent in
-//               place therefore moves no data, and attention streams each run sequentially.
+//   arena       One contiguous device allocation of `capacity` token slots. Physically it is
+//   planar:
+//               for every (layer, K/V, kv-head) there is one plane of `capacity` slots, so an
+//               extent [offset, offset+length) is one sequential run inside *each* plane. Growing
+//               an extent in place therefore moves no data, and attention streams each run
+//               sequentially.
 //   slot        Room for one token's K/V in every plane. All kv sizes are in slots (tokens).
 //   granule     Allocation unit of the arena (default 16 slots); every extent is a multiple of it.
 //   extent      [offset, offset + length) slots owned by one request. Contiguous policies hold one
 //               (odma's chained mode up to `max_extents`); the paged policy holds one per block.
-//   bucket      A size class for output lengths. A request is reserved the upper edge of its bucket.
-//   safety pool Slots held back from admission so that overflowing requests can always grow/migrate.
-//   policy      Decides how much to reserve at admission and what to do on overflow.
+//   bucket      A size class for output lengths. A request is reserved the upper edge of its
+//   bucket. safety pool Slots held back from admission so that overflowing requests can always
+//   grow/migrate. policy      Decides how much to reserve at admission and what to do on overflow.
 //
 // Nothing here knows about tensors, threads or time: the engine, the simulator and `odma replay`
 // drive the same code.
@@ -43,16 +45,18 @@ struct CopyOp {
 
 // What the predictor says about a request's output length.
 struct LengthPrediction {
-  std::int32_t output_tokens = 0;        // length to reserve for, at the predictor's coverage
-  double uncertainty = 0.0;              // 0 = confident .. 1 = no idea (→ a large bucket)
-  std::int32_t true_output_tokens = -1;  // the truth, known only in replay/simulation (oracle policy)
+  std::int32_t output_tokens = 0;  // length to reserve for, at the predictor's coverage
+  double uncertainty = 0.0;        // 0 = confident .. 1 = no idea (→ a large bucket)
+  std::int32_t true_output_tokens =
+      -1;  // the truth, known only in replay/simulation (oracle policy)
 };
 
 // A request as the policy sees it at admission.
 struct RequestSpec {
   RequestId id = 0;
   std::int32_t prompt_tokens = 0;
-  std::int32_t max_output_tokens = 0;  // generation cap; prompt + cap <= PolicyConfig::max_model_len
+  std::int32_t max_output_tokens =
+      0;  // generation cap; prompt + cap <= PolicyConfig::max_model_len
   LengthPrediction prediction;
   // Output tokens this request already produced before it was preempted (0 for a new request):
   // the true length is known to exceed it, so policies size re-admission past it.
@@ -62,20 +66,22 @@ struct RequestSpec {
 
 // Outcome of a policy call. Errors leave the policy's state exactly as before the call.
 enum class Status : std::uint8_t {
-  kOk,               // admitted / already fits / released
-  kDeferred,         // admission: not enough space now; state unchanged, retry later
-  kGrewInPlace,      // growth: the extent was extended over the free range after it
-  kMigrated,         // growth: moved to a larger extent; execute `copies`
-  kChained,          // growth: a further extent (or paged block) was appended; no copy
-  kPreempted,        // growth: the request was released; re-queue it and recompute its prefix
-  kUnknownRequest,   // error: no live request with this id
-  kDuplicateRequest, // error: id already live
-  kExceedsModelLimit,// error: prompt/cap/length beyond max_model_len or the request's cap
-  kNeverFits,        // error: the request cannot fit even in an empty arena
-  kInvalidArgument,  // error: negative sizes, zero-length prompt, ...
+  kOk,                 // admitted / already fits / released
+  kDeferred,           // admission: not enough space now; state unchanged, retry later
+  kGrewInPlace,        // growth: the extent was extended over the free range after it
+  kMigrated,           // growth: moved to a larger extent; execute `copies`
+  kChained,            // growth: a further extent (or paged block) was appended; no copy
+  kPreempted,          // growth: the request was released; re-queue it and recompute its prefix
+  kUnknownRequest,     // error: no live request with this id
+  kDuplicateRequest,   // error: id already live
+  kExceedsModelLimit,  // error: prompt/cap/length beyond max_model_len or the request's cap
+  kNeverFits,          // error: the request cannot fit even in an empty arena
+  kInvalidArgument,    // error: negative sizes, zero-length prompt, ...
 };
 
 std::string_view to_string(Status s);
-inline bool is_error(Status s) { return s >= Status::kUnknownRequest; }
+inline bool is_error(Status s) {
+  return s >= Status::kUnknownRequest;
+}
 
 }  // namespace odma::kv

@@ -40,11 +40,11 @@
 #include "kv/policy.h"
 #include "model/kv_storage.h"
 #include "model/sampling.h"
-#include "tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "serve/engine_stats.h"
 #include "serve/request.h"
 #include "serve/stop_criteria.h"
+#include "tokenizer/tokenizer.h"
 
 namespace odma::serve {
 

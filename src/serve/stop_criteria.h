@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "tokenizer/tokenizer.h"
-#include "tokenizer/stream_decoder.h"
 #include "serve/request.h"
+#include "tokenizer/stream_decoder.h"
+#include "tokenizer/tokenizer.h"
 
 namespace odma::serve {
 

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "base/error.h"
-#include "tokenizer/tokenizer.h"
 #include "serve/stop_criteria.h"
 #include "serve_test_util.h"
+#include "tokenizer/tokenizer.h"
 
 namespace odma::serve {
 namespace {

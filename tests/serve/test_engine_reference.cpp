@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "kv/policy.h"
-#include "tokenizer/tokenizer.h"
 #include "serve_test_util.h"
+#include "tokenizer/tokenizer.h"
 
 namespace odma::serve {
 namespace {

@@ -5,10 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
-#include "tokenizer/stream_decoder.h"
-#include "tokenizer/utf8.h"
 #include "test_scale.h"
+#include "tokenizer/stream_decoder.h"
 #include "tokenizer/tokenizer_test_util.h"
+#include "tokenizer/utf8.h"
 
 namespace odma::tokenizer {
 namespace {

@@ -7,14 +7,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tokenizer/tokenizer.h"
+#include "test_scale.h"
 #include "tokenizer/added_tokens.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/normalizer.h"
 #include "tokenizer/pretokenizer.h"
-#include "tokenizer/utf8.h"
-#include "test_scale.h"
+#include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_test_util.h"
+#include "tokenizer/utf8.h"
 
 namespace odma::tokenizer {
 namespace {
