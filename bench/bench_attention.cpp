@@ -18,7 +18,7 @@
 #include <random>
 #include <string>
 
-#include "model/attention.h"
+#include "model/cpu/attention.h"
 #include "model/scattered_layout.h"
 
 namespace {
@@ -26,7 +26,7 @@ namespace {
 using odma::model::AttentionItem;
 using odma::model::KvStorage;
 using odma::model::SeqKv;
-using odma::model::ThreadPool;
+using odma::model::cpu::ThreadPool;
 
 constexpr int kHeadDim = 128, kKvHeads = 4, kHeads = 28, kMaxLayers = 28;
 constexpr std::int64_t kMaxWorkingSet = 1LL << 30;
@@ -55,7 +55,7 @@ void BM_DecodeAttention(benchmark::State& state) {
   }
   ThreadPool& pool = ThreadPool::shared();
   for (auto _ : state) {
-    for (int l = 0; l < layers; ++l) odma::model::attention(st, l, kHeads, items, pool);
+    for (int l = 0; l < layers; ++l) odma::model::cpu::attention(st, l, kHeads, items, pool);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(state.iterations() * per_layer * layers);

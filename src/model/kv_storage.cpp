@@ -1,7 +1,5 @@
 #include "model/kv_storage.h"
 
-#include <cstring>
-
 #include "base/error.h"
 
 namespace odma::model {
@@ -50,7 +48,7 @@ KvStorage::KvStorage(int num_layers, int num_kv_heads, int head_dim, std::int64_
   bytes_ = plane_stride_ * static_cast<std::size_t>(num_layers) * 2 *
            static_cast<std::size_t>(num_kv_heads) * sizeof(float);
   try {
-    buffer_ = std::make_unique<MappedBuffer>(bytes_);
+    buffer_ = std::make_unique<cpu::MappedBuffer>(bytes_);
   } catch (const Error&) {
     throw Error("KvStorage: cannot map " + std::to_string(bytes_) + " bytes for " +
                 std::to_string(capacity) + " slots");
@@ -59,30 +57,5 @@ KvStorage::KvStorage(int num_layers, int num_kv_heads, int head_dim, std::int64_
 }
 
 KvStorage::~KvStorage() = default;
-
-void KvStorage::apply(const std::vector<kv::CopyOp>& ops) {
-  for (const auto& op : ops) {
-    if (op.length < 0 || op.src_offset < 0 || op.dst_offset < 0 ||
-        op.src_offset + op.length > capacity_ || op.dst_offset + op.length > capacity_) {
-      throw Error("KvStorage::apply: copy [" + std::to_string(op.src_offset) + " -> " +
-                  std::to_string(op.dst_offset) + ", " + std::to_string(op.length) +
-                  " slots) leaves the arena of " + std::to_string(capacity_) + " slots");
-    }
-  }
-  const std::size_t hd = static_cast<std::size_t>(head_dim_);
-  for (const auto& op : ops) {
-    if (op.length == 0 || op.src_offset == op.dst_offset) continue;
-    for (int l = 0; l < num_layers_; ++l) {
-      for (int kv = 0; kv < 2; ++kv) {
-        for (int h = 0; h < num_kv_heads_; ++h) {
-          float* p = plane(l, kv, h);
-          std::memmove(p + static_cast<std::size_t>(op.dst_offset) * hd,
-                       p + static_cast<std::size_t>(op.src_offset) * hd,
-                       static_cast<std::size_t>(op.length) * hd * sizeof(float));
-        }
-      }
-    }
-  }
-}
 
 }  // namespace odma::model

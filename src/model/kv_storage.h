@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "kv/types.h"
-#include "model/mapped_buffer.h"
+#include "model/cpu/mapped_buffer.h"
 
 namespace odma::model {
 
@@ -50,10 +50,6 @@ class KvStorage {
     return const_cast<KvStorage*>(this)->plane(layer, kv, head);
   }
 
-  // Executes policy copies (memmove semantics, in list order) in every plane. Throws odma::Error
-  // if an op leaves [0, capacity).
-  void apply(const std::vector<kv::CopyOp>& ops);
-
   int num_layers() const { return num_layers_; }
   int num_kv_heads() const { return num_kv_heads_; }
   int head_dim() const { return head_dim_; }
@@ -65,7 +61,7 @@ class KvStorage {
   std::int64_t capacity_;
   std::size_t plane_stride_;  // floats between planes (capacity × head_dim, rounded up to 16)
   std::size_t bytes_;
-  std::unique_ptr<MappedBuffer> buffer_;
+  std::unique_ptr<cpu::MappedBuffer> buffer_;
   float* base_ = nullptr;
 };
 

@@ -3,8 +3,6 @@
 #include <cmath>
 
 #include "base/error.h"
-#include "model/attention.h"
-#include "model/linear.h"
 #include "model/safetensors.h"
 
 namespace odma::model {
@@ -41,16 +39,18 @@ void rope(float* v, int heads, int hd, const float* cos, const float* sin) {
 
 }  // namespace
 
-Transformer::Transformer(ModelConfig config, ModelWeights weights, ThreadPool* pool)
+Transformer::Transformer(ModelConfig config, ModelWeights weights,
+                         std::shared_ptr<const Kernels> kernels)
     : config_(std::move(config)),
       weights_(std::move(weights)),
-      pool_(pool != nullptr ? pool : &ThreadPool::shared()) {}
+      kernels_(kernels != nullptr ? std::move(kernels) : default_kernels()) {}
 
-std::unique_ptr<Transformer> Transformer::load(const std::filesystem::path& dir, ThreadPool* pool) {
+std::unique_ptr<Transformer> Transformer::load(const std::filesystem::path& dir,
+                                               std::shared_ptr<const Kernels> kernels) {
   ModelConfig c = load_model_config(dir);
   SafetensorsSet tensors(dir);
   ModelWeights w = load_weights(c, tensors);
-  return std::make_unique<Transformer>(std::move(c), std::move(w), pool);
+  return std::make_unique<Transformer>(std::move(c), std::move(w), std::move(kernels));
 }
 
 std::unique_ptr<KvStorage> Transformer::make_storage(std::int64_t capacity) const {
@@ -119,35 +119,31 @@ void Transformer::forward(const std::vector<BatchItem>& batch, KvStorage& st, fl
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = weights_.layers[static_cast<std::size_t>(l)];
     for (std::size_t i = 0; i < t; ++i) rmsnorm(&x[i * H], w.attn_norm, H, eps, &h[i * H]);
-    linear_fused(h.data(), T, H,
-                 {{w.wq.data(), Q, q.data(), 0.0f},
-                  {w.wk.data(), KV, k.data(), 0.0f},
-                  {w.wv.data(), KV, v.data(), 0.0f}},
-                 *pool_);
+    const Projection qkv[] = {{w.wq.data(), Q, q.data(), 0.0f},
+                              {w.wk.data(), KV, k.data(), 0.0f},
+                              {w.wv.data(), KV, v.data(), 0.0f}};
+    kernels_->project(h.data(), T, H, qkv);
     add_bias(q.data(), T, w.bq);
     add_bias(k.data(), T, w.bk);
     add_bias(v.data(), T, w.bv);
     for (std::size_t i = 0; i < t; ++i) {
       rope(&q[i * Q], c.num_heads, hd, &cos[i * half], &sin[i * half]);
       rope(&k[i * KV], c.num_kv_heads, hd, &cos[i * half], &sin[i * half]);
-      for (int g = 0; g < c.num_kv_heads; ++g) {
-        const std::size_t src = i * KV + static_cast<std::size_t>(g) * hd;
-        const std::size_t dst = static_cast<std::size_t>(slots[i]) * hd;
-        std::copy(&k[src], &k[src] + hd, st.plane(l, 0, g) + dst);
-        std::copy(&v[src], &v[src] + hd, st.plane(l, 1, g) + dst);
-      }
     }
-    attention(st, l, c.num_heads, items, *pool_);
-    linear(attn.data(), T, w.wo.data(), H, Q, x.data(), 1.0f, *pool_);  // residual add via beta = 1
+    kernels_->store_kv(st, l, k.data(), v.data(), slots);
+    kernels_->attention(st, l, c.num_heads, items);
+    const Projection o_proj{w.wo.data(), H, x.data(), 1.0f};  // residual add via beta = 1
+    kernels_->project(attn.data(), T, Q, {&o_proj, 1});
     for (std::size_t i = 0; i < t; ++i) rmsnorm(&x[i * H], w.mlp_norm, H, eps, &h[i * H]);
-    linear_fused(h.data(), T, H,
-                 {{w.w_gate.data(), M, gate.data(), 0.0f}, {w.w_up.data(), M, up.data(), 0.0f}},
-                 *pool_);
+    const Projection gate_up[] = {{w.w_gate.data(), M, gate.data(), 0.0f},
+                                  {w.w_up.data(), M, up.data(), 0.0f}};
+    kernels_->project(h.data(), T, H, gate_up);
     for (std::size_t i = 0; i < gate.size(); ++i) {
       const float g = gate[i];
       gate[i] = g / (1.0f + std::exp(-g)) * up[i];
     }
-    linear(gate.data(), T, w.w_down.data(), H, M, x.data(), 1.0f, *pool_);
+    const Projection down{w.w_down.data(), H, x.data(), 1.0f};
+    kernels_->project(gate.data(), T, M, {&down, 1});
   }
 
   // Final norm and head for the last token of each item only.
@@ -157,7 +153,8 @@ void Transformer::forward(const std::vector<BatchItem>& batch, KvStorage& st, fl
     row += static_cast<std::size_t>(batch[b].n_tokens);
     rmsnorm(&x[(row - 1) * H], weights_.final_norm, H, eps, &last[b * H]);
   }
-  linear(last.data(), static_cast<int>(B), weights_.head(), c.vocab_size, H, logits, 0.0f, *pool_);
+  const Projection head{weights_.head(), c.vocab_size, logits, 0.0f};
+  kernels_->project(last.data(), static_cast<int>(B), H, {&head, 1});
 }
 
 }  // namespace odma::model

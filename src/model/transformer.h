@@ -8,18 +8,19 @@
 // (n_tokens == 1) at positions [start_pos, start_pos + n_tokens). Its K/V for positions
 // [0, start_pos) must already be in `storage` where `kv` says; the pass writes positions
 // [start_pos, start_pos + n_tokens) to slot kv.slot(p) of every plane. All tokens of the batch go
-// through each projection as one matrix product (OpenBLAS sgemm), attention runs per
-// (item, token, kv head) on the thread pool.
+// through each projection at once, and attention covers the whole batch: both through the kernel
+// seam (model/kernels.h), as do the KV copies the engine asks for.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "model/config.h"
+#include "model/kernels.h"
 #include "model/kv_storage.h"
-#include "model/thread_pool.h"
 #include "model/weights.h"
 
 namespace odma::model {
@@ -33,13 +34,16 @@ struct BatchItem {
 
 class Transformer {
  public:
-  Transformer(ModelConfig config, ModelWeights weights, ThreadPool* pool = nullptr);
+  // `kernels` nullptr = default_kernels() (this machine's CPU set).
+  Transformer(ModelConfig config, ModelWeights weights,
+              std::shared_ptr<const Kernels> kernels = nullptr);
   // config.json (+ generation_config.json) and safetensors of a model directory.
   static std::unique_ptr<Transformer> load(const std::filesystem::path& dir,
-                                           ThreadPool* pool = nullptr);
+                                           std::shared_ptr<const Kernels> kernels = nullptr);
 
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
+  const Kernels& kernels() const { return *kernels_; }
 
   // An arena shaped for this model.
   std::unique_ptr<KvStorage> make_storage(std::int64_t capacity_slots) const;
@@ -48,10 +52,15 @@ class Transformer {
   // item i). Throws odma::Error on bad ids, positions beyond an item's KV, or a mismatched arena.
   void forward(const std::vector<BatchItem>& batch, KvStorage& storage, float* logits) const;
 
+  // Executes a KV policy's copies (migrations, compaction) in `storage`; see Kernels::copy_kv.
+  void copy_kv(KvStorage& storage, std::span<const kv::CopyOp> ops) const {
+    kernels_->copy_kv(storage, ops);
+  }
+
  private:
   ModelConfig config_;
   ModelWeights weights_;
-  ThreadPool* pool_;
+  std::shared_ptr<const Kernels> kernels_;
 };
 
 }  // namespace odma::model

@@ -17,10 +17,12 @@
 #include <vector>
 
 #include "model/config.h"
-#include "model/mapped_buffer.h"
+#include "model/cpu/mapped_buffer.h"
 #include "model/safetensors.h"
 
 namespace odma::model {
+
+using cpu::HugePageFloats;  // weights live in huge pages (cpu/mapped_buffer.h)
 
 struct LayerWeights {
   HugePageFloats attn_norm;     // [hidden]

@@ -5,11 +5,11 @@
 #include <numeric>
 #include <random>
 
-#include "model/attention.h"
+#include "model/cpu/attention.h"
+#include "model/cpu/mapped_buffer.h"
+#include "model/cpu/thread_pool.h"
 #include "model/kv_storage.h"
-#include "model/mapped_buffer.h"
 #include "model/scattered_layout.h"
-#include "model/thread_pool.h"
 
 namespace odma::serve {
 namespace {
@@ -61,10 +61,10 @@ double attention_gbps(const KernelBenchOptions& o, int layout, int batch, int ct
   }
   if (arena_read != nullptr)
     *arena_read = read_gbps(st.plane(0, 0, 0), st.bytes() / sizeof(float), o.seconds_per_case);
-  model::ThreadPool& pool = model::ThreadPool::shared();
+  model::cpu::ThreadPool& pool = model::cpu::ThreadPool::shared();
   const double s = best_seconds(
       [&] {
-        for (int l = 0; l < layers; ++l) model::attention(st, l, o.heads, items, pool);
+        for (int l = 0; l < layers; ++l) model::cpu::attention(st, l, o.heads, items, pool);
       },
       o.seconds_per_case);
   return static_cast<double>(per_layer * layers) / s / 1e9;
@@ -84,7 +84,7 @@ double measure_read_gbps(const std::vector<std::pair<const float*, std::size_t>>
     total += n;
   }
   if (pieces.empty()) return 0.0;
-  model::ThreadPool& pool = model::ThreadPool::shared();
+  model::cpu::ThreadPool& pool = model::cpu::ThreadPool::shared();
   std::vector<float> partial(pieces.size());
   volatile float sink = 0.0f;
   const double s = best_seconds(
@@ -107,7 +107,7 @@ double measure_read_gbps(const std::vector<std::pair<const float*, std::size_t>>
 
 double measure_sequential_read(std::int64_t bytes, double seconds) {
   const std::size_t n = static_cast<std::size_t>(bytes / 4);
-  model::MappedBuffer mem(n * sizeof(float));  // the same kind of memory as the KV arena
+  model::cpu::MappedBuffer mem(n * sizeof(float));  // the same kind of memory as the KV arena
   float* buf = static_cast<float*>(mem.data());
   std::fill_n(buf, n, 1.0f);
   return read_gbps(buf, n, seconds);

@@ -158,7 +158,7 @@ StepResult Engine::step() {
 
   // Copies first: this step's attention must find every sequence where the policy now says.
   const Clock::time_point tc = Clock::now();
-  storage_->apply(plan.copies);
+  model_->copy_kv(*storage_, plan.copies);
   for (const kv::CopyOp& op : plan.copies) counters_.copied_slots += op.length;
   counters_.copy_s += seconds_since(tc);
   meter_.on_step(policy_->gauges());

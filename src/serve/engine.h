@@ -6,7 +6,7 @@
 // One step():
 //   1. plan   planner.plan_step(): decodes first, then chunked prefills, then admissions; the
 //             policy grows/migrates/preempts as needed (kv/planner.h has the token accounting)
-//   2. copy   storage.apply(plan.copies) BEFORE any compute: migrations and compaction move
+//   2. copy   model.copy_kv(plan.copies) BEFORE any compute: migrations and compaction move
 //             stored K/V (memmove order), so the step reads every sequence where the policy says
 //   3. batch  one BatchItem per work item: tokens = (prompt ++ output)[start_pos, start_pos + n),
 //             KV layout from policy.allocation(id)->extents — contiguous: the extent chain;

@@ -133,10 +133,10 @@ TEST_F(ForwardConsistency, MigrationMidGenerationChangesNoToken) {
     got.push_back(sampler.sample(logits.data(), vocab));
     const int stored = static_cast<int>(p.size()) + i;  // positions written so far
     if (i == migrate_at) {
-      st->apply({{40, 60, stored}});
+      model_->copy_kv(*st, std::vector<kv::CopyOp>{{40, 60, stored}});
       kv = SeqKv::contiguous({{60, 64}});
     } else if (i == migrate_at + 7) {
-      st->apply({{60, 0, stored}});
+      model_->copy_kv(*st, std::vector<kv::CopyOp>{{60, 0, stored}});
       kv = SeqKv::contiguous({{0, 64}});
     }
     it = {&got.back(), 1, static_cast<int>(p.size()) + i, kv};

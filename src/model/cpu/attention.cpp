@@ -1,11 +1,11 @@
-#include "model/attention.h"
+#include "model/cpu/attention.h"
 
 #include <cmath>
 
 #include "base/error.h"
-#include "model/vector_math.h"  // also brings <immintrin.h> under AVX-512
+#include "model/cpu/vector_math.h"  // also brings <immintrin.h> under AVX-512
 
-namespace odma::model {
+namespace odma::model::cpu {
 namespace {
 
 // `n` consecutive positions whose K/V rows sit at slots [slot, slot + n): one extent, or one block.
@@ -352,8 +352,8 @@ void attend_paged(const KvStorage& st, int layer, int kv_head, int group, const 
     runs.push_back({kv.block_table[static_cast<std::size_t>(b)], std::min(bt, ctx - p)});
   attend_runs(st, layer, kv_head, group, runs, ctx, q, out);
 }
-void attention(const KvStorage& st, int layer, int num_heads,
-               const std::vector<AttentionItem>& items, ThreadPool& pool) {
+void attention(const KvStorage& st, int layer, int num_heads, std::span<const AttentionItem> items,
+               ThreadPool& pool) {
   const int kvh = st.num_kv_heads(), hd = st.head_dim();
   if (num_heads % kvh != 0) throw Error("attention: num_heads is not a multiple of kv heads");
   const int group = num_heads / kvh;
@@ -384,4 +384,4 @@ void attention(const KvStorage& st, int layer, int num_heads,
   });
 }
 
-}  // namespace odma::model
+}  // namespace odma::model::cpu

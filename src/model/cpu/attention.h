@@ -12,23 +12,16 @@
 // K and V row once for all `group_size` query heads that share it (GQA).
 #pragma once
 
-#include <vector>
+#include <span>
 
+#include "model/cpu/thread_pool.h"
+#include "model/kernels.h"
 #include "model/kv_storage.h"
-#include "model/thread_pool.h"
 
-namespace odma::model {
-
-struct AttentionItem {
-  const float* q = nullptr;  // [n_tokens][num_heads × head_dim], RoPE applied
-  float* out = nullptr;      // same shape
-  int n_tokens = 0;
-  int start_pos = 0;          // query i is at position start_pos + i and sees [0, start_pos + i]
-  const SeqKv* kv = nullptr;  // its K/V, already written for every position it sees
-};
+namespace odma::model::cpu {
 
 void attention(const KvStorage& storage, int layer, int num_heads,
-               const std::vector<AttentionItem>& items, ThreadPool& pool);
+               std::span<const AttentionItem> items, ThreadPool& pool);
 
 // One task: query heads [kv_head × group, (kv_head + 1) × group) of one token over positions
 // [0, ctx). `q` and `out` point at the first of those heads. Exposed for the benchmark.
@@ -37,4 +30,4 @@ void attend_contiguous(const KvStorage& storage, int layer, int kv_head, int gro
 void attend_paged(const KvStorage& storage, int layer, int kv_head, int group, const SeqKv& kv,
                   int ctx, const float* q, float* out);
 
-}  // namespace odma::model
+}  // namespace odma::model::cpu

@@ -1,13 +1,13 @@
-#include "model/linear.h"
+#include "model/cpu/linear.h"
 
 #include <cblas.h>
 
 #include <algorithm>
 #include <cstddef>
 
-#include "model/vector_math.h"
+#include "model/cpu/vector_math.h"
 
-namespace odma::model {
+namespace odma::model::cpu {
 namespace {
 
 #if defined(__AVX512F__)
@@ -65,7 +65,7 @@ constexpr GemvFn kGemv[kGemvMaxTokens] = {gemv_rows<1>, gemv_rows<2>, gemv_rows<
 
 }  // namespace
 
-void linear_fused(const float* x, int t, int in, const std::vector<Projection>& projections,
+void linear_fused(const float* x, int t, int in, std::span<const Projection> projections,
                   ThreadPool& pool) {
   if (t <= 0) return;
 #if defined(__AVX512F__)
@@ -111,7 +111,8 @@ void linear_fused(const float* x, int t, int in, const std::vector<Projection>& 
 void linear(const float* x, int t, const float* w, int out, int in, float* y, float beta,
             ThreadPool& pool) {
   if (out <= 0) return;
-  linear_fused(x, t, in, {{w, out, y, beta}}, pool);
+  const Projection one{w, out, y, beta};
+  linear_fused(x, t, in, std::span<const Projection>(&one, 1), pool);
 }
 
-}  // namespace odma::model
+}  // namespace odma::model::cpu

@@ -12,9 +12,10 @@
 
 #include <vector>
 
-#include "model/thread_pool.h"
+#include "model/cpu/thread_pool.h"
+#include "model/kernels.h"
 
-namespace odma::model {
+namespace odma::model::cpu {
 
 constexpr int kGemvMaxTokens = 8;
 
@@ -23,13 +24,7 @@ void linear(const float* x, int t, const float* w, int out, int in, float* y, fl
 
 // Several projections of the same x (q/k/v; gate/up) in one fork-join on the GEMV path: a decode
 // step has dozens of joins, and each costs the tail of its slowest task.
-struct Projection {
-  const float* w;  // [out][in]
-  int out;
-  float* y;  // [t][out]
-  float beta;
-};
-void linear_fused(const float* x, int t, int in, const std::vector<Projection>& projections,
+void linear_fused(const float* x, int t, int in, std::span<const Projection> projections,
                   ThreadPool& pool);
 
-}  // namespace odma::model
+}  // namespace odma::model::cpu

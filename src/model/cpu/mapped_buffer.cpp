@@ -1,4 +1,4 @@
-#include "model/mapped_buffer.h"
+#include "model/cpu/mapped_buffer.h"
 
 #include <sys/mman.h>
 
@@ -7,7 +7,7 @@
 
 #include "base/error.h"
 
-namespace odma::model {
+namespace odma::model::cpu {
 
 namespace {
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
@@ -46,4 +46,4 @@ void free_huge_page_aligned(void* p, std::size_t bytes) noexcept {
   }
 }
 
-}  // namespace odma::model
+}  // namespace odma::model::cpu

@@ -13,7 +13,7 @@
 #include <new>
 #include <vector>
 
-namespace odma::model {
+namespace odma::model::cpu {
 
 class MappedBuffer {
  public:
@@ -53,4 +53,4 @@ struct HugePageAllocator {
 
 using HugePageFloats = std::vector<float, HugePageAllocator<float>>;
 
-}  // namespace odma::model
+}  // namespace odma::model::cpu

@@ -1,4 +1,4 @@
-#include "model/thread_pool.h"
+#include "model/cpu/thread_pool.h"
 
 #include <cstdlib>
 
@@ -6,7 +6,7 @@
 #include <immintrin.h>
 #endif
 
-namespace odma::model {
+namespace odma::model::cpu {
 namespace {
 
 // Spin this many pause-iterations (~50 µs) before sleeping on a condition variable. A decode step
@@ -101,4 +101,4 @@ void ThreadPool::worker_loop() {
   }
 }
 
-}  // namespace odma::model
+}  // namespace odma::model::cpu

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-namespace odma::model {
+namespace odma::model::cpu {
 
 class ThreadPool {
  public:
@@ -41,4 +41,4 @@ class ThreadPool {
   std::atomic<bool> stop_{false};
 };
 
-}  // namespace odma::model
+}  // namespace odma::model::cpu

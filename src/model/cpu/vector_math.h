@@ -18,7 +18,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-namespace odma::model {
+namespace odma::model::cpu {
 
 inline float dot(const float* a, const float* b, int n) {
 #if defined(__AVX512F__)
@@ -158,7 +158,7 @@ inline void softmax(float* x, int n) {
   for (int j = 0; j < n; ++j) x[j] *= inv;
 }
 
-}  // namespace odma::model
+}  // namespace odma::model::cpu
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

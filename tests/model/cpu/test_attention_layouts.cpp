@@ -8,10 +8,11 @@
 #include <random>
 
 #include "base/error.h"
-#include "model/attention.h"
+#include "model/cpu/attention.h"
+#include "model/cpu/cpu_kernels.h"
 #include "test_scale.h"
 
-namespace odma::model {
+namespace odma::model::cpu {
 namespace {
 
 constexpr int kLayers = 2, kKvHeads = 2;
@@ -102,8 +103,11 @@ TEST(AttentionLayouts, ContiguousEqualsPagedBitwiseAndMatchesReference) {
         std::vector<float> q(kHeads * kHeadDim), out_c(q.size()), out_p(q.size());
         for (auto& x : q) x = n(rng);
         const int layer = r % kLayers;
-        attention(st, layer, kHeads, {{q.data(), out_c.data(), 1, ctx - 1, &contiguous}}, pool);
-        attention(st, layer, kHeads, {{q.data(), out_p.data(), 1, ctx - 1, &paged}}, pool);
+        attention(st, layer, kHeads,
+                  std::vector<AttentionItem>{{q.data(), out_c.data(), 1, ctx - 1, &contiguous}},
+                  pool);
+        attention(st, layer, kHeads,
+                  std::vector<AttentionItem>{{q.data(), out_p.data(), 1, ctx - 1, &paged}}, pool);
         ASSERT_EQ(out_c, out_p) << "ctx " << ctx << " block " << bt << " head_dim " << hd
                                 << " group " << group;
         auto want = reference(st, layer, contiguous, ctx - 1, q.data());
@@ -127,7 +131,9 @@ TEST(AttentionLayouts, CausalPrefillBatchMatchesPerTokenReference) {
   for (auto& x : qa) x = n(rng);
   for (auto& x : qb) x = n(rng);
   std::vector<float> oa(qa.size()), ob(qb.size());
-  attention(st, 1, kHeads, {{qa.data(), oa.data(), 9, 20, &a}, {qb.data(), ob.data(), 1, 50, &b}},
+  attention(st, 1, kHeads,
+            std::vector<AttentionItem>{{qa.data(), oa.data(), 9, 20, &a},
+                                       {qb.data(), ob.data(), 1, 50, &b}},
             pool);
   for (int i = 0; i < 9; ++i) {
     auto want = reference(st, 1, a, 20 + i, qa.data() + i * kHeads * kHeadDim);
@@ -143,10 +149,14 @@ TEST(AttentionLayouts, PositionsBeyondCapacityAreRejected) {
   ThreadPool pool(1);
   const SeqKv kv = SeqKv::contiguous({{0, 16}});
   std::vector<float> q(kHeads * kHeadDim), out(q.size());
-  EXPECT_THROW(attention(st, 0, kHeads, {{q.data(), out.data(), 1, 16, &kv}}, pool), Error);
+  EXPECT_THROW(attention(st, 0, kHeads,
+                         std::vector<AttentionItem>{{q.data(), out.data(), 1, 16, &kv}}, pool),
+               Error);
 }
 
-TEST(KvStorage, ApplyMovesEveryPlaneWithMemmoveSemantics) {
+TEST(CpuKernels, CopyKvMovesEveryPlaneWithMemmoveSemantics) {
+  ThreadPool pool(1);
+  const CpuKernels kernels(pool);
   KvStorage st(2, 2, 16, 256);
   for (int l = 0; l < 2; ++l)
     for (int kv = 0; kv < 2; ++kv)
@@ -154,7 +164,7 @@ TEST(KvStorage, ApplyMovesEveryPlaneWithMemmoveSemantics) {
         for (int s = 0; s < 256 * 16; ++s)
           st.plane(l, kv, h)[s] = static_cast<float>(s + 10000 * (l * 4 + kv * 2 + h));
   // Overlapping forward move of slots [10, 50) to [30, 70), then a disjoint one.
-  st.apply({{10, 30, 40}, {200, 100, 8}});
+  kernels.copy_kv(st, std::vector<kv::CopyOp>{{10, 30, 40}, {200, 100, 8}});
   for (int l = 0; l < 2; ++l)
     for (int kv = 0; kv < 2; ++kv)
       for (int h = 0; h < 2; ++h) {
@@ -165,8 +175,34 @@ TEST(KvStorage, ApplyMovesEveryPlaneWithMemmoveSemantics) {
         EXPECT_EQ(p[100 * 16 + 3], base + 200 * 16 + 3);
         EXPECT_EQ(p[9 * 16], base + 9 * 16);  // untouched
       }
-  EXPECT_THROW(st.apply({{250, 0, 10}}), Error);
-  EXPECT_THROW(st.apply({{0, -1, 1}}), Error);
+  // A bad op anywhere in the list is refused before anything moves.
+  const float before = st.plane(0, 0, 0)[0];
+  EXPECT_THROW(kernels.copy_kv(st, std::vector<kv::CopyOp>{{0, 16, 4}, {250, 0, 10}}), Error);
+  EXPECT_THROW(kernels.copy_kv(st, std::vector<kv::CopyOp>{{0, -1, 1}}), Error);
+  EXPECT_EQ(st.plane(0, 0, 0)[16 * 16], 16.0f * 16);  // the valid first op did not run
+  EXPECT_EQ(st.plane(0, 0, 0)[0], before);
+}
+
+TEST(CpuKernels, StoreKvWritesEachTokensHeadsToItsSlotInEveryPlane) {
+  ThreadPool pool(1);
+  const CpuKernels kernels(pool);
+  KvStorage st(2, 2, 16, 64);
+  const int row = 2 * 16;  // kv_heads × head_dim
+  std::vector<float> k(3 * row), v(3 * row);
+  for (int i = 0; i < 3 * row; ++i) {
+    k[i] = static_cast<float>(i);
+    v[i] = static_cast<float>(-i);
+  }
+  const std::vector<std::int64_t> slots = {5, 40, 6};
+  kernels.store_kv(st, 1, k.data(), v.data(), slots);
+  for (int t = 0; t < 3; ++t)
+    for (int h = 0; h < 2; ++h)
+      for (int d = 0; d < 16; ++d) {
+        const std::size_t at = static_cast<std::size_t>(slots[t]) * 16 + d;
+        EXPECT_EQ(st.plane(1, 0, h)[at], k[t * row + h * 16 + d]);
+        EXPECT_EQ(st.plane(1, 1, h)[at], v[t * row + h * 16 + d]);
+        EXPECT_EQ(st.plane(0, 0, h)[at], 0.0f);  // other layers untouched
+      }
 }
 
 TEST(SeqKv, SlotMapsPositionsThroughExtentsAndBlocks) {
@@ -184,4 +220,4 @@ TEST(SeqKv, SlotMapsPositionsThroughExtentsAndBlocks) {
 }
 
 }  // namespace
-}  // namespace odma::model
+}  // namespace odma::model::cpu

@@ -5,9 +5,9 @@
 #include <random>
 #include <vector>
 
-#include "model/linear.h"
+#include "model/cpu/linear.h"
 
-namespace odma::model {
+namespace odma::model::cpu {
 namespace {
 
 std::vector<float> random_vector(std::size_t n, std::mt19937& rng) {
@@ -71,4 +71,4 @@ TEST(Linear, NothingToDoLeavesOutputUntouched) {
 }
 
 }  // namespace
-}  // namespace odma::model
+}  // namespace odma::model::cpu

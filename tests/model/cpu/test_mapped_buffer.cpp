@@ -4,9 +4,9 @@
 #include <cstdint>
 
 #include "base/error.h"
-#include "model/mapped_buffer.h"
+#include "model/cpu/mapped_buffer.h"
 
-namespace odma::model {
+namespace odma::model::cpu {
 namespace {
 
 TEST(MappedBuffer, IsTwoMebibyteAlignedZeroFilledAndWritable) {
@@ -29,4 +29,4 @@ TEST(MappedBuffer, RejectsZeroAndImpossibleSizes) {
 }
 
 }  // namespace
-}  // namespace odma::model
+}  // namespace odma::model::cpu

@@ -8,9 +8,9 @@
 #include <thread>
 #include <vector>
 
-#include "model/thread_pool.h"
+#include "model/cpu/thread_pool.h"
 
-namespace odma::model {
+namespace odma::model::cpu {
 namespace {
 
 void expect_each_index_once(ThreadPool& pool, int n) {
@@ -45,4 +45,4 @@ TEST(ThreadPool, EmptyJobsReturnAtOnceAndDestructionJoins) {
 }
 
 }  // namespace
-}  // namespace odma::model
+}  // namespace odma::model::cpu

@@ -1,0 +1,31 @@
+// The CPU kernel set: F32 weights and K/V; projections through our GEMV (≤ 8 token rows) or
+// single-threaded OpenBLAS sgemm slices, attention through cpu/attention.h, all on one ThreadPool.
+#pragma once
+
+#include <memory>
+
+#include "model/cpu/thread_pool.h"
+#include "model/kernels.h"
+
+namespace odma::model::cpu {
+
+class CpuKernels final : public Kernels {
+ public:
+  explicit CpuKernels(ThreadPool& pool) : pool_(pool) {}
+
+  std::string name() const override;
+  void project(const float* x, int t, int in,
+               std::span<const Projection> projections) const override;
+  void attention(const KvStorage& storage, int layer, int num_heads,
+                 std::span<const AttentionItem> items) const override;
+  void store_kv(KvStorage& storage, int layer, const float* k, const float* v,
+                std::span<const std::int64_t> slots) const override;
+  void copy_kv(KvStorage& storage, std::span<const kv::CopyOp> ops) const override;
+
+  ThreadPool& pool() const { return pool_; }
+
+ private:
+  ThreadPool& pool_;
+};
+
+}  // namespace odma::model::cpu
