@@ -18,8 +18,8 @@
 #include <random>
 #include <string>
 
+#include "bench/scattered_layout.h"
 #include "model/cpu/attention.h"
-#include "model/scattered_layout.h"
 
 namespace {
 
@@ -45,7 +45,7 @@ void BM_DecodeAttention(benchmark::State& state) {
     for (int kv = 0; kv < 2; ++kv)
       for (int h = 0; h < kKvHeads; ++h)
         std::fill_n(st.plane(l, kv, h), capacity * kHeadDim, 0.01f);
-  const std::vector<SeqKv> seqs = odma::model::scattered_layout(batch, ctx, layout);
+  const std::vector<SeqKv> seqs = odma::bench::scattered_layout(batch, ctx, layout);
   std::vector<float> q(static_cast<std::size_t>(batch) * kHeads * kHeadDim, 0.05f), out(q.size());
   std::vector<AttentionItem> items;
   for (int b = 0; b < batch; ++b) {

@@ -1,10 +1,10 @@
-#include "serve/bench_decode.h"
+#include "bench/decode_curve.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 
-namespace odma::serve {
+namespace odma::bench {
 
 std::vector<DecodePoint> measure_decode_curve(const model::Transformer& model,
                                               const std::vector<int>& batches, int ctx,
@@ -34,4 +34,4 @@ std::vector<DecodePoint> measure_decode_curve(const model::Transformer& model,
   return curve;
 }
 
-}  // namespace odma::serve
+}  // namespace odma::bench

@@ -13,7 +13,7 @@
 
 #include "model/transformer.h"
 
-namespace odma::serve {
+namespace odma::bench {
 
 struct DecodePoint {
   int batch = 0;
@@ -25,4 +25,4 @@ std::vector<DecodePoint> measure_decode_curve(const model::Transformer& model,
                                               const std::vector<int>& batches, int ctx,
                                               int repetitions);
 
-}  // namespace odma::serve
+}  // namespace odma::bench

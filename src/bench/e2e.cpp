@@ -1,4 +1,4 @@
-#include "serve/bench_e2e.h"
+#include "bench/e2e.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,7 +7,7 @@
 
 #include "serve/engine.h"
 
-namespace odma::serve {
+namespace odma::bench {
 namespace {
 
 std::vector<std::int32_t> prompt_ids(std::size_t index, std::int32_t n, int vocab) {
@@ -22,7 +22,7 @@ std::vector<std::int32_t> prompt_ids(std::size_t index, std::int32_t n, int voca
 
 E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun& run,
                   const std::string& policy) {
-  EngineConfig config;
+  serve::EngineConfig config;
   config.policy = policy;
   config.kv.capacity_tokens = run.capacity;
   config.kv.max_model_len = run.max_model_len;
@@ -30,20 +30,20 @@ E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun&
   config.kv.odma.max_extents = run.odma_max_extents;
   config.arena = run.arena;
   const int vocab = model->config().vocab_size;
-  Engine engine(std::move(model), config);
+  serve::Engine engine(std::move(model), config);
 
   const auto& reqs = run.trace.requests;
   std::vector<std::vector<std::int32_t>> prompts;
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     prompts.push_back(prompt_ids(i, reqs[i].prompt_tokens, vocab));
   }
-  std::vector<RequestOutput> outputs;
+  std::vector<serve::RequestOutput> outputs;
   const double t0 = engine.now_s();
   std::size_t next = 0;
   while (next < reqs.size() || !engine.idle()) {
     const double now = engine.now_s() - t0;
     while (next < reqs.size() && (run.offline || reqs[next].arrival_s <= now)) {
-      RequestParams p;
+      serve::RequestParams p;
       p.sampling.max_tokens = run.max_tokens;
       p.sampling.ignore_eos = true;
       p.forced_output_tokens = reqs[next].output_tokens;
@@ -58,15 +58,15 @@ E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun&
       continue;
     }
     (void)engine.step();
-    for (RequestOutput& o : engine.take_finished()) outputs.push_back(std::move(o));
+    for (serve::RequestOutput& o : engine.take_finished()) outputs.push_back(std::move(o));
   }
   const double wall = engine.now_s() - t0;
-  for (RequestOutput& o : engine.take_finished()) outputs.push_back(std::move(o));
+  for (serve::RequestOutput& o : engine.take_finished()) outputs.push_back(std::move(o));
 
   E2eResult r;
   r.workload = run.workload;
   r.policy = policy;
-  r.summary = summarize(outputs, wall);
+  r.summary = serve::summarize(outputs, wall);
   r.kv_utilization = engine.meter().kv_utilization();
   r.capacity_usage = engine.meter().capacity_usage();
   r.mean_batch = engine.meter().mean_concurrency();
@@ -79,4 +79,4 @@ E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun&
   return r;
 }
 
-}  // namespace odma::serve
+}  // namespace odma::bench

@@ -19,12 +19,12 @@
 #include "serve/engine_stats.h"
 #include "workload/trace.h"
 
-namespace odma::serve {
+namespace odma::bench {
 
 struct E2eResult {
   std::string workload;  // e.g. "alpaca/offline"
   std::string policy;
-  RunSummary summary;           // TPS, RPS, TTFT, TPOT over the run
+  serve::RunSummary summary;    // TPS, RPS, TTFT, TPOT over the run
   double kv_utilization = 0.0;  // Σ stored ÷ Σ reserved over steps (kv/metrics.h)
   double capacity_usage = 0.0;  // Σ stored ÷ Σ capacity over steps
   double mean_batch = 0.0;      // mean admitted (live) requests per step
@@ -52,4 +52,4 @@ struct E2eRun {
 E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun& run,
                   const std::string& policy);
 
-}  // namespace odma::serve
+}  // namespace odma::bench

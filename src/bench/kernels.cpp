@@ -1,17 +1,17 @@
-#include "serve/bench_kernels.h"
+#include "bench/kernels.h"
 
 #include <algorithm>
 #include <chrono>
 #include <numeric>
 #include <random>
 
+#include "bench/scattered_layout.h"
 #include "model/cpu/attention.h"
 #include "model/cpu/mapped_buffer.h"
 #include "model/cpu/thread_pool.h"
 #include "model/kv_storage.h"
-#include "model/scattered_layout.h"
 
-namespace odma::serve {
+namespace odma::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -50,7 +50,7 @@ double attention_gbps(const KernelBenchOptions& o, int layout, int batch, int ct
     for (int kv = 0; kv < 2; ++kv)
       for (int h = 0; h < o.kv_heads; ++h)
         std::fill_n(st.plane(l, kv, h), capacity * o.head_dim, 0.01f);
-  const std::vector<model::SeqKv> seqs = model::scattered_layout(batch, ctx, layout);
+  const std::vector<model::SeqKv> seqs = scattered_layout(batch, ctx, layout);
   std::vector<float> q(static_cast<std::size_t>(batch) * o.heads * o.head_dim, 0.05f),
       out(q.size());
   std::vector<model::AttentionItem> items;
@@ -129,4 +129,4 @@ KernelBenchResult run_kernel_bench(const KernelBenchOptions& o) {
   return r;
 }
 
-}  // namespace odma::serve
+}  // namespace odma::bench

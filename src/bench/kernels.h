@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-namespace odma::serve {
+namespace odma::bench {
 
 struct KernelBenchOptions {
   int head_dim = 64;  // the `small` preset's attention shape: 2 KV heads, 8 query heads
@@ -53,4 +53,4 @@ double measure_sequential_read(std::int64_t bytes, double seconds);
 
 KernelBenchResult run_kernel_bench(const KernelBenchOptions& options);
 
-}  // namespace odma::serve
+}  // namespace odma::bench

@@ -1,22 +1,22 @@
-#include "model/scattered_layout.h"
+#include "bench/scattered_layout.h"
 
 #include <algorithm>
 #include <cstddef>
 #include <numeric>
 #include <random>
 
-namespace odma::model {
+namespace odma::bench {
 
-std::vector<SeqKv> scattered_layout(int batch, int ctx, int block_tokens, unsigned seed) {
+std::vector<model::SeqKv> scattered_layout(int batch, int ctx, int block_tokens, unsigned seed) {
   std::mt19937 rng(seed);
-  std::vector<SeqKv> seqs;
+  std::vector<model::SeqKv> seqs;
   if (block_tokens == 0) {
     std::vector<int> order(static_cast<std::size_t>(batch));
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
     for (int b = 0; b < batch; ++b) {
-      seqs.push_back(
-          SeqKv::contiguous({{std::int64_t{order[static_cast<std::size_t>(b)]} * ctx, ctx}}));
+      seqs.push_back(model::SeqKv::contiguous(
+          {{std::int64_t{order[static_cast<std::size_t>(b)]} * ctx, ctx}}));
     }
     return seqs;
   }
@@ -30,9 +30,9 @@ std::vector<SeqKv> scattered_layout(int batch, int ctx, int block_tokens, unsign
     std::vector<std::int64_t> table(blocks.begin() + first,
                                     blocks.begin() + first + static_cast<std::ptrdiff_t>(per_seq));
     for (auto& t : table) t *= block_tokens;
-    seqs.push_back(SeqKv::paged(std::move(table), block_tokens));
+    seqs.push_back(model::SeqKv::paged(std::move(table), block_tokens));
   }
   return seqs;
 }
 
-}  // namespace odma::model
+}  // namespace odma::bench

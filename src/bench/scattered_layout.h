@@ -8,11 +8,11 @@
 
 #include "model/kv_storage.h"
 
-namespace odma::model {
+namespace odma::bench {
 
 // `batch` sequences of `ctx` positions in an arena of batch × ctx slots. block_tokens == 0: one
 // extent per sequence; else a block table of `block_tokens`-slot blocks (ctx must be a multiple).
 // Deterministic for a seed.
-std::vector<SeqKv> scattered_layout(int batch, int ctx, int block_tokens, unsigned seed = 1);
+std::vector<model::SeqKv> scattered_layout(int batch, int ctx, int block_tokens, unsigned seed = 1);
 
-}  // namespace odma::model
+}  // namespace odma::bench

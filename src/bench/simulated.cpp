@@ -1,10 +1,10 @@
-#include "cli/bench_sim.h"
+#include "bench/simulated.h"
 
 #include <unistd.h>
 
 #include "base/error.h"
 
-namespace odma::cli {
+namespace odma::bench {
 
 sim::ModelShape engine_shape(const model::ModelConfig& c, const std::string& name) {
   sim::ModelShape s;
@@ -23,11 +23,11 @@ sim::ModelShape engine_shape(const model::ModelConfig& c, const std::string& nam
   return s;
 }
 
-sim::DeviceProfile measured_cpu_profile(const serve::KernelBenchResult& k,
-                                        const std::vector<serve::DecodePoint>& curve, int curve_ctx,
+sim::DeviceProfile measured_cpu_profile(const KernelBenchResult& k,
+                                        const std::vector<DecodePoint>& curve, int curve_ctx,
                                         const sim::ModelShape& shape) {
   if (k.cases.empty()) throw Error("bench: a measured profile needs the kernel cases");
-  const serve::KernelCase& big = k.cases.back();  // largest batch × context: steadiest figures
+  const KernelCase& big = k.cases.back();  // largest batch × context: steadiest figures
   const double plane = static_cast<double>(shape.plane_bytes_per_token());
   sim::MeasuredFigures f;
   f.read_bytes_per_s = big.read_gbps * 1e9;  // its own arena's read: α is relative to it
@@ -43,7 +43,7 @@ sim::DeviceProfile measured_cpu_profile(const serve::KernelBenchResult& k,
   return sim::measured_profile(f, shape);
 }
 
-sim::SimResult simulate_e2e(const serve::E2eRun& run, const std::string& policy,
+sim::SimResult simulate_e2e(const E2eRun& run, const std::string& policy,
                             const sim::CostModel& cost) {
   sim::SimOptions o;
   o.sample_every = 0;
@@ -58,4 +58,4 @@ sim::SimResult simulate_e2e(const serve::E2eRun& run, const std::string& policy,
   return sim::simulate(trace, run.predictions, policy, cost, o);
 }
 
-}  // namespace odma::cli
+}  // namespace odma::bench

@@ -10,26 +10,26 @@
 #include <string>
 #include <vector>
 
+#include "bench/decode_curve.h"
+#include "bench/e2e.h"
+#include "bench/kernels.h"
 #include "model/config.h"
-#include "serve/bench_decode.h"
-#include "serve/bench_e2e.h"
-#include "serve/bench_kernels.h"
 #include "sim/cost_model.h"
 #include "sim/measured_profile.h"
 #include "sim/simulator.h"
 
-namespace odma::cli {
+namespace odma::bench {
 
 // The engine's model as the simulator sees it: F32 weights and KV (dtype_bytes 4).
 sim::ModelShape engine_shape(const model::ModelConfig& config, const std::string& name);
 
-sim::DeviceProfile measured_cpu_profile(const serve::KernelBenchResult& kernels,
-                                        const std::vector<serve::DecodePoint>& curve, int curve_ctx,
+sim::DeviceProfile measured_cpu_profile(const KernelBenchResult& kernels,
+                                        const std::vector<DecodePoint>& curve, int curve_ctx,
                                         const sim::ModelShape& shape);
 
 // The simulator on exactly the run the engine served: trace, predictions, KV budget, model
 // length, cap, planner defaults; offline runs have every arrival at 0.
-sim::SimResult simulate_e2e(const serve::E2eRun& run, const std::string& policy,
+sim::SimResult simulate_e2e(const E2eRun& run, const std::string& policy,
                             const sim::CostModel& cost);
 
-}  // namespace odma::cli
+}  // namespace odma::bench

@@ -27,6 +27,9 @@
 #include "predict/online.h"
 #include "workload/trace.h"
 
+// The --predictor grammar, for every command's --help (one definition; see the top of this file).
+#define ODMA_PREDICTOR_GRAMMAR "oracle | noisy:SIGMA | model:PATH[@Q] | bundled[@Q]"
+
 namespace odma::predict {
 
 class Predictor {

@@ -2,11 +2,11 @@
 // policy, with the same KV budget, and reports consistent metrics.
 #include <gtest/gtest.h>
 
+#include "bench/e2e.h"
 #include "kv/policy.h"
-#include "serve/bench_e2e.h"
-#include "serve_test_util.h"
+#include "serve/serve_test_util.h"
 
-namespace odma::serve {
+namespace odma::bench {
 namespace {
 
 TEST(BenchE2e, EveryPolicyServesTheWholeTraceToItsForcedLengths) {
@@ -23,7 +23,7 @@ TEST(BenchE2e, EveryPolicyServesTheWholeTraceToItsForcedLengths) {
   run.max_tokens = 64;
   run.max_model_len = 256;
   for (const std::string& policy : kv::policy_names()) {
-    const E2eResult r = run_e2e(testing::tiny_random_model(), run, policy);
+    const E2eResult r = run_e2e(serve::testing::tiny_random_model(), run, policy);
     EXPECT_EQ(r.summary.completed, 6) << policy;
     EXPECT_EQ(r.summary.output_tokens, want_tokens) << policy;
     EXPECT_EQ(r.failed_requests, 0) << policy;
@@ -36,4 +36,4 @@ TEST(BenchE2e, EveryPolicyServesTheWholeTraceToItsForcedLengths) {
 }
 
 }  // namespace
-}  // namespace odma::serve
+}  // namespace odma::bench

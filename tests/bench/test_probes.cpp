@@ -3,15 +3,15 @@
 
 #include <vector>
 
-#include "serve/bench_decode.h"
-#include "serve/bench_kernels.h"
-#include "serve_test_util.h"
+#include "bench/decode_curve.h"
+#include "bench/kernels.h"
+#include "serve/serve_test_util.h"
 
-namespace odma::serve {
+namespace odma::bench {
 namespace {
 
 TEST(BenchProbes, DecodeCurveHasOnePointPerBatchWithConsistentRates) {
-  const auto model = testing::tiny_random_model();
+  const auto model = serve::testing::tiny_random_model();
   const auto curve = measure_decode_curve(*model, {1, 3, 8}, 40, 2);
   ASSERT_EQ(curve.size(), 3u);
   for (std::size_t i = 0; i < curve.size(); ++i) {
@@ -30,4 +30,4 @@ TEST(BenchProbes, ReadBandwidthCoversOddSpansAndIsZeroForNothing) {
 }
 
 }  // namespace
-}  // namespace odma::serve
+}  // namespace odma::bench

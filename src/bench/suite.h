@@ -1,0 +1,83 @@
+// `odma bench` as one sequence of measurements (docs/bench.md):
+//   (1) decode-attention bandwidth of the engine's kernels, contiguous vs paged   (kernels.h)
+//   (2) batch-1 decode vs its weight-read bound, and the decode step vs batch     (decode_curve.h)
+//   (3) every KV policy serving the same traces on the same model and KV budget   (e2e.h), each
+//       table followed by the simulator's forecast of the same run               (simulated.h)
+// The suite runs them in order and hands each result to a SuiteObserver as soon as it exists, so
+// the CLI prints tables while the rest still runs; nothing here prints.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/decode_curve.h"
+#include "bench/e2e.h"
+#include "bench/kernels.h"
+#include "model/transformer.h"
+#include "sim/device_profile.h"
+#include "sim/simulator.h"
+
+namespace odma::bench {
+
+struct SuiteOptions {
+  std::optional<std::string> model_dir;  // none: the `small` random Qwen2 preset, in memory
+  bool quick = false;                    // ~1 minute: fewer requests, one kernel case, offline only
+  bool kernels = true;                   // part (1); without it the simulator uses cpu-local
+  std::vector<std::string> policies;     // every policy of kv::policy_names() when empty
+  std::string predictor = "bundled@0.5";
+  std::uint64_t seed = 1;
+  std::size_t requests = 48;      // per Alpaca / NQ workload
+  std::size_t long_requests = 8;  // in the arXiv long-context workload
+  std::int32_t max_tokens = 256;  // generation cap (static reserves prompt + this); caps lengths
+  double static_slots = 3.0;      // KV budget in static reservations of the mean request
+  std::int32_t extents = 1;       // odma: extents per request
+};
+
+// Defaults of --quick: 8 + 8 + 2 requests, cap 128.
+SuiteOptions quick_defaults();
+
+// Throws odma::Error naming the option when a count or size is out of range.
+void validate(const SuiteOptions& options);
+
+struct BenchModel {
+  std::shared_ptr<const model::Transformer> model;
+  std::string name;  // the directory, or a description of the preset
+};
+BenchModel load_bench_model(const std::optional<std::string>& dir);
+
+struct DecodeBound {
+  double weight_bytes = 0;  // bytes a batch-1 decode step streams
+  double read_gbps = 0;     // read bandwidth of those very weights
+  double bound_s = 0;       // weight_bytes ÷ read bandwidth
+  double tpot_s = 0;        // measured batch-1 time per output token
+  int curve_context = 256;  // context of every point of the curve
+  std::vector<DecodePoint> curve;
+};
+
+// One end-to-end table: every policy on one workload in one arrival mode.
+struct WorkloadResult {
+  const E2eRun* run = nullptr;            // the run as served (trace, budget, predictions)
+  double poisson_rate = 0;                // requests/s; 0 offline
+  std::vector<E2eResult> rows;            // one per policy, in option order
+  std::vector<sim::SimResult> simulated;  // the simulator on the same run, same order
+  std::string predictor;                  // the spec actually used (bundled may fall back)
+};
+
+class SuiteObserver {
+ public:
+  virtual ~SuiteObserver() = default;
+  virtual void on_model(const BenchModel& /*model*/) {}
+  virtual void on_kernels(const KernelBenchResult& /*k*/, const KernelBenchOptions& /*o*/) {}
+  virtual void on_decode(const DecodeBound& /*d*/) {}
+  virtual void on_profile(const sim::DeviceProfile& /*measured*/) {}
+  virtual void on_progress(const std::string& /*workload*/, const std::string& /*policy*/) {}
+  virtual void on_workload(const WorkloadResult& /*w*/) {}
+};
+
+// Runs the whole suite, reporting each part to `observer` as it completes.
+void run_suite(const SuiteOptions& options, SuiteObserver& observer);
+
+}  // namespace odma::bench
