@@ -28,9 +28,9 @@ void BM_Simulate(benchmark::State& state, const char* policy) {
   const sim::CostModel cost(sim::load_device_profile("mlu370-x4"),
                             sim::load_model_shape("r1-7b-shape"));
   sim::SimOptions opt;
-  opt.driver.policy.capacity_tokens = sim::kv_capacity_tokens(cost.device(), cost.shape());
-  opt.driver.policy.max_model_len = 4096;
-  opt.driver.max_output_tokens = 2048;
+  opt.session.kv.capacity_tokens = sim::kv_capacity_tokens(cost.device(), cost.shape());
+  opt.session.kv.max_model_len = 4096;
+  opt.session.max_output_tokens = 2048;
   opt.sample_every = 0;
   sim::SimResult r;
   for (auto _ : state) {

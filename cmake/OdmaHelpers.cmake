@@ -8,6 +8,7 @@ function(odma_target_defaults target)
                                            # GCC 12 false positive in std::string concatenation at -O3
                                            # (gcc.gnu.org/PR105329); not a real aliasing problem.
                                            -Wno-restrict)
+  target_compile_definitions(${target} PRIVATE ODMA_DEBUG_LEVEL=${ODMA_DEBUG})
   if(ODMA_NATIVE)
     target_compile_options(${target} PRIVATE -march=native)
   endif()

@@ -26,7 +26,7 @@ E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun&
   config.policy = policy;
   config.kv.capacity_tokens = run.capacity;
   config.kv.max_model_len = run.max_model_len;
-  config.kv.s3_max_output = run.max_tokens;
+  config.max_output_tokens = run.max_tokens;  // also S3's range (kv/session.h)
   config.kv.odma.max_extents = run.odma_max_extents;
   config.arena = run.arena;
   const int vocab = model->config().vocab_size;

@@ -47,11 +47,10 @@ sim::SimResult simulate_e2e(const E2eRun& run, const std::string& policy,
                             const sim::CostModel& cost) {
   sim::SimOptions o;
   o.sample_every = 0;
-  o.driver.policy.capacity_tokens = run.capacity;
-  o.driver.policy.max_model_len = run.max_model_len;
-  o.driver.policy.s3_max_output = run.max_tokens;
-  o.driver.policy.odma.max_extents = run.odma_max_extents;
-  o.driver.max_output_tokens = run.max_tokens;
+  o.session.kv.capacity_tokens = run.capacity;
+  o.session.kv.max_model_len = run.max_model_len;
+  o.session.kv.odma.max_extents = run.odma_max_extents;
+  o.session.max_output_tokens = run.max_tokens;
   workload::Trace trace = run.trace;
   if (run.offline)
     for (auto& r : trace.requests) r.arrival_s = 0.0;

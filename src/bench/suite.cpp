@@ -8,7 +8,7 @@
 #include "bench/simulated.h"
 #include "kv/policy.h"
 #include "model/random_model.h"
-#include "predict/predictor.h"
+#include "predict/predictor_source.h"
 #include "serve/engine.h"
 #include "sim/device_profile.h"
 #include "workload/workload.h"

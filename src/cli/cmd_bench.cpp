@@ -11,7 +11,7 @@
 #include "bench/suite.h"
 #include "cli/command.h"
 #include "cli/policy_list.h"
-#include "predict/predictor.h"
+#include "predict/predictor_spec.h"
 #include "sim/device_profile.h"
 
 namespace odma::cli {
@@ -30,8 +30,8 @@ constexpr const char* kHelp = R"(usage: odma bench [options]
   --json PATH         also write {"results": [...]} as JSON
   --quick             a ~1 minute smoke run: 8 + 8 + 2 requests, max tokens 128, offline arrivals
                       only, one kernel case
-  --policies LIST     default: static,paged,s3,odma,oracle
-  --predictor SPEC    )" ODMA_PREDICTOR_GRAMMAR R"( (default bundled@0.5: the shipped model
+  --policies LIST     {policies} (default: all)
+  --predictor SPEC    {predictor} (default bundled@0.5: the shipped model
                       reserving at its median, growth covers the rest; falls back to noisy:0.3 if
                       the bundled model is missing)
   --requests N        requests per Alpaca/NQ workload (default 48; quick 8)
@@ -192,7 +192,7 @@ class BenchPrinter final : public bench::SuiteObserver {
 int run_bench(const std::vector<std::string>& argv) {
   Args args(argv, {"help", "quick", "skip-kernels"});
   if (args.has("help")) {
-    std::fputs(kHelp, stdout);
+    std::fputs(expand_help(kHelp).c_str(), stdout);
     return 0;
   }
   args.reject_unknown({"help", "quick", "skip-kernels", "model", "json", "policies", "predictor",

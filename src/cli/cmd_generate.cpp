@@ -6,6 +6,7 @@
 #include "base/error.h"
 #include "base/table.h"
 #include "cli/command.h"
+#include "cli/policy_list.h"
 #include "kv/policy.h"
 #include "model/transformer.h"
 #include "predict/predictor.h"
@@ -23,7 +24,7 @@ tokenizer.json) through the serving engine, streaming the text, then prints per-
 
   --model DIR         Hugging Face model directory (Llama or Qwen2 family)
   --prompt TEXT       the prompt (encoded with the model's tokenizer, BOS added if it says so)
-  --policy P          KV policy: static | paged | s3 | odma | oracle (default odma)
+  --policy P          KV policy: {policies} (default odma)
   --max-tokens N      generation cap (default 128)
   --temperature T     0 = greedy (default 0)
   --top-k K           0 = all tokens (default 0)
@@ -32,36 +33,15 @@ tokenizer.json) through the serving engine, streaming the text, then prints per-
   --ignore-eos        keep generating past EOS until --max-tokens
   --stop TEXT         stop when the output contains TEXT (cut before it)
   --capacity N        KV arena in token slots (default: the model's max length, at most 8192)
-  --predictor SPEC    output-length prediction for the policy: bundled | model:PATH | none
-                      (default bundled; none reserves for --max-tokens)
+  --predictor SPEC    output-length predictor: {predictor}; a server-side run
+                      takes model:PATH, bundled or none (default bundled@0.5: the shipped model at
+                      its median, growth covers the rest; none reserves for --max-tokens)
 )";
-
-// The predictor's answer for this prompt, or nullopt ("none", or no predictor file available).
-std::optional<kv::LengthPrediction> predict_length(const std::string& spec, const std::string& text,
-                                                   std::int32_t prompt_tokens,
-                                                   std::int32_t max_tokens) {
-  if (spec == "none") return std::nullopt;
-  std::unique_ptr<predict::Predictor> p;
-  if (spec == "bundled" || spec.empty()) {
-    try {
-      p = std::make_unique<predict::Predictor>(predict::Predictor::bundled());
-    } catch (const Error& e) {
-      std::fprintf(stderr, "generate: no bundled length predictor (%s); reserving for max tokens\n",
-                   e.what());
-      return std::nullopt;
-    }
-  } else if (spec.rfind("model:", 0) == 0) {
-    p = std::make_unique<predict::Predictor>(predict::Predictor::load(spec.substr(6)));
-  } else {
-    throw Error("--predictor must be bundled, model:PATH or none, got '" + spec + "'");
-  }
-  return p->predict(text, prompt_tokens, max_tokens);
-}
 
 int run_generate(const std::vector<std::string>& argv) {
   Args args(argv, {"help", "ignore-eos"});
   if (args.has("help")) {
-    std::fputs(kHelp, stdout);
+    std::fputs(expand_help(kHelp).c_str(), stdout);
     return 0;
   }
   args.reject_unknown({"help", "model", "prompt", "policy", "max-tokens", "temperature", "top-k",
@@ -84,17 +64,15 @@ int run_generate(const std::vector<std::string>& argv) {
   std::shared_ptr<const model::Transformer> model = model::Transformer::load(*dir);
   tokenizer::Tokenizer tokenizer = tokenizer::Tokenizer::load(*dir);
   std::vector<std::int32_t> prompt = tokenizer.encode(*text, /*add_special_tokens=*/true);
-  const auto n_prompt = static_cast<std::int32_t>(prompt.size());
 
   serve::EngineConfig config;
   config.policy = args.get_or("policy", "odma");
   const int positions = model->config().max_position_embeddings;
   config.kv.max_model_len = positions;
   config.kv.capacity_tokens = args.get_int("capacity", std::min(positions, 8192));
-  config.kv.s3_max_output = std::max(1, positions - 1);
-  params.prediction =
-      predict_length(args.get_or("predictor", "bundled"), *text, n_prompt,
-                     std::min(params.sampling.max_tokens, std::max(1, positions - n_prompt)));
+  config.predictor = predict::make_serving_predictor(
+      predict::PredictorSpec::parse(args.get_or("predictor", "bundled@0.5")));
+  params.prompt_text = *text;
   serve::Engine engine(model, config, tokenizer);
   const serve::RequestId id = engine.submit(prompt, params);
 
@@ -123,7 +101,7 @@ int run_generate(const std::vector<std::string>& argv) {
   t.add_row({"output tokens", std::to_string(o.output_ids.size())});
   t.add_row({"finish", std::string(serve::to_string(o.finish))});
   t.add_row({"predicted output tokens",
-             params.prediction ? std::to_string(params.prediction->output_tokens) : "none"});
+             o.predicted_output_tokens >= 0 ? std::to_string(o.predicted_output_tokens) : "none"});
   t.add_row({"TTFT (ms)", fmt(o.first_token_s * 1e3, 2)});
   t.add_row({"TPOT (ms)", fmt(o.tpot_s() * 1e3, 2)});
   t.add_row({"decode tokens/s",

@@ -10,6 +10,7 @@
 #include "base/file_io.h"
 #include "base/table.h"
 #include "cli/command.h"
+#include "kv/s3_buckets.h"
 #include "predict/evaluate.h"
 #include "predict/metrics.h"
 #include "predict/predictor.h"
@@ -94,10 +95,10 @@ int run_train(const Args& args, const std::vector<std::string>& argv) {
 
   const workload::Dataset ds = workload::load_dataset(*name);
   const std::vector<workload::Record> val = ds.split(workload::Split::kVal);
-  const auto s3_upper = predict::s3_upper_bounds(ds.s3_max_output);
+  const kv::S3Buckets s3(ds.s3_max_output, 10);
+  const auto& s3_upper = s3.uppers();
   std::vector<std::int32_t> val_bucket;
-  for (const auto& r : val)
-    val_bucket.push_back(predict::s3_bucket(r.output_tokens, ds.s3_max_output));
+  for (const auto& r : val) val_bucket.push_back(s3.bucket_of(r.output_tokens));
 
   std::fprintf(stderr, "predictor train: %s, %zu records, %d threads\n", ds.name.c_str(),
                ds.records.size(), o.train.threads);

@@ -8,7 +8,7 @@
 #include "base/file_io.h"
 #include "cli/command.h"
 #include "cli/policy_list.h"
-#include "predict/predictor.h"
+#include "predict/predictor_source.h"
 #include "sim/calibrate.h"
 #include "sim/cost_model.h"
 #include "sim/report.h"
@@ -36,12 +36,16 @@ table per workload x policy.
   --requests N            draw N requests from each source (seeded, with repeats if needed)
   --arrival SPEC          offline (default) | poisson:RATE | trace (keep arrival_s) | azure-conv |
                           azure-code (replay that trace's inter-arrival pattern)
-  --policies LIST         default: static,paged,s3,odma,oracle
-  --predictor SPEC        oracle | noisy:SIGMA | model:PATH | bundled (default: bundled if shipped,
-                          else oracle)
+  --policies LIST         {policies} (default: all)
+  --predictor SPEC        {predictor}
+                          (default bundled@0.5, as the engine commands: the shipped model at its
+                          median, growth covers the rest)
+  --online                predict each request at its arrival and feed every completion back to
+                          the predictor (observe), as the serving engine does; default: every
+                          prediction made before the run
   --seed S                seeds workloads, arrivals and noisy predictions (default 1)
   --capacity N            KV slots instead of (memory x usable - weights) / KV bytes per token
-  --max-output N          generation cap; static reserves prompt + this (default 2048)
+  --max-tokens N          generation cap; static reserves prompt + this (default 2048)
   --max-batch N           running requests at most (default 256)
   --chunk N               prefill chunk per request per step (default 512)
   --budget N              tokens per step (default 2048)
@@ -49,7 +53,8 @@ table per workload x policy.
   --block-tokens N        paged block size (default 16)
   --extents N             odma: extents per request (1 = strict contiguity, default 1)
   --sample-every N        steps between timeline samples for --plot (default 16)
-  --validate              run the policy validator after every step (slow)
+  --validate              run the policy validator after every step (slow; builds with
+                          -DODMA_DEBUG=2 always do)
   --json PATH             write the results as JSON
   --plot PATH.svg         KV utilization over time per policy and odma's bucket edges over time
   --calibrate             measure this machine (bandwidth, alpha curve, matmul rate) and print the
@@ -68,16 +73,6 @@ int run_calibrate(const Args& args) {
     std::fputs(json.c_str(), stdout);
   }
   return 0;
-}
-
-// The shipped predictor when there is one (data_file also finds the .gz), else the oracle.
-std::string default_predictor() {
-  try {
-    (void)data_file("predictor/alpaca-default.odmp");
-    return "bundled";
-  } catch (const Error&) {
-    return "oracle";
-  }
 }
 
 std::vector<workload::Trace> build_workloads(const Args& args, std::uint64_t seed) {
@@ -132,41 +127,43 @@ std::int32_t int_arg(const Args& args, const char* name, long long fallback, lon
 }
 
 int run_simulate(const std::vector<std::string>& argv) {
-  Args args(argv, {"help", "validate", "calibrate"});
+  Args args(argv, {"help", "validate", "calibrate", "online"});
   if (args.has("help")) {
-    std::fputs(kHelp, stdout);
+    std::fputs(expand_help(kHelp).c_str(), stdout);
     return 0;
   }
   if (args.has("calibrate")) {
     args.reject_unknown({"calibrate", "out"});
     return run_calibrate(args);
   }
-  args.reject_unknown({"help",         "validate",  "device",       "model-shape", "dataset",
-                       "mix",          "drift",     "trace",        "split",       "requests",
-                       "arrival",      "policies",  "predictor",    "seed",        "capacity",
-                       "max-output",   "max-batch", "chunk",        "budget",      "granule",
-                       "block-tokens", "extents",   "sample-every", "json",        "plot"});
+  args.reject_unknown({"help",     "validate",     "online",    "device",       "model-shape",
+                       "dataset",  "mix",          "drift",     "trace",        "split",
+                       "requests", "arrival",      "policies",  "predictor",    "seed",
+                       "capacity", "max-tokens",   "max-batch", "chunk",        "budget",
+                       "granule",  "block-tokens", "extents",   "sample-every", "json",
+                       "plot"});
 
   const sim::DeviceProfile device = sim::load_device_profile(args.get_or("device", "mlu370-x4"));
   const sim::ModelShape shape = sim::load_model_shape(args.get_or("model-shape", "r1-7b-shape"));
   const sim::CostModel cost(device, shape);
   const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1));
   const std::vector<std::string> policies = parse_policy_list(args.get_or("policies", ""));
-  const std::string predictor_spec = args.get_or("predictor", default_predictor());
+  const std::string predictor_spec = args.get_or("predictor", "bundled@0.5");
+  (void)predict::PredictorSpec::parse(predictor_spec);  // a bad spec fails before any work
+  const bool online = args.has("online");
 
   sim::SimOptions opt;
-  opt.driver.policy.capacity_tokens =
+  opt.session.kv.capacity_tokens =
       args.has("capacity") ? args.get_int("capacity", 0) : sim::kv_capacity_tokens(device, shape);
-  if (opt.driver.policy.capacity_tokens < 1) throw Error("--capacity must be >= 1");
-  opt.driver.max_output_tokens = int_arg(args, "max-output", 2048, 1);
-  opt.driver.policy.s3_max_output = opt.driver.max_output_tokens;
-  opt.driver.policy.granule = int_arg(args, "granule", 16, 1);
-  opt.driver.policy.block_tokens = int_arg(args, "block-tokens", 16, 1);
-  opt.driver.policy.odma.max_extents = int_arg(args, "extents", 1, 1);
-  opt.driver.planner.max_batch = int_arg(args, "max-batch", 256, 1);
-  opt.driver.planner.prefill_chunk_tokens = int_arg(args, "chunk", 512, 1);
-  opt.driver.planner.step_token_budget = int_arg(args, "budget", 2048, 1);
-  opt.driver.validate_every_step = args.has("validate");
+  if (opt.session.kv.capacity_tokens < 1) throw Error("--capacity must be >= 1");
+  opt.session.max_output_tokens = int_arg(args, "max-tokens", 2048, 1);
+  opt.session.kv.granule = int_arg(args, "granule", 16, 1);
+  opt.session.kv.block_tokens = int_arg(args, "block-tokens", 16, 1);
+  opt.session.kv.odma.max_extents = int_arg(args, "extents", 1, 1);
+  opt.session.planner.max_batch = int_arg(args, "max-batch", 256, 1);
+  opt.session.planner.prefill_chunk_tokens = int_arg(args, "chunk", 512, 1);
+  opt.session.planner.step_token_budget = int_arg(args, "budget", 2048, 1);
+  if (args.has("validate")) opt.session.validate = true;
   opt.sample_every = int_arg(args, "sample-every", 16, 0);
   const auto plot_path = args.get("plot");
   if (!plot_path) opt.sample_every = 0;
@@ -176,31 +173,37 @@ int run_simulate(const std::vector<std::string>& argv) {
   for (const workload::Trace& trace : traces) {
     std::int32_t longest_prompt = 1;
     for (const auto& r : trace.requests) longest_prompt = std::max(longest_prompt, r.prompt_tokens);
-    opt.driver.policy.max_model_len = longest_prompt + opt.driver.max_output_tokens;
+    opt.session.kv.max_model_len = longest_prompt + opt.session.max_output_tokens;
     auto source = predict::make_predictor_source(predictor_spec, seed);
     std::vector<kv::LengthPrediction> predictions;
-    predictions.reserve(trace.requests.size());
-    for (const auto& r : trace.requests) {
-      predictions.push_back(source->predict(r, opt.driver.max_output_tokens));
+    if (!online) {
+      predictions.reserve(trace.requests.size());
+      for (const auto& r : trace.requests)
+        predictions.push_back(source->predict(r, opt.session.max_output_tokens));
     }
 
     sim::WorkloadRun run{trace.name,
                          device.name,
                          shape.name,
                          static_cast<std::int64_t>(trace.requests.size()),
-                         opt.driver.policy.capacity_tokens,
+                         opt.session.kv.capacity_tokens,
                          {}};
     for (const std::string& policy : policies) {
       std::fprintf(stderr, "simulate: %s / %s ...\n", trace.name.c_str(), policy.c_str());
-      run.results.push_back(sim::simulate(trace, predictions, policy, cost, opt));
+      if (online) {
+        auto fresh = predict::make_predictor_source(predictor_spec, seed);  // learns from zero
+        run.results.push_back(sim::simulate(trace, *fresh, policy, cost, opt));
+      } else {
+        run.results.push_back(sim::simulate(trace, predictions, policy, cost, opt));
+      }
     }
     std::printf(
         "\n## %s on %s, %s: %zu requests, KV capacity %lld slots (%.2f GB), predictor %s\n\n",
         trace.name.c_str(), device.name.c_str(), shape.name.c_str(), trace.requests.size(),
-        static_cast<long long>(opt.driver.policy.capacity_tokens),
-        static_cast<double>(opt.driver.policy.capacity_tokens) *
+        static_cast<long long>(opt.session.kv.capacity_tokens),
+        static_cast<double>(opt.session.kv.capacity_tokens) *
             static_cast<double>(shape.kv_bytes_per_token()) / 1e9,
-        source->describe().c_str());
+        (source->describe() + (online ? " (online)" : "")).c_str());
     std::fputs(sim::results_table(run).c_str(), stdout);
     runs.push_back(std::move(run));
   }

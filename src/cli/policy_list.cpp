@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "kv/policy.h"
+#include "predict/predictor_spec.h"
 
 namespace odma::cli {
 
@@ -25,9 +26,21 @@ std::vector<std::string> parse_policy_list(const std::string& text) {
   std::vector<std::string> names = split_list(text);
   for (const std::string& n : names) {
     if (std::find(known.begin(), known.end(), n) == known.end())
-      throw Error("unknown policy '" + n + "' (known: static, paged, s3, odma, oracle)");
+      throw Error("unknown policy '" + n + "' (known: " + kv::policy_names_text() + ")");
   }
   return names;
+}
+
+std::string expand_help(std::string help) {
+  auto replace_all = [&](const std::string& key, const std::string& value) {
+    for (std::size_t at = help.find(key); at != std::string::npos; at = help.find(key, at)) {
+      help.replace(at, key.size(), value);
+      at += value.size();
+    }
+  };
+  replace_all("{policies}", kv::policy_names_text());
+  replace_all("{predictor}", predict::kPredictorGrammar);
+  return help;
 }
 
 }  // namespace odma::cli

@@ -1,4 +1,5 @@
-// Parsing of comma-separated lists shared by the commands (--policies, --dataset).
+// What the commands share beyond flag parsing: comma-separated lists (--policies, --dataset) and
+// --help texts whose policy list and predictor grammar come from their one definition.
 #pragma once
 
 #include <string>
@@ -11,5 +12,9 @@ std::vector<std::string> split_list(const std::string& text);
 
 // Empty → every policy; otherwise each name is checked against kv::policy_names() (odma::Error).
 std::vector<std::string> parse_policy_list(const std::string& text);
+
+// `help` with "{policies}" replaced by the factory's policy names (kv::policy_names_text) and
+// "{predictor}" by the --predictor grammar (predict::kPredictorGrammar).
+std::string expand_help(std::string help);
 
 }  // namespace odma::cli

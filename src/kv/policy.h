@@ -33,7 +33,8 @@ struct PolicyConfig {
   std::int32_t block_tokens = 16;     // paged policy's block size (a multiple of granule)
   double paged_watermark = 0.01;      // paged: fraction of blocks admission leaves free (vLLM)
   std::int32_t s3_buckets = 10;       // S3: equal-width buckets over [0, s3_max_output]
-  std::int32_t s3_max_output = 2048;
+  std::int32_t s3_max_output = 0;     // S3's range; 0 = the generation cap (max_model_len here,
+                                      //   the session's max_output_tokens in kv/session.h)
   OdmaOptions odma;
 };
 
@@ -118,8 +119,18 @@ class Policy {
   virtual std::string validate() const = 0;
 };
 
-// Names accepted by make_policy: "static", "paged", "s3", "odma", "oracle".
+// The policies make_policy builds, in the order every table prints them: one entry each, so names,
+// help texts and errors all come from this list.
+struct PolicyInfo {
+  const char* name;
+  const char* summary;  // one line for --help
+};
+const std::vector<PolicyInfo>& policy_infos();
+
+// policy_infos()'s names: "static", "paged", "s3", "odma", "oracle".
 std::vector<std::string> policy_names();
+// "static, paged, s3, odma, oracle" (for messages).
+std::string policy_names_text();
 
 // Throws odma::Error for an unknown name or an invalid configuration (zero capacity, granule 0,
 // more buckets than slots, block size not a multiple of the granule, ...), naming the field.

@@ -91,8 +91,29 @@ void check_odma(const PolicyConfig& c) {
 
 }  // namespace
 
+const std::vector<PolicyInfo>& policy_infos() {
+  static const std::vector<PolicyInfo> infos = {
+      {"static", "reserve prompt + max tokens per request (FasterTransformer / TensorRT-LLM)"},
+      {"paged", "fixed blocks through a block table (vLLM); not contiguous"},
+      {"s3", "reserve the predicted equal-width bucket; preempt on overflow (S3)"},
+      {"odma",
+       "reserve the predicted adaptive bucket; grow in place, migrate or chain on overflow"},
+      {"oracle", "reserve exactly the true length (the upper bound; replays only)"},
+  };
+  return infos;
+}
+
 std::vector<std::string> policy_names() {
-  return {"static", "paged", "s3", "odma", "oracle"};
+  std::vector<std::string> names;
+  for (const PolicyInfo& p : policy_infos()) names.emplace_back(p.name);
+  return names;
+}
+
+std::string policy_names_text() {
+  std::string text;
+  for (const PolicyInfo& p : policy_infos())
+    text += (text.empty() ? "" : ", ") + std::string(p.name);
+  return text;
 }
 
 std::unique_ptr<Policy> make_policy(const std::string& name, const PolicyConfig& config) {
@@ -108,8 +129,10 @@ std::unique_ptr<Policy> make_policy(const std::string& name, const PolicyConfig&
   }
   if (name == "s3") {
     check_common(config);
-    check_s3(config);
-    return std::make_unique<S3Policy>(config);
+    PolicyConfig c = config;
+    if (c.s3_max_output == 0) c.s3_max_output = c.max_model_len;
+    check_s3(c);
+    return std::make_unique<S3Policy>(c);
   }
   if (name == "odma") {
     check_common(config);
@@ -120,7 +143,7 @@ std::unique_ptr<Policy> make_policy(const std::string& name, const PolicyConfig&
     check_common(config);
     return std::make_unique<OraclePolicy>(config);
   }
-  throw Error("unknown kv policy '" + name + "' (expected static, paged, s3, odma or oracle)");
+  throw Error("unknown kv policy '" + name + "' (expected " + policy_names_text() + ")");
 }
 
 }  // namespace odma::kv

@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "base/table.h"
 #include "kv/adaptive_buckets.h"
+#include "kv/s3_buckets.h"
 #include "predict/metrics.h"
 
 namespace odma::predict {
@@ -21,13 +22,13 @@ struct Labels {
   std::vector<double> length_d;
 };
 
-Labels labels_of(const std::vector<workload::Record>& records, std::int32_t max_length,
+Labels labels_of(const std::vector<workload::Record>& records, const kv::S3Buckets& s3,
                  const std::vector<std::int32_t>& adaptive_upper) {
   Labels l;
   for (const workload::Record& r : records) {
     l.length.push_back(r.output_tokens);
     l.length_d.push_back(r.output_tokens);
-    l.s3.push_back(s3_bucket(r.output_tokens, max_length, kS3Buckets));
+    l.s3.push_back(s3.bucket_of(r.output_tokens));
     l.adaptive.push_back(bucket_of(adaptive_upper, r.output_tokens));
   }
   return l;
@@ -176,10 +177,11 @@ DatasetEvaluation evaluate_dataset(const workload::Dataset& ds, const PredictorM
   out.dataset = ds.name;
   out.test_records = static_cast<std::int64_t>(test.size());
   out.adaptive_upper = fit_adaptive(train, max_len, o);
-  const std::vector<std::int32_t> s3_upper = s3_upper_bounds(max_len, kS3Buckets);
-  const Labels tr = labels_of(train, max_len, out.adaptive_upper);
-  const Labels va = labels_of(val, max_len, out.adaptive_upper);
-  const Labels te = labels_of(test, max_len, out.adaptive_upper);
+  const kv::S3Buckets s3_buckets(max_len, kS3Buckets);
+  const std::vector<std::int32_t>& s3_upper = s3_buckets.uppers();
+  const Labels tr = labels_of(train, s3_buckets, out.adaptive_upper);
+  const Labels va = labels_of(val, s3_buckets, out.adaptive_upper);
+  const Labels te = labels_of(test, s3_buckets, out.adaptive_upper);
 
   // Mean train length per S3 bucket (the point estimate of a bucket predictor).
   std::vector<double> bucket_mean(kS3Buckets, 0.0), bucket_n(kS3Buckets, 0.0);
@@ -200,7 +202,7 @@ DatasetEvaluation evaluate_dataset(const workload::Dataset& ds, const PredictorM
                                   bucket_mean[static_cast<std::size_t>(major)],
                                   s3_upper[static_cast<std::size_t>(major)]));
   const auto mean_len = static_cast<std::int32_t>(std::lround(mean));
-  out.rows.push_back(constant_row("mean", te, s3_bucket(mean_len, max_len),
+  out.rows.push_back(constant_row("mean", te, s3_buckets.bucket_of(mean_len),
                                   bucket_of(out.adaptive_upper, mean_len), mean,
                                   static_cast<std::int32_t>(std::ceil(mean))));
 
@@ -208,7 +210,8 @@ DatasetEvaluation evaluate_dataset(const workload::Dataset& ds, const PredictorM
   {
     ModelConfig config;
     config.features.hash_bits = o.train.hash_bits;
-    config.edges = equal_width_edges(max_len, kS3Buckets);
+    config.edges = {0};  // bin k = (upper(k−1), upper(k)]: exactly the S3 buckets
+    config.edges.insert(config.edges.end(), s3_upper.begin(), s3_upper.end());
     TrainConfig tc = o.train.train;
     tc.label_smoothing = 0;
     PredictorModel s3m;

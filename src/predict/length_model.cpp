@@ -21,18 +21,6 @@ std::vector<std::int32_t> log_spaced_edges(std::int32_t max_length, std::int32_t
   return edges;
 }
 
-std::vector<std::int32_t> equal_width_edges(std::int32_t max_length, std::int32_t bins) {
-  if (bins < 1 || max_length < bins) throw Error("equal-width bins: need 1 <= bins <= max_length");
-  // Bucket k holds the lengths L with ⌊L·bins / max_length⌋ == k, i.e. up to ⌈(k+1)·w⌉ − 1.
-  std::vector<std::int32_t> edges(static_cast<std::size_t>(bins) + 1, 0);
-  for (std::int32_t k = 1; k < bins; ++k) {
-    std::int64_t num = static_cast<std::int64_t>(k) * max_length;
-    edges[k] = static_cast<std::int32_t>((num + bins - 1) / bins) - 1;
-  }
-  edges[bins] = max_length;
-  return edges;
-}
-
 std::int32_t bin_of(const std::vector<std::int32_t>& edges, std::int32_t length) {
   length = std::clamp(length, 1, edges.back());
   auto it = std::lower_bound(edges.begin() + 1, edges.end(), length);

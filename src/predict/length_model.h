@@ -23,9 +23,6 @@ namespace odma::predict {
 // Geometric edges from 1 to max_length with `bins` bins, forced strictly increasing (so the first
 // bins are one token wide). Throws odma::Error if bins < 1 or max_length < bins.
 std::vector<std::int32_t> log_spaced_edges(std::int32_t max_length, std::int32_t bins);
-// `bins` equal-width bins over [0, max_length]: the S3 classifier's classes (edge k = ⌊k·w⌋ ... see
-// .cpp).
-std::vector<std::int32_t> equal_width_edges(std::int32_t max_length, std::int32_t bins);
 
 // Index of the bin holding `length` (clamped into [1, max_length]).
 std::int32_t bin_of(const std::vector<std::int32_t>& edges, std::int32_t length);

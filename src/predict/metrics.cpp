@@ -58,25 +58,6 @@ std::int64_t merge_count(std::vector<double>& y, std::vector<double>& tmp, std::
 
 }  // namespace
 
-std::int32_t s3_bucket(std::int32_t length, std::int32_t max_length, std::int32_t buckets) {
-  if (max_length < 1 || buckets < 1) throw Error("s3_bucket: max_length and buckets must be >= 1");
-  auto k = static_cast<std::int64_t>(std::max(0, length)) * buckets / max_length;
-  return static_cast<std::int32_t>(std::min<std::int64_t>(k, buckets - 1));
-}
-
-std::vector<std::int32_t> s3_upper_bounds(std::int32_t max_length, std::int32_t buckets) {
-  if (max_length < buckets || buckets < 1)
-    throw Error("s3_upper_bounds: need 1 <= buckets <= max_length");
-  std::vector<std::int32_t> upper(static_cast<std::size_t>(buckets));
-  for (std::int32_t k = 0; k < buckets; ++k) {
-    std::int64_t num = static_cast<std::int64_t>(k + 1) * max_length;
-    upper[static_cast<std::size_t>(k)] =
-        static_cast<std::int32_t>((num + buckets - 1) / buckets) - 1;
-  }
-  upper.back() = max_length;
-  return upper;
-}
-
 std::int32_t bucket_of(const std::vector<std::int32_t>& upper, std::int32_t length) {
   if (upper.empty()) throw Error("bucket_of: no buckets");
   auto it = std::lower_bound(upper.begin(), upper.end(), length);

@@ -1,7 +1,7 @@
 // Accuracy metrics for length predictors (DESIGN.md "Evaluation protocol"). All take parallel
 // vectors (truth[i], predicted[i]); empty or mismatched inputs throw odma::Error.
 //
-//   s3_bucket(L)        = min(K − 1, ⌊L · K / max⌋)         (K equal-width buckets of width max/K)
+//   S3 buckets          kv/s3_buckets.h (the definition the s3 policy uses too)
 //   bucket accuracy     = #{i : bucket(pred_i) == bucket(truth_i)} / n
 //   MAE                 = Σ |pred_i − truth_i| / n
 //   coverage            = #{i : truth_i <= reserved_i} / n
@@ -15,10 +15,8 @@
 
 namespace odma::predict {
 
-std::int32_t s3_bucket(std::int32_t length, std::int32_t max_length, std::int32_t buckets = 10);
-// Inclusive upper bounds of the S3 buckets (the last one is max_length): bucket k = (u[k-1], u[k]].
-std::vector<std::int32_t> s3_upper_bounds(std::int32_t max_length, std::int32_t buckets = 10);
-// Index of the bucket (given by inclusive upper bounds) holding `length`; past the last → last.
+// Index of the bucket (given by inclusive upper bounds: S3's, odma's adaptive ones) holding
+// `length`; past the last → last.
 std::int32_t bucket_of(const std::vector<std::int32_t>& upper, std::int32_t length);
 
 double bucket_accuracy(const std::vector<std::int32_t>& true_bucket,

@@ -1,34 +1,23 @@
-// The predictor's public face: load a model, predict a request's output length, learn online, and
-// the `--predictor` spec that replay / simulate / bench share.
+// The predictor's public face: load a model, predict a request's output length, learn online.
 //
 //   Predictor::predict → kv::LengthPrediction{output_tokens = the length at the model's coverage
 //   (default 0.95), clamped to [1, max_tokens]; uncertainty ∈ [0, 1] (see length_model.h)}.
 //
-//   --predictor spec:
-//     oracle          the true length, uncertainty 0 (upper bound on prediction quality)
-//     noisy:SIGMA     true · exp(SIGMA · z), z ~ N(0, 1) fixed per (request id, seed);
-//                     uncertainty as a log-normal's: 1.645·SIGMA / ln(max_length)
-//     model:PATH      the model file at PATH run on the prompt text
-//     bundled         (the default, also "") the shipped Alpaca model,
-//                     data/predictor/alpaca-default.odmp(.gz)
-//     ...@Q           (model:PATH@Q, bundled@Q) reserve at coverage Q ∈ (0, 1] instead of the
-//                     model's own (0.95): lower Q reserves less and leaves more to growth
+// Serving (serve/engine.h) holds one Predictor: it predicts each request that arrives without a
+// prediction, on the engine thread, and observes every completed request's real output length,
+// so the served model's own lengths train it while it serves (online.h). Trace replays use the
+// same predictors through predictor_source.h.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <string>
 #include <string_view>
-#include <vector>
 
 #include "kv/types.h"
 #include "predict/model_file.h"
 #include "predict/online.h"
-#include "workload/trace.h"
-
-// The --predictor grammar, for every command's --help (one definition; see the top of this file).
-#define ODMA_PREDICTOR_GRAMMAR "oracle | noisy:SIGMA | model:PATH[@Q] | bundled[@Q]"
+#include "predict/predictor_spec.h"
 
 namespace odma::predict {
 
@@ -52,6 +41,7 @@ class Predictor {
   // Online update from a completed request (not thread-safe against predict; see online.h).
   void observe(std::string_view prompt, std::int32_t prompt_tokens, std::int32_t max_tokens,
                std::int32_t actual_output_tokens);
+  std::int64_t observations() const { return observations_; }
 
   const PredictorModel& model() const { return model_; }
   double coverage() const { return model_.coverage; }
@@ -60,28 +50,12 @@ class Predictor {
  private:
   PredictorModel model_;
   OnlineConfig online_;
+  std::int64_t observations_ = 0;
 };
 
-// A prediction per trace request, for replay / simulate / bench.
-class PredictorSource {
- public:
-  virtual ~PredictorSource() = default;
-  // `max_tokens` <= 0: no cap. Sets true_output_tokens = request.output_tokens.
-  virtual kv::LengthPrediction predict(const workload::TraceRequest& request,
-                                       std::int32_t max_tokens) = 0;
-  // A completed request (online learning; no-op except for models).
-  virtual void observe(const workload::TraceRequest& /*request*/, std::int32_t /*max_tokens*/) {}
-  virtual std::string describe() const = 0;  // e.g. "noisy:0.5 (seed 7)"
-};
-
-// Parses a --predictor spec (see top). Throws odma::Error on an unknown kind, a bad SIGMA (must be
-// a finite number >= 0) or an unreadable model.
-std::unique_ptr<PredictorSource> make_predictor_source(const std::string& spec, std::uint64_t seed);
-
-// One prediction per request of `trace`, in order, from make_predictor_source(spec, seed); no
-// online update (a replay sees every prediction before any completion). max_tokens <= 0: no cap.
-std::vector<kv::LengthPrediction> predict_trace(const workload::Trace& trace,
-                                                const std::string& spec, std::uint64_t seed,
-                                                std::int32_t max_tokens = 0);
+// The predictor a serving engine runs for `spec`: the model of model:PATH or bundled (at @Q when
+// given), nullptr for none. Throws odma::Error for oracle and noisy (they need the true length,
+// which only a trace replay has) and for an unreadable model file.
+std::unique_ptr<Predictor> make_serving_predictor(const PredictorSpec& spec);
 
 }  // namespace odma::predict

@@ -14,31 +14,28 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// The policy config with max_model_len clamped to what the model's positions allow.
-EngineConfig normalized(const EngineConfig& config, const model::Transformer& model) {
-  EngineConfig c = config;
-  const int positions = model.config().max_position_embeddings;
-  if (positions > 0) c.kv.max_model_len = std::min(c.kv.max_model_len, positions);
-  // A short model length leaves room for fewer odma buckets than the default asks for.
-  if (c.kv.granule > 0) {
-    c.kv.odma.buckets = std::max(1, std::min(c.kv.odma.buckets, c.kv.max_model_len / c.kv.granule));
-  }
+// The session core's config with the model's positions filled in (Session normalises the rest).
+kv::SessionConfig session_config(const EngineConfig& config, const model::Transformer& model) {
+  kv::SessionConfig c = config;
+  c.model_positions = model.config().max_position_embeddings;
   return c;
 }
 
 // The caller's arena after checking it fits, else a fresh one.
-std::shared_ptr<model::KvStorage> arena_for(const EngineConfig& c, const model::Transformer& m) {
-  if (!c.arena) return m.make_storage(c.kv.capacity_tokens);
+std::shared_ptr<model::KvStorage> arena_for(const std::shared_ptr<model::KvStorage>& arena,
+                                            const kv::SessionConfig& c,
+                                            const model::Transformer& m) {
+  if (!arena) return m.make_storage(c.kv.capacity_tokens);
   const model::ModelConfig& mc = m.config();
-  if (c.arena->num_layers() != mc.num_layers || c.arena->num_kv_heads() != mc.num_kv_heads ||
-      c.arena->head_dim() != mc.head_dim) {
+  if (arena->num_layers() != mc.num_layers || arena->num_kv_heads() != mc.num_kv_heads ||
+      arena->head_dim() != mc.head_dim) {
     throw Error("engine: the given KV arena's shape does not match the model");
   }
-  if (c.arena->capacity() < c.kv.capacity_tokens) {
-    throw Error("engine: the given KV arena holds " + std::to_string(c.arena->capacity()) +
+  if (arena->capacity() < c.kv.capacity_tokens) {
+    throw Error("engine: the given KV arena holds " + std::to_string(arena->capacity()) +
                 " slots, fewer than the budget of " + std::to_string(c.kv.capacity_tokens));
   }
-  return c.arena;
+  return arena;
 }
 
 }  // namespace
@@ -46,11 +43,10 @@ std::shared_ptr<model::KvStorage> arena_for(const EngineConfig& c, const model::
 Engine::Engine(std::shared_ptr<const model::Transformer> model, const EngineConfig& config,
                std::optional<tokenizer::Tokenizer> tokenizer)
     : model_(std::move(model)),
-      config_(normalized(config, *model_)),
+      session_(session_config(config, *model_)),
+      predictor_(config.predictor),
       tokenizer_(std::move(tokenizer)),
-      storage_(arena_for(config_, *model_)),
-      policy_(kv::make_policy(config_.policy, config_.kv)),
-      planner_(*policy_, config_.planner),
+      storage_(arena_for(config.arena, session_.config(), *model_)),
       epoch_(Clock::now()) {}
 
 Engine::~Engine() = default;
@@ -62,7 +58,7 @@ double Engine::now_s() const {
 RequestId Engine::submit(std::vector<std::int32_t> prompt, const RequestParams& params,
                          std::optional<double> arrival_s) {
   const int vocab = model_->config().vocab_size;
-  const std::int32_t max_len = config_.kv.max_model_len;
+  const std::int32_t max_len = max_model_len();
   if (prompt.empty()) throw Error("request: empty prompt (give at least one token)");
   for (std::size_t i = 0; i < prompt.size(); ++i) {
     if (prompt[i] < 0 || prompt[i] >= vocab) {
@@ -80,41 +76,52 @@ RequestId Engine::submit(std::vector<std::int32_t> prompt, const RequestParams& 
   RequestParams p = params;
   p.sampling.validate();  // throws odma::Error naming the field
   if (p.forced_output_tokens < 0) throw Error("request: forced_output_tokens must be >= 0");
-  p.sampling.max_tokens = std::min(p.sampling.max_tokens, max_len - n);
+  p.sampling.max_tokens = session_.cap_for(n, p.sampling.max_tokens);
 
   kv::RequestSpec spec;
   spec.id = next_id_;
   spec.prompt_tokens = n;
   spec.max_output_tokens = p.sampling.max_tokens;
+  std::string prompt_text;  // the predictor reads it now and learns from it at completion
+  if (predictor_) {
+    prompt_text = !p.prompt_text.empty() ? p.prompt_text
+                  : tokenizer_           ? tokenizer_->decode(prompt, /*skip_special=*/true)
+                                         : std::string();
+    if (!p.prediction) p.prediction = predictor_->predict(prompt_text, n, p.sampling.max_tokens);
+  }
   spec.prediction = p.prediction.value_or(kv::LengthPrediction{p.sampling.max_tokens, 1.0, -1});
   spec.prediction.output_tokens =
       std::clamp(spec.prediction.output_tokens, 1, p.sampling.max_tokens);
 
-  Live live{std::move(prompt), model::Sampler(p.sampling),
+  Live live{std::move(prompt),
+            std::move(prompt_text),
+            p.sampling.max_tokens,
+            model::Sampler(p.sampling),
             StopCriteria(p, model_->config().eos_token_ids, tokenizer_ ? &*tokenizer_ : nullptr),
             RequestOutput{}};
   live.out.id = spec.id;
   live.out.prompt_tokens = n;
   live.out.arrival_s = arrival_s.value_or(now_s());
-  planner_.submit(spec);  // after every check: a throw above leaves the engine unchanged
+  live.out.predicted_output_tokens = p.prediction ? spec.prediction.output_tokens : -1;
+  session_.submit(spec);  // after every check: a throw above leaves the engine unchanged
   live_.emplace(spec.id, std::move(live));
   return next_id_++;
 }
 
 model::SeqKv Engine::layout(RequestId id) const {
-  const kv::Allocation* a = policy_->allocation(id);
+  const kv::Allocation* a = policy().allocation(id);
   if (a == nullptr) throw Error("engine: request " + std::to_string(id) + " has no KV allocation");
-  if (policy_->contiguous()) return model::SeqKv::contiguous(a->extents);
+  if (policy().contiguous()) return model::SeqKv::contiguous(a->extents);
   std::vector<std::int64_t> table;
   table.reserve(a->extents.size());
   for (const kv::Extent& e : a->extents) {
-    if (e.length != config_.kv.block_tokens) {
+    if (e.length != config().kv.block_tokens) {
       throw Error("engine: paged policy returned an extent of " + std::to_string(e.length) +
-                  " slots, expected blocks of " + std::to_string(config_.kv.block_tokens));
+                  " slots, expected blocks of " + std::to_string(config().kv.block_tokens));
     }
     table.push_back(e.offset);
   }
-  return model::SeqKv::paged(std::move(table), config_.kv.block_tokens);
+  return model::SeqKv::paged(std::move(table), config().kv.block_tokens);
 }
 
 void Engine::finalize(RequestId id, FinishReason reason, std::string error) {
@@ -122,6 +129,12 @@ void Engine::finalize(RequestId id, FinishReason reason, std::string error) {
   if (it == live_.end()) return;
   Live& l = it->second;
   l.stop.finish();
+  // Learn from every request the model finished by itself (not the cancelled or failed ones).
+  if (predictor_ && reason != FinishReason::kFailed && reason != FinishReason::kCancelled &&
+      !l.prompt_text.empty()) {
+    predictor_->observe(l.prompt_text, l.out.prompt_tokens, l.max_tokens,
+                        static_cast<std::int32_t>(l.out.output_ids.size()));
+  }
   l.out.text = l.stop.text();
   l.out.finish = reason;
   l.out.error = std::move(error);
@@ -141,18 +154,18 @@ StepResult Engine::step() {
   StepResult result;
   if (idle()) return result;
   const Clock::time_point t0 = Clock::now();
-  kv::StepPlan plan = planner_.plan_step();
+  kv::StepPlan plan = session_.plan();
   for (RequestId id : plan.failed) {
     finalize(id, FinishReason::kFailed,
-             "the '" + config_.policy + "' KV policy cannot fit this request in the arena of " +
-                 std::to_string(config_.kv.capacity_tokens) + " slots");
+             "the '" + config().policy + "' KV policy cannot fit this request in the arena of " +
+                 std::to_string(config().kv.capacity_tokens) + " slots");
     result.finished.push_back(id);
   }
   for (RequestId id : plan.preempted) {
     if (auto it = live_.find(id); it != live_.end()) ++it->second.out.preemptions;
   }
   if (plan.items.empty()) {
-    (void)planner_.commit_step({});
+    (void)session_.commit({});
     return result;
   }
 
@@ -161,7 +174,6 @@ StepResult Engine::step() {
   model_->copy_kv(*storage_, plan.copies);
   for (const kv::CopyOp& op : plan.copies) counters_.copied_slots += op.length;
   counters_.copy_s += seconds_since(tc);
-  meter_.on_step(policy_->gauges());
 
   std::vector<model::BatchItem> batch;
   batch.reserve(plan.items.size());
@@ -200,8 +212,7 @@ StepResult Engine::step() {
       stopping_[w.id] = why;
     }
   }
-  for (const kv::Completion& c : planner_.commit_step(stopped)) {
-    meter_.on_finish(c.final_tokens, c.held_slots);
+  for (const kv::Completion& c : session_.commit(stopped)) {
     if (auto it = live_.find(c.id); it != live_.end()) it->second.out.kv_held_slots = c.held_slots;
     auto why = stopping_.find(c.id);
     finalize(c.id, why != stopping_.end() ? why->second : FinishReason::kLength);
@@ -211,18 +222,13 @@ StepResult Engine::step() {
   ++counters_.steps;
   counters_.batch_items += static_cast<std::int64_t>(plan.items.size());
   result.batch_items = static_cast<std::int32_t>(plan.items.size());
-  if (config_.validate_every_step) {
-    if (std::string bad = policy_->validate(); !bad.empty()) {
-      throw Error("engine: policy '" + config_.policy + "' invariant broken: " + bad);
-    }
-  }
   counters_.step_s += seconds_since(t0);
   return result;
 }
 
 bool Engine::cancel(RequestId id) {
   if (live_.count(id) == 0) return false;
-  (void)planner_.cancel(id);
+  (void)session_.cancel(id);
   stopping_.erase(id);
   finalize(id, FinishReason::kCancelled);
   return true;

@@ -35,12 +35,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "kv/metrics.h"
-#include "kv/planner.h"
-#include "kv/policy.h"
+#include "kv/session.h"
 #include "model/kv_storage.h"
 #include "model/sampling.h"
 #include "model/transformer.h"
+#include "predict/predictor.h"
 #include "serve/engine_stats.h"
 #include "serve/request.h"
 #include "serve/stop_criteria.h"
@@ -48,14 +47,14 @@
 
 namespace odma::serve {
 
-struct EngineConfig {
-  std::string policy = "odma";  // kv::make_policy name
-  // capacity_tokens is the KV budget (the same for every policy); max_model_len is clamped to
-  // the model's max_position_embeddings.
-  kv::PolicyConfig kv;
-  kv::PlannerConfig planner;
-  bool validate_every_step =
-      false;  // tests: policy.validate() after every step (odma::Error if bad)
+// The session core's configuration (kv/session.h: policy, KV budget, planner, generation cap,
+// validation; normalised there against the model's positions) plus what only the engine needs.
+struct EngineConfig : kv::SessionConfig {
+  // The output-length predictor (predict/predictor.h; nullptr = none). A request that arrives
+  // without a prediction is predicted at submit, on the engine thread (µs); every request that
+  // completes (EOS, stop string, length) is observed with its real output length, so the served
+  // model's own lengths train the predictor while it serves. Owned by the engine's thread.
+  std::shared_ptr<predict::Predictor> predictor;
   // KV arena to use instead of allocating one (its shape must match the model and it must hold
   // kv.capacity_tokens slots). Benchmarks pass the same arena to every policy: on a VM the
   // physical pages behind a fresh allocation can read at very different speeds (measured 31 vs
@@ -96,9 +95,9 @@ class Engine {
   // Drops a waiting or running request and frees its KV. False if unknown or already finished.
   bool cancel(RequestId id);
 
-  bool idle() const { return planner_.done(); }
-  std::size_t waiting() const { return planner_.waiting(); }
-  std::size_t running() const { return planner_.running(); }
+  bool idle() const { return session_.idle(); }
+  std::size_t waiting() const { return session_.waiting(); }
+  std::size_t running() const { return session_.running(); }
 
   // A live or finished (not yet taken) request. Throws odma::Error for an unknown id.
   const RequestOutput& output(RequestId id) const;
@@ -107,16 +106,20 @@ class Engine {
 
   double now_s() const;  // engine clock: seconds since construction
   const model::Transformer& model() const { return *model_; }
-  const kv::Policy& policy() const { return *policy_; }
-  const kv::UtilizationMeter& meter() const { return meter_; }
+  const kv::Session& session() const { return session_; }
+  const kv::Policy& policy() const { return session_.policy(); }
+  const kv::UtilizationMeter& meter() const { return session_.meter(); }
   const EngineCounters& counters() const { return counters_; }
-  const EngineConfig& config() const { return config_; }
-  std::int32_t max_model_len() const { return config_.kv.max_model_len; }
+  const kv::SessionConfig& config() const { return session_.config(); }  // normalised
+  const predict::Predictor* predictor() const { return predictor_.get(); }
+  std::int32_t max_model_len() const { return config().kv.max_model_len; }
   std::size_t kv_bytes() const { return storage_->bytes(); }
 
  private:
   struct Live {
     std::vector<std::int32_t> tokens;  // prompt ++ output
+    std::string prompt_text;           // what the predictor read (observed again at completion)
+    std::int32_t max_tokens = 0;       // the request's generation cap
     model::Sampler sampler;
     StopCriteria stop;
     RequestOutput out;
@@ -125,12 +128,10 @@ class Engine {
   void finalize(RequestId id, FinishReason reason, std::string error = {});
 
   std::shared_ptr<const model::Transformer> model_;
-  EngineConfig config_;
+  kv::Session session_;
+  std::shared_ptr<predict::Predictor> predictor_;
   std::optional<tokenizer::Tokenizer> tokenizer_;
   std::shared_ptr<model::KvStorage> storage_;
-  std::unique_ptr<kv::Policy> policy_;
-  kv::StepPlanner planner_;
-  kv::UtilizationMeter meter_;
   EngineCounters counters_;
   std::unordered_map<RequestId, Live> live_;
   std::unordered_map<RequestId, FinishReason> stopping_;  // decided this step, committed next

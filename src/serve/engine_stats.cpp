@@ -1,33 +1,6 @@
 #include "serve/engine_stats.h"
 
-#include <algorithm>
-#include <numeric>
-
 namespace odma::serve {
-namespace {
-
-// Linear interpolation between order statistics (numpy's default "linear" method).
-double quantile(const std::vector<double>& sorted, double q) {
-  const double pos = q * static_cast<double>(sorted.size() - 1);
-  const auto lo = static_cast<std::size_t>(pos);
-  const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
-  const double frac = pos - static_cast<double>(lo);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * frac;
-}
-
-}  // namespace
-
-Percentiles percentiles(std::vector<double> values) {
-  Percentiles p;
-  if (values.empty()) return p;
-  std::sort(values.begin(), values.end());
-  p.p50 = quantile(values, 0.50);
-  p.p90 = quantile(values, 0.90);
-  p.p99 = quantile(values, 0.99);
-  p.mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
-  return p;
-}
-
 RunSummary summarize(const std::vector<RequestOutput>& outputs, double wall_s) {
   RunSummary s;
   s.wall_s = wall_s;
@@ -49,9 +22,9 @@ RunSummary summarize(const std::vector<RequestOutput>& outputs, double wall_s) {
     s.tps = static_cast<double>(s.output_tokens) / wall_s;
     s.rps = static_cast<double>(s.completed) / wall_s;
   }
-  s.ttft_s = percentiles(std::move(ttft));
-  s.tpot_s = percentiles(std::move(tpot));
-  s.itl_s = percentiles(std::move(itl));
+  s.ttft_s = odma::summarize(std::move(ttft));
+  s.tpot_s = odma::summarize(std::move(tpot));
+  s.itl_s = odma::summarize(std::move(itl));
   return s;
 }
 

@@ -1,13 +1,14 @@
 // Engine counters and run summaries (vLLM's benchmark definitions).
 //
 //   TPS  = Σ output tokens ÷ wall seconds of the run        RPS = completed requests ÷ wall seconds
-//   TTFT, TPOT per request as in request.h; p50/p90/p99 by linear interpolation between order
-//   statistics (numpy's default), over completed requests (TPOT over those with ≥ 2 tokens).
+//   TTFT, TPOT per request as in request.h; p50/p90/p99 as base/quantiles.h (numpy's default),
+//   over completed requests (TPOT over those with ≥ 2 tokens).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "base/quantiles.h"
 #include "serve/request.h"
 
 namespace odma::serve {
@@ -32,21 +33,14 @@ struct EngineCounters {
   }
 };
 
-struct Percentiles {
-  double p50 = 0.0, p90 = 0.0, p99 = 0.0, mean = 0.0;
-};
-
-// Percentiles of `values` (all zero when empty).
-Percentiles percentiles(std::vector<double> values);
-
 struct RunSummary {
   std::int64_t completed = 0;
   std::int64_t failed = 0;
   std::int64_t output_tokens = 0;
   double wall_s = 0.0;
-  double tps = 0.0;  // output tokens ÷ wall_s
-  double rps = 0.0;  // completed ÷ wall_s
-  Percentiles ttft_s, tpot_s, itl_s;
+  double tps = 0.0;                       // output tokens ÷ wall_s
+  double rps = 0.0;                       // completed ÷ wall_s
+  QuantileSummary ttft_s, tpot_s, itl_s;  // base/quantiles.h (numpy's percentiles)
 };
 
 // Summary of finished requests over a run that took `wall_s` seconds.

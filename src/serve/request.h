@@ -28,8 +28,12 @@ struct RequestParams {
   model::SamplingParams sampling;
   std::vector<std::string>
       stop;  // stop strings, matched on the detokenized output (needs a tokenizer)
-  // The length predictor's answer; nullopt = unknown (reserve for max_tokens, uncertainty 1).
+  // The length predictor's answer; nullopt = ask the engine's predictor (EngineConfig::predictor),
+  // or, without one, reserve for max_tokens (uncertainty 1).
   std::optional<kv::LengthPrediction> prediction;
+  // The prompt as text, for the engine's predictor; empty = detokenize the prompt ids (when the
+  // engine has a tokenizer).
+  std::string prompt_text;
   // Benchmarks replaying a trace: stop after exactly this many tokens, as if EOS had been sampled
   // there (a random model never says EOS at the trace's length). 0 = off.
   std::int32_t forced_output_tokens = 0;
@@ -53,11 +57,12 @@ struct RequestOutput {
   std::vector<std::int32_t> output_ids;  // every sampled id, including a final EOS
   std::string text;                      // detokenized output, cut before a matched stop string
   FinishReason finish = FinishReason::kNone;
-  std::string error;               // why it failed (kFailed)
-  double arrival_s = 0.0;          // engine clock at arrival
-  double first_token_s = -1.0;     // since arrival; −1 before the first token
-  std::vector<double> token_s;     // since arrival, one per output id
-  std::int32_t preemptions = 0;    // times this request was preempted and recomputed
+  std::string error;                          // why it failed (kFailed)
+  double arrival_s = 0.0;                     // engine clock at arrival
+  double first_token_s = -1.0;                // since arrival; −1 before the first token
+  std::vector<double> token_s;                // since arrival, one per output id
+  std::int32_t predicted_output_tokens = -1;  // what the KV policy reserved for (−1: none)
+  std::int32_t preemptions = 0;               // times this request was preempted and recomputed
   std::int64_t kv_held_slots = 0;  // KV slots it held when it completed (its reservation)
 
   bool finished() const { return finish != FinishReason::kNone; }

@@ -1,18 +1,17 @@
 #include "sim/replay.h"
 
-#include "base/error.h"
-#include "sim/trace_driver.h"
-
 namespace odma::sim {
+namespace {
+
+kv::SessionConfig with_policy(const ReplayOptions& options, const std::string& policy) {
+  kv::SessionConfig c = options.session;
+  c.policy = policy;
+  return c;
+}
 
 // One token per request per step; with arrivals on, step k happens at k × step_seconds and steps
 // with nothing to run are skipped (not planned, not metered).
-ReplayResult replay(const workload::Trace& trace,
-                    const std::vector<kv::LengthPrediction>& predictions,
-                    const std::string& policy_name, const ReplayOptions& options) {
-  DriverOptions d{options.policy, options.planner, options.max_output_tokens,
-                  options.validate_every_step};
-  TraceDriver driver(trace, predictions, policy_name, d);
+ReplayResult run(TraceDriver& driver, const ReplayOptions& options) {
   for (std::int64_t step = 0;; ++step) {
     if (options.use_arrivals) {
       driver.submit_until(static_cast<double>(step) * options.step_seconds);
@@ -26,10 +25,9 @@ ReplayResult replay(const workload::Trace& trace,
     (void)driver.plan();
     (void)driver.commit();
   }
-
-  KvRunSummary s = driver.summary();
+  const kv::SessionSummary s = driver.summary();
   ReplayResult r;
-  r.policy = policy_name;
+  r.policy = driver.policy_name();
   r.kv_utilization = s.kv_utilization;
   r.capacity_usage = s.capacity_usage;
   r.reservation_efficiency = s.reservation_efficiency;
@@ -38,7 +36,23 @@ ReplayResult replay(const workload::Trace& trace,
   r.completed = s.completed;
   r.counters = s.counters;
   r.final_bucket_edges = s.final_bucket_edges;
+  r.records = driver.records();
   return r;
+}
+
+}  // namespace
+
+ReplayResult replay(const workload::Trace& trace,
+                    const std::vector<kv::LengthPrediction>& predictions,
+                    const std::string& policy_name, const ReplayOptions& options) {
+  TraceDriver driver(trace, predictions, with_policy(options, policy_name));
+  return run(driver, options);
+}
+
+ReplayResult replay(const workload::Trace& trace, predict::PredictorSource& source,
+                    const std::string& policy_name, const ReplayOptions& options) {
+  TraceDriver driver(trace, source, with_policy(options, policy_name));
+  return run(driver, options);
 }
 
 }  // namespace odma::sim

@@ -6,19 +6,17 @@
 #include <string>
 #include <vector>
 
-#include "kv/planner.h"
-#include "kv/policy.h"
+#include "kv/session.h"
+#include "predict/predictor_source.h"
+#include "sim/trace_driver.h"
 #include "workload/trace.h"
 
 namespace odma::sim {
 
 struct ReplayOptions {
-  kv::PolicyConfig policy;
-  kv::PlannerConfig planner;
-  std::int32_t max_output_tokens = 2048;  // generation cap per request (static reserves it)
-  bool use_arrivals = false;              // submit by arrival_s (else everything at t = 0)
-  double step_seconds = 0.02;             // nominal step length that maps arrival_s to steps
-  bool validate_every_step = false;       // run the policy validator after each step (slow)
+  kv::SessionConfig session;   // policy, KV budget, planner, generation cap, validation
+  bool use_arrivals = false;   // submit by arrival_s (else everything at t = 0)
+  double step_seconds = 0.02;  // nominal step length that maps arrival_s to steps
 };
 
 struct ReplayResult {
@@ -31,12 +29,18 @@ struct ReplayResult {
   std::int64_t completed = 0;
   kv::KvCounters counters;  // overflows, migrations, preemptions, failed_requests, ...
   std::vector<std::int32_t> final_bucket_edges;  // odma/s3 size classes at the end
+  std::vector<CompletionRecord> records;         // every completion, in completion order
 };
 
-// Every request must carry a prediction (predictions.size() == trace.requests.size()).
-// Throws odma::Error on bad options or if the validator finds a broken invariant.
+// Precomputed predictions, one per request (predictions.size() == trace.requests.size()).
+// `options.session.policy` is replaced by `policy_name`. Throws odma::Error on bad options or if
+// the validator finds a broken invariant.
 ReplayResult replay(const workload::Trace& trace,
                     const std::vector<kv::LengthPrediction>& predictions,
+                    const std::string& policy_name, const ReplayOptions& options);
+
+// Online: `source` predicts each request when it is submitted and observes every completion.
+ReplayResult replay(const workload::Trace& trace, predict::PredictorSource& source,
                     const std::string& policy_name, const ReplayOptions& options);
 
 }  // namespace odma::sim

@@ -7,26 +7,6 @@
 
 namespace odma::sim {
 
-LatencyStats latency_stats(std::vector<double> values) {
-  LatencyStats s;
-  s.count = static_cast<std::int64_t>(values.size());
-  if (values.empty()) return s;
-  std::sort(values.begin(), values.end());
-  double sum = 0;
-  for (double v : values) sum += v;
-  s.mean = sum / static_cast<double>(values.size());
-  auto pct = [&](double q) {
-    double pos = q * static_cast<double>(values.size() - 1);
-    auto lo = static_cast<std::size_t>(std::floor(pos));
-    std::size_t hi = std::min(lo + 1, values.size() - 1);
-    return values[lo] + (pos - static_cast<double>(lo)) * (values[hi] - values[lo]);
-  };
-  s.p50 = pct(0.50);
-  s.p90 = pct(0.90);
-  s.p99 = pct(0.99);
-  return s;
-}
-
 namespace {
 
 TimelineSample sample(double now, const kv::Policy& policy) {
@@ -38,14 +18,16 @@ TimelineSample sample(double now, const kv::Policy& policy) {
           policy.bucket_edges()};
 }
 
-}  // namespace
-
-SimResult simulate(const workload::Trace& trace,
-                   const std::vector<kv::LengthPrediction>& predictions,
-                   const std::string& policy_name, const CostModel& cost,
-                   const SimOptions& options) {
+kv::SessionConfig with_policy(const SimOptions& options, const std::string& policy) {
   if (options.sample_every < 0) throw Error("simulate: sample_every must be >= 0");
-  TraceDriver driver(trace, predictions, policy_name, options.driver);
+  kv::SessionConfig c = options.session;
+  c.policy = policy;
+  return c;
+}
+
+// The discrete-event loop over a ready driver (see the top of simulator.h).
+SimResult run(TraceDriver& driver, const workload::Trace& trace, const std::string& policy_name,
+              const CostModel& cost, const SimOptions& options) {
   const std::size_t n = trace.requests.size();
   std::vector<double> first_token_s(n, -1.0);
   std::vector<double> ttft, tpot, latency;
@@ -101,10 +83,27 @@ SimResult simulate(const workload::Trace& trace,
   r.rps = r.makespan_s > 0 ? static_cast<double>(r.kv.completed) / r.makespan_s : 0;
   r.mean_batch = r.kv.steps > 0 ? static_cast<double>(items) / static_cast<double>(r.kv.steps) : 0;
   r.mean_step_s = r.kv.steps > 0 ? busy_s / static_cast<double>(r.kv.steps) : 0;
-  r.ttft_s = latency_stats(std::move(ttft));
-  r.tpot_s = latency_stats(std::move(tpot));
-  r.latency_s = latency_stats(std::move(latency));
+  r.ttft_s = summarize(std::move(ttft));
+  r.tpot_s = summarize(std::move(tpot));
+  r.latency_s = summarize(std::move(latency));
   return r;
+}
+
+}  // namespace
+
+SimResult simulate(const workload::Trace& trace,
+                   const std::vector<kv::LengthPrediction>& predictions,
+                   const std::string& policy_name, const CostModel& cost,
+                   const SimOptions& options) {
+  TraceDriver driver(trace, predictions, with_policy(options, policy_name));
+  return run(driver, trace, policy_name, cost, options);
+}
+
+SimResult simulate(const workload::Trace& trace, predict::PredictorSource& source,
+                   const std::string& policy_name, const CostModel& cost,
+                   const SimOptions& options) {
+  TraceDriver driver(trace, source, with_policy(options, policy_name));
+  return run(driver, trace, policy_name, cost, options);
 }
 
 }  // namespace odma::sim

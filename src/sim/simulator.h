@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "base/quantiles.h"
 #include "sim/cost_model.h"
 #include "sim/trace_driver.h"
 #include "workload/trace.h"
@@ -22,16 +23,9 @@
 namespace odma::sim {
 
 struct SimOptions {
-  DriverOptions driver;            // policy, planner and generation cap
+  kv::SessionConfig session;       // policy, KV budget, planner, generation cap, validation
   std::int32_t sample_every = 16;  // steps between timeline samples (plots); 0 = no timeline
 };
-
-// Percentiles with numpy's default (linear interpolation between order statistics).
-struct LatencyStats {
-  double mean = 0, p50 = 0, p90 = 0, p99 = 0;
-  std::int64_t count = 0;
-};
-LatencyStats latency_stats(std::vector<double> values);
 
 struct TimelineSample {
   double time_s = 0;
@@ -43,24 +37,29 @@ struct TimelineSample {
 
 struct SimResult {
   std::string policy;
-  KvRunSummary kv;  // utilization, efficiency, counters (as `odma replay`)
+  kv::SessionSummary kv;  // utilization, efficiency, counters (as `odma replay`)
   double makespan_s = 0;
   double tps = 0;         // output tokens / s
   double rps = 0;         // completed requests / s
   double mean_batch = 0;  // requests computed per step (decodes + prefill chunks)
   double mean_step_s = 0;
-  std::int64_t output_tokens = 0;  // Σ output tokens of completed requests
-  double copy_s = 0;               // Σ copy time (migrations, compaction)
-  double attention_s = 0;          // Σ attention-phase time
-  double linear_s = 0;             // Σ linear-phase time
-  LatencyStats ttft_s, tpot_s, latency_s;
+  std::int64_t output_tokens = 0;             // Σ output tokens of completed requests
+  double copy_s = 0;                          // Σ copy time (migrations, compaction)
+  double attention_s = 0;                     // Σ attention-phase time
+  double linear_s = 0;                        // Σ linear-phase time
+  QuantileSummary ttft_s, tpot_s, latency_s;  // base/quantiles.h (numpy's percentiles)
   std::vector<TimelineSample> timeline;
 };
 
-// Simulates `policy_name` on `trace` (arrival_s as given; see predict/workload.h to set them).
-// Every request needs a prediction. Throws odma::Error on bad input.
+// Simulates `policy_name` on `trace` (arrival_s as given; see workload/workload.h to set them)
+// with one precomputed prediction per request. Throws odma::Error on bad input.
 SimResult simulate(const workload::Trace& trace,
                    const std::vector<kv::LengthPrediction>& predictions,
+                   const std::string& policy_name, const CostModel& cost,
+                   const SimOptions& options);
+
+// Online: `source` predicts each request at its arrival and observes every completion.
+SimResult simulate(const workload::Trace& trace, predict::PredictorSource& source,
                    const std::string& policy_name, const CostModel& cost,
                    const SimOptions& options);
 

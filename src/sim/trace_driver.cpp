@@ -6,31 +6,30 @@
 
 namespace odma::sim {
 
-namespace {
-
-std::unique_ptr<kv::Policy> checked_policy(const workload::Trace& trace,
-                                           const std::vector<kv::LengthPrediction>& predictions,
-                                           const std::string& name,
-                                           const kv::PolicyConfig& config) {
-  if (predictions.size() != trace.requests.size()) {
-    throw Error("replay: " + std::to_string(predictions.size()) + " predictions for " +
-                std::to_string(trace.requests.size()) + " requests");
-  }
-  return kv::make_policy(name, config);
-}
-
-}  // namespace
-
 TraceDriver::TraceDriver(const workload::Trace& trace,
                          const std::vector<kv::LengthPrediction>& predictions,
-                         const std::string& policy_name, const DriverOptions& options)
+                         const kv::SessionConfig& config)
+    : TraceDriver(trace, &predictions, nullptr, config) {}
+
+TraceDriver::TraceDriver(const workload::Trace& trace, predict::PredictorSource& online,
+                         const kv::SessionConfig& config)
+    : TraceDriver(trace, nullptr, &online, config) {}
+
+TraceDriver::TraceDriver(const workload::Trace& trace,
+                         const std::vector<kv::LengthPrediction>* predictions,
+                         predict::PredictorSource* online, const kv::SessionConfig& config)
     : trace_(trace),
-      predictions_(predictions),
-      policy_name_(policy_name),
-      options_(options),
-      policy_(checked_policy(trace, predictions, policy_name, options.policy)),
-      planner_(*policy_, options.planner),
-      true_len_(trace.requests.size(), 0) {}
+      precomputed_(predictions),
+      online_(online),
+      session_(config),
+      true_len_(trace.requests.size(), 0),
+      predicted_(trace.requests.size(), 0),
+      caps_(trace.requests.size(), 0) {
+  if (precomputed_ != nullptr && precomputed_->size() != trace.requests.size()) {
+    throw Error("replay: " + std::to_string(precomputed_->size()) + " predictions for " +
+                std::to_string(trace.requests.size()) + " requests");
+  }
+}
 
 double TraceDriver::next_arrival_s() const {
   return all_submitted() ? std::numeric_limits<double>::infinity()
@@ -38,57 +37,43 @@ double TraceDriver::next_arrival_s() const {
 }
 
 void TraceDriver::submit_until(double now) {
+  const std::int32_t cap = session_.config().max_output_tokens;
   while (next_ < trace_.requests.size() && trace_.requests[next_].arrival_s <= now) {
     const auto& t = trace_.requests[next_];
     kv::RequestSpec spec;
     spec.id = next_;
     spec.prompt_tokens = std::max(1, t.prompt_tokens);
-    spec.max_output_tokens = options_.max_output_tokens;
-    spec.prediction = predictions_[next_];
-    spec.prediction.true_output_tokens = std::clamp(t.output_tokens, 1, options_.max_output_tokens);
+    spec.max_output_tokens = session_.cap_for(spec.prompt_tokens, cap);
+    // Online: the prediction is made now, with whatever the source has learnt so far.
+    spec.prediction =
+        online_ != nullptr ? online_->predict(t, spec.max_output_tokens) : (*precomputed_)[next_];
+    spec.prediction.true_output_tokens = std::clamp(t.output_tokens, 1, spec.max_output_tokens);
     true_len_[next_] = spec.prediction.true_output_tokens;
-    planner_.submit(spec);
+    caps_[next_] = spec.max_output_tokens;
+    predicted_[next_] = spec.prediction.output_tokens;
+    session_.submit(spec);
     ++next_;
   }
 }
 
 const kv::StepPlan& TraceDriver::plan() {
-  plan_ = planner_.plan_step();
-  meter_.on_step(policy_->gauges());
-  if (options_.validate_every_step) {
-    if (std::string v = policy_->validate(); !v.empty()) {
-      throw Error("replay: policy " + policy_name_ + " broke an invariant at step " +
-                  std::to_string(meter_.steps() - 1) + ": " + v);
-    }
-  }
+  plan_ = session_.plan();
   return plan_;
 }
 
 const std::vector<kv::Completion>& TraceDriver::commit() {
   finished_.clear();
   for (const kv::WorkItem& w : plan_.items) {
-    if (w.emits_token && planner_.generated(w.id) + 1 >= true_len_[w.id]) finished_.push_back(w.id);
+    if (w.emits_token && session_.generated(w.id) + 1 >= true_len_[w.id]) finished_.push_back(w.id);
   }
-  completions_ = planner_.commit_step(finished_);
+  completions_ = session_.commit(finished_);
+  const kv::KvCounters k = session_.policy().counters();
   for (const kv::Completion& c : completions_) {
-    meter_.on_finish(c.final_tokens, c.held_slots);
-    ++completed_;
+    records_.push_back({c.id, predicted_[c.id], c.output_tokens, c.final_tokens, c.held_slots,
+                        k.overflows, k.grow_in_place, k.migrations, session_.planner().failed()});
+    if (online_ != nullptr) online_->observe(trace_.requests[c.id], caps_[c.id], c.output_tokens);
   }
   return completions_;
-}
-
-KvRunSummary TraceDriver::summary() const {
-  KvRunSummary s;
-  s.kv_utilization = meter_.kv_utilization();
-  s.capacity_usage = meter_.capacity_usage();
-  s.reservation_efficiency = meter_.reservation_efficiency();
-  s.mean_concurrency = meter_.mean_concurrency();
-  s.steps = meter_.steps();
-  s.completed = completed_;
-  s.counters = policy_->counters();
-  s.counters.failed_requests += planner_.failed();
-  s.final_bucket_edges = policy_->bucket_edges();
-  return s;
 }
 
 }  // namespace odma::sim

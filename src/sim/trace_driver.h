@@ -1,83 +1,85 @@
-// The loop `odma replay` and `odma simulate` share: a trace fed through kv::StepPlanner over one KV
-// policy — submission by arrival, step planning, each request stopped at its true output length,
-// and DESIGN.md's KV metrics sampled once per planned step. Callers own the clock: replay advances
+// The loop `odma replay` and `odma simulate` share: a trace fed through the session core
+// (kv/session.h: the same policy, planner and meter as the engine) — submission by arrival, step
+// planning, each request stopped at its true output length. Callers own the clock: replay advances
 // a fixed step length, the simulator a device cost model. Request ids are trace positions.
+//
+// Predictions come one of two ways:
+//   precomputed  one per trace request, made before the run (a replay then sees every prediction
+//                before any completion: the predictor cannot adapt)
+//   online       a predict::PredictorSource asked when the request is submitted, and told every
+//                completion (observe), so its predictions follow the lengths it has seen — the
+//                serving engine's behaviour (serve/engine.h)
 #pragma once
 
 #include <cstdint>
 #include <limits>
-#include <memory>
-#include <string>
 #include <vector>
 
-#include "kv/metrics.h"
-#include "kv/planner.h"
-#include "kv/policy.h"
+#include "kv/session.h"
+#include "predict/predictor_source.h"
 #include "workload/trace.h"
 
 namespace odma::sim {
 
-struct DriverOptions {
-  kv::PolicyConfig policy;
-  kv::PlannerConfig planner;
-  std::int32_t max_output_tokens = 2048;  // generation cap per request (static reserves it)
-  bool validate_every_step = false;       // run the policy validator after each planned step (slow)
-};
-
-// KV-side results of a run (what `odma replay` reports).
-struct KvRunSummary {
-  double kv_utilization = 0;          // Σ stored ÷ Σ reserved over steps
-  double capacity_usage = 0;          // Σ stored ÷ Σ capacity over steps
-  double reservation_efficiency = 0;  // Σ final length ÷ Σ slots held at completion
-  double mean_concurrency = 0;        // mean live requests per step
-  std::int64_t steps = 0;             // planned steps
-  std::int64_t completed = 0;
-  kv::KvCounters counters;                       // the policy's, plus the planner's failed requests
-  std::vector<std::int32_t> final_bucket_edges;  // odma/s3 size classes at the end
+// One completed request, as the adaptation report reads it.
+struct CompletionRecord {
+  kv::RequestId id = 0;
+  std::int32_t predicted = 0;     // the prediction's output_tokens (what was reserved for)
+  std::int32_t actual = 0;        // output tokens generated (the true length)
+  std::int64_t final_tokens = 0;  // prompt + output
+  std::int64_t held_slots = 0;    // slots held at completion
+  // The policy's running totals when this request completed (windows take differences).
+  std::int64_t overflows_total = 0, grow_in_place_total = 0, migrations_total = 0;
+  std::int64_t failed_total = 0;  // requests the planner failed so far
 };
 
 class TraceDriver {
  public:
-  // Every request must carry a prediction (predictions.size() == trace.requests.size()). The trace
-  // must stay alive while the driver does. Throws odma::Error on a size mismatch or bad config.
+  // `predictions.size()` must equal the trace's request count. The trace (and the predictions or
+  // source) must outlive the driver. Throws odma::Error on a size mismatch or a bad config.
   TraceDriver(const workload::Trace& trace, const std::vector<kv::LengthPrediction>& predictions,
-              const std::string& policy_name, const DriverOptions& options);
+              const kv::SessionConfig& config);
+  TraceDriver(const workload::Trace& trace, predict::PredictorSource& online,
+              const kv::SessionConfig& config);
 
   // Submits, in trace order, every unsubmitted request with arrival_s <= now.
   void submit_until(double now);
   void submit_all() { submit_until(std::numeric_limits<double>::infinity()); }
   bool all_submitted() const { return next_ == trace_.requests.size(); }
   double next_arrival_s() const;  // of the next unsubmitted request (+inf when none)
-  bool idle() const { return planner_.done(); }
+  bool idle() const { return session_.idle(); }
   bool finished() const { return all_submitted() && idle(); }
 
-  // Plans one step and samples the meter (occupancy during the step). Throws odma::Error if the
-  // validator is on and finds a broken invariant.
+  // Plans one step (metered when it has work; validated when the session validates).
   const kv::StepPlan& plan();
   // Commits the last plan: emitting requests that reached their true length stop. Returns the
-  // completions, already recorded in the meter.
+  // completions (metered; observed by an online source).
   const std::vector<kv::Completion>& commit();
 
   std::int32_t true_output_tokens(kv::RequestId id) const { return true_len_[id]; }
-  const kv::Policy& policy() const { return *policy_; }
-  const kv::StepPlanner& planner() const { return planner_; }
-  const std::string& policy_name() const { return policy_name_; }
-  KvRunSummary summary() const;
+  const kv::Session& session() const { return session_; }
+  const kv::Policy& policy() const { return session_.policy(); }
+  const std::string& policy_name() const { return session_.config().policy; }
+  // Every completion so far, in completion order.
+  const std::vector<CompletionRecord>& records() const { return records_; }
+  kv::SessionSummary summary() const { return session_.summary(); }
 
  private:
+  TraceDriver(const workload::Trace& trace, const std::vector<kv::LengthPrediction>* predictions,
+              predict::PredictorSource* online, const kv::SessionConfig& config);
+
   const workload::Trace& trace_;
-  const std::vector<kv::LengthPrediction>& predictions_;
-  std::string policy_name_;
-  DriverOptions options_;
-  std::unique_ptr<kv::Policy> policy_;
-  kv::StepPlanner planner_;
-  kv::UtilizationMeter meter_;
+  const std::vector<kv::LengthPrediction>* precomputed_;  // exactly one of these two is set
+  predict::PredictorSource* online_;
+  kv::Session session_;
   std::vector<std::int32_t> true_len_;
+  std::vector<std::int32_t> predicted_;
+  std::vector<std::int32_t> caps_;  // each request's generation cap
   std::size_t next_ = 0;
-  std::int64_t completed_ = 0;
   kv::StepPlan plan_;
   std::vector<kv::RequestId> finished_;
   std::vector<kv::Completion> completions_;
+  std::vector<CompletionRecord> records_;
 };
 
 }  // namespace odma::sim

@@ -145,6 +145,17 @@ Trace make_mixture(const std::vector<MixComponent>& components, std::size_t coun
   return t;
 }
 
+std::vector<std::size_t> drift_phase_starts(std::size_t phases, std::size_t count) {
+  std::vector<std::size_t> starts;
+  const std::size_t base = phases == 0 ? 0 : count / phases,
+                    extra = phases == 0 ? 0 : count % phases;
+  for (std::size_t k = 0, at = 0; k < phases; ++k) {
+    starts.push_back(at);
+    at += base + (k < extra ? 1 : 0);
+  }
+  return starts;
+}
+
 Trace make_drift(const std::vector<std::string>& phases, std::size_t count,
                  std::optional<Split> split, std::uint64_t seed) {
   if (phases.empty()) throw Error("drift: no phases");
@@ -152,13 +163,12 @@ Trace make_drift(const std::vector<std::string>& phases, std::size_t count,
   Pools pools(split, rng);
   Trace t;
   t.name = "drift(";
-  const std::size_t base = count / phases.size();
-  const std::size_t extra = count % phases.size();
+  const std::vector<std::size_t> starts = drift_phase_starts(phases.size(), count);
   for (std::size_t k = 0; k < phases.size(); ++k) {
     t.name += (k > 0 ? "," : "") + phases[k];
     Pool& pool = pools.get(phases[k]);
-    const std::size_t n = base + (k < extra ? 1 : 0);
-    for (std::size_t i = 0; i < n; ++i) t.requests.push_back(pool.draw());
+    const std::size_t end = k + 1 < phases.size() ? starts[k + 1] : count;
+    for (std::size_t i = starts[k]; i < end; ++i) t.requests.push_back(pool.draw());
   }
   t.name += ")";
   return t;

@@ -62,6 +62,8 @@ Trace make_mixture(const std::vector<MixComponent>& components, std::size_t coun
 
 // `count` requests in phases, one per source, in the given order (see glossary). Within a phase,
 // records are drawn as in make_mixture. Arrivals are all 0; request order is the phase order.
+// Request index where each of `phases` phases of a `count`-request drift starts.
+std::vector<std::size_t> drift_phase_starts(std::size_t phases, std::size_t count);
 Trace make_drift(const std::vector<std::string>& phases, std::size_t count,
                  std::optional<Split> split, std::uint64_t seed);
 

@@ -67,15 +67,15 @@ TEST(PolicyTable, OracleReservesTheTruthAndFallsBackToTheCap) {
 TEST(PolicyTable, S3ReservesTheBucketEdgeAndPreemptsIntoTheNextBucket) {
   PolicyConfig c = small(256);
   c.s3_buckets = 10;
-  c.s3_max_output = 100;  // edges 10, 20, ..., 100
+  c.s3_max_output = 100;  // inclusive upper bounds 9, 19, ..., 89, 100 (kv/s3_buckets.h)
   auto p = make_policy("s3", c);
-  EXPECT_EQ(p->bucket_edges(), (std::vector<std::int32_t>{10, 20, 30, 40, 50, 60, 70, 80, 90, 100}));
+  EXPECT_EQ(p->bucket_edges(), (std::vector<std::int32_t>{9, 19, 29, 39, 49, 59, 69, 79, 89, 100}));
   run_table(*p, {
-    // predicted 15 → bucket [10, 20) → 20 + 20 = 40 → 48 slots.
+    // predicted 15 → bucket [10, 19] → 20 + 19 = 39 → 48 slots.
     {.op = kAdmit, .id = 1, .tokens = 20, .predicted = 15, .expect = kOk, .extents = {{0, 48}}},
     {.op = kGrow, .id = 1, .tokens = 48, .expect = kOk, .extents = {{0, 48}}},
     {.op = kGrow, .id = 1, .tokens = 49, .expect = kPreempted, .extents = {}},
-    // 28 generated: bucket [20, 30) → 20 + 30 = 50 → 64 slots.
+    // 28 generated: bucket [20, 29] → 20 + 29 = 49 → 64 slots.
     {.op = kAdmit, .id = 1, .tokens = 20, .predicted = 15, .expect = kOk, .extents = {{0, 64}}, .generated_before = 28},
     // Predicted beyond the range: the last bucket, 100 → 20 + 100 → 128.
     {.op = kAdmit, .id = 2, .tokens = 20, .predicted = 5000, .expect = kOk, .extents = {{64, 128}}},

@@ -4,10 +4,11 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "kv/s3_buckets.h"
 #include "predict/evaluate.h"
 #include "predict/metrics.h"
 #include "predict/predict_fixture.h"
-#include "predict/predictor.h"
+#include "predict/predictor_source.h"
 
 namespace odma::predict {
 namespace {
@@ -36,9 +37,10 @@ TEST(Eval, SmallFixtureWithKnownNumbers) {
   double mean = 0;
   for (const workload::Record& r : train) mean += r.output_tokens;
   mean /= static_cast<double>(train.size());
+  const kv::S3Buckets buckets(2048, 10);
   double in_bucket0 = 0, abs_err = 0, under_mean = 0;
   for (const workload::Record& r : test) {
-    in_bucket0 += s3_bucket(r.output_tokens, 2048) == 0;
+    in_bucket0 += buckets.bucket_of(r.output_tokens) == 0;
     abs_err += std::fabs(mean - r.output_tokens);
     under_mean += r.output_tokens <= std::ceil(mean);
   }

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "base/error.h"
+#include "kv/s3_buckets.h"
 #include "predict/length_model.h"
 #include "predict/metrics.h"
 #include "predict/model_file.h"
@@ -35,9 +36,11 @@ TEST(LengthBins, BinOfMatchesTheEdges) {
     ASSERT_LE(clamped, e[static_cast<std::size_t>(b) + 1]) << len;
   }
   // The S3 classifier's classes are exactly the S3 buckets.
-  auto s3 = equal_width_edges(2048, 10);
+  const kv::S3Buckets buckets(2048, 10);
+  std::vector<std::int32_t> s3 = {0};
+  s3.insert(s3.end(), buckets.uppers().begin(), buckets.uppers().end());
   for (std::int32_t len = 1; len <= 2048; ++len)
-    ASSERT_EQ(bin_of(s3, len), s3_bucket(len, 2048)) << len;
+    ASSERT_EQ(bin_of(s3, len), buckets.bucket_of(len)) << len;
 }
 
 // Bins (0,10], (10,20], (20,40] with p = 0.5, 0.3, 0.2: uniform within a bin.
@@ -69,13 +72,14 @@ TEST(Distribution, QuantileMeanAndBucketMassByHand) {
 TEST(LengthModel, LearnsSyntheticIntents) {
   const workload::Dataset ds = fixture::synthetic_dataset(odma::testing::scaled(3000, 600));
   PredictorModel m = train_on_dataset(ds, fixture::small_train_options());
+  const kv::S3Buckets s3(2048, 10);
   std::int64_t n = 0, close = 0;
   for (const workload::Record& r : ds.split(workload::Split::kTest)) {
     Distribution d = m.model.predict(PromptInfo{r.prompt, r.prompt_tokens, 0});
     ++n;
     // Within 40% (or 3 tokens) of the truth: the intents are 1–3, 35–105 and 300–400 tokens.
     close += std::abs(d.median() - r.output_tokens) <= std::max(3.0, 0.4 * r.output_tokens);
-    EXPECT_EQ(d.bucket_mode(s3_upper_bounds(2048)), s3_bucket(r.output_tokens, 2048)) << r.prompt;
+    EXPECT_EQ(d.bucket_mode(s3.uppers()), s3.bucket_of(r.output_tokens)) << r.prompt;
   }
   EXPECT_GT(static_cast<double>(close) / static_cast<double>(n), 0.9);
 }

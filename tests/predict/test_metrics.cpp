@@ -3,28 +3,12 @@
 #include <random>
 
 #include "base/error.h"
+#include "kv/s3_buckets.h"
 #include "predict/metrics.h"
 #include "test_scale.h"
 
 namespace odma::predict {
 namespace {
-
-TEST(Metrics, S3Buckets) {
-  EXPECT_EQ(s3_bucket(0, 2048), 0);
-  EXPECT_EQ(s3_bucket(204, 2048), 0);  // 204 < 204.8
-  EXPECT_EQ(s3_bucket(205, 2048), 1);
-  EXPECT_EQ(s3_bucket(2047, 2048), 9);
-  EXPECT_EQ(s3_bucket(5000, 2048), 9);
-  EXPECT_EQ(s3_bucket(51, 512), 0);
-  EXPECT_EQ(s3_bucket(52, 512), 1);
-  auto upper = s3_upper_bounds(2048);
-  ASSERT_EQ(upper.size(), 10u);
-  EXPECT_EQ(upper[0], 204);
-  EXPECT_EQ(upper[1], 409);
-  EXPECT_EQ(upper[9], 2048);
-  for (int len = 0; len <= 2100; ++len)
-    ASSERT_EQ(bucket_of(upper, len), s3_bucket(len, 2048)) << len;
-}
 
 // Five requests computed by hand: truth 10, 20, 30, 40, 250; prediction 12, 20, 25, 100, 90;
 // reservation 15, 19, 30, 100, 300.
@@ -32,10 +16,11 @@ TEST(Metrics, FiveRecordFixture) {
   const std::vector<std::int32_t> truth{10, 20, 30, 40, 250};
   const std::vector<double> pred{12, 20, 25, 100, 90};
   const std::vector<std::int32_t> reserved{15, 19, 30, 100, 300};
+  const kv::S3Buckets s3(2048, 10);
   std::vector<std::int32_t> tb, pb;
   for (int i = 0; i < 5; ++i) {
-    tb.push_back(s3_bucket(truth[i], 2048));
-    pb.push_back(s3_bucket(static_cast<std::int32_t>(pred[i]), 2048));
+    tb.push_back(s3.bucket_of(truth[i]));
+    pb.push_back(s3.bucket_of(static_cast<std::int32_t>(pred[i])));
   }
   EXPECT_DOUBLE_EQ(bucket_accuracy(tb, pb), 4.0 / 5);             // 250 → bucket 1, 90 → 0
   EXPECT_DOUBLE_EQ(mean_absolute_error(truth, pred), 227.0 / 5);  // 2 + 0 + 5 + 60 + 160
@@ -70,7 +55,6 @@ TEST(Metrics, BadInputThrows) {
   EXPECT_THROW(bucket_accuracy({}, {}), Error);
   EXPECT_THROW(coverage({1, 2}, {1}), Error);
   EXPECT_THROW(kendall_tau({1.0}, {1.0, 2.0}), Error);
-  EXPECT_THROW(s3_bucket(5, 0), Error);
 }
 
 }  // namespace

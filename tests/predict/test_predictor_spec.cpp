@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "base/error.h"
-#include "predict/predictor.h"
+#include "predict/predictor_source.h"
 
 namespace odma::predict {
 namespace {

@@ -70,7 +70,6 @@ inline EngineConfig engine_config(const std::string& policy, std::int64_t capaci
   c.kv.capacity_tokens = capacity;
   c.kv.max_model_len = max_model_len;
   c.kv.s3_max_output = max_model_len;
-  c.validate_every_step = true;
   return c;
 }
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "predict/predictor.h"
+#include "predict/predictor_source.h"
 #include "sim/report.h"
 #include "sim/simulator.h"
 #include "test_scale.h"
@@ -25,9 +25,10 @@ const WorkloadRun& drift_run() {
     for (const auto& r : t.requests) pred.push_back(source->predict(r, 2048));
     CostModel cm(load_device_profile("mlu370-x4"), load_model_shape("r1-7b-shape"));
     SimOptions o;
-    o.driver.policy.capacity_tokens = 60000;
-    o.driver.policy.max_model_len = 8192;
-    o.driver.policy.odma.recalibrate_every = 64;
+    o.session.kv.capacity_tokens = 60000;
+    o.session.kv.max_model_len = 8192;
+    o.session.max_output_tokens = 2048;
+    o.session.kv.odma.recalibrate_every = 64;
     o.sample_every = 4;
     WorkloadRun w{"drift", "mlu370-x4", "r1-7b-shape", static_cast<std::int64_t>(n), 60000, {}};
     for (const char* p : {"static", "odma"}) w.results.push_back(simulate(t, pred, p, cm, o));

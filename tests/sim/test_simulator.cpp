@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "kv/policy.h"
-#include "predict/predictor.h"
+#include "predict/predictor_source.h"
 #include "sim/replay.h"
 #include "sim/simulator.h"
 #include "sim_fixtures.h"
@@ -31,21 +31,11 @@ std::vector<kv::LengthPrediction> oracle(const workload::Trace& t) {
 
 SimOptions options(std::int64_t capacity) {
   SimOptions o;
-  o.driver.policy.capacity_tokens = capacity;
-  o.driver.policy.max_model_len = 2048 + 512;
-  o.driver.max_output_tokens = 2048;
+  o.session.kv.capacity_tokens = capacity;
+  o.session.kv.max_model_len = 2048 + 512;
+  o.session.max_output_tokens = 2048;
   o.sample_every = 0;
   return o;
-}
-
-TEST(LatencyStats, PercentilesInterpolateLikeNumpy) {
-  LatencyStats s = latency_stats({4, 1, 3, 2, 5});
-  EXPECT_EQ(s.count, 5);
-  EXPECT_DOUBLE_EQ(s.mean, 3);
-  EXPECT_DOUBLE_EQ(s.p50, 3);
-  EXPECT_DOUBLE_EQ(s.p90, 4.6);  // numpy.percentile([1..5], 90)
-  EXPECT_DOUBLE_EQ(s.p99, 4.96);
-  EXPECT_EQ(latency_stats({}).count, 0);
 }
 
 // With infinite bandwidth and FLOPS every step costs exactly the overhead (0.25 s).
@@ -154,9 +144,7 @@ TEST(Simulator, PolicyDecisionsIdenticalToReplay) {
   auto pred = noisy(t, 3);
   SimOptions o = options(30000);  // tight: forces deferrals, overflows and preemptions
   ReplayOptions ro;
-  ro.policy = o.driver.policy;
-  ro.planner = o.driver.planner;
-  ro.max_output_tokens = o.driver.max_output_tokens;
+  ro.session = o.session;
   for (const std::string& policy : kv::policy_names()) {
     SCOPED_TRACE(policy);
     SimResult s = simulate(t, pred, policy, cm, o);
