@@ -14,10 +14,10 @@ StepPlanner::StepPlanner(Policy& policy, const PlannerConfig& config)
   if (config.step_token_budget < 1) throw Error("planner: step_token_budget must be >= 1");
 }
 
-void StepPlanner::submit(const RequestSpec& spec) {
+void StepPlanner::submit(const RequestSpec& spec, bool predict_at_admission) {
   if (requests_.count(spec.id) != 0)
     throw Error("planner: duplicate request id " + std::to_string(spec.id));
-  requests_[spec.id] = Request{spec, 0, 0, 0};
+  requests_[spec.id] = Request{spec, 0, 0, 0, predict_at_admission && predictor_ != nullptr};
   waiting_.push_back(spec.id);
 }
 
@@ -74,6 +74,10 @@ void StepPlanner::admit_waiting(StepPlan& plan, std::int32_t& budget) {
          budget > 0) {
     RequestId id = waiting_.front();
     Request& r = requests_.at(id);
+    if (r.needs_prediction) {
+      r.spec.prediction = predictor_(r.spec);
+      r.needs_prediction = false;
+    }
     AdmitResult a = policy_.admit(r.spec);
     if (a.status == Status::kDeferred) {
       // With nothing running, no completion will ever make room: the request cannot be served.
@@ -139,7 +143,7 @@ Completion StepPlanner::finish(RequestId id) {
   Request& r = requests_.at(id);
   const Allocation* a = policy_.allocation(id);
   Completion c{id, r.generated, static_cast<std::int64_t>(r.spec.prompt_tokens) + r.generated,
-               a != nullptr ? a->reserved : 0};
+               a != nullptr ? a->reserved : 0, r.spec.prediction.output_tokens};
   (void)policy_.finish(id, r.generated);
   requests_.erase(id);
   return c;

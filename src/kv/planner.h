@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -51,14 +52,24 @@ struct Completion {
   std::int32_t output_tokens = 0;
   std::int64_t final_tokens = 0;  // prompt + output (DESIGN.md's reservation-efficiency numerator)
   std::int64_t held_slots = 0;    // slots the request held at completion
+  std::int32_t predicted_output_tokens = 0;  // its prediction (what the policy sized it for)
 };
+
+// Called once per request, just before its first admission attempt, to fill in its prediction:
+// predictions are made as late as possible, with everything a learning predictor has seen so far.
+using AdmissionPredictor = std::function<LengthPrediction(const RequestSpec& spec)>;
 
 class StepPlanner {
  public:
   StepPlanner(Policy& policy, const PlannerConfig& config);
 
+  // Requests submitted with `predict_at_admission` get their prediction from `predictor` at their
+  // first admission attempt (nullptr: none set; such requests keep the prediction they came with).
+  void set_admission_predictor(AdmissionPredictor predictor) { predictor_ = std::move(predictor); }
+
   // Queues a request at the back (FCFS). Throws odma::Error on a duplicate id.
-  void submit(const RequestSpec& spec);
+  // `predict_at_admission`: ask the admission predictor for its prediction (see above).
+  void submit(const RequestSpec& spec, bool predict_at_admission = false);
 
   // Plans one step: admission, growth (which may migrate or preempt) and the work list.
   [[nodiscard]] StepPlan plan_step();
@@ -82,9 +93,10 @@ class StepPlanner {
  private:
   struct Request {
     RequestSpec spec;
-    std::int32_t generated = 0;  // output tokens produced so far
-    std::int32_t computed = 0;   // context positions whose KV is written
-    std::int64_t used = 0;       // slots the policy was last told this request stores
+    std::int32_t generated = 0;     // output tokens produced so far
+    std::int32_t computed = 0;      // context positions whose KV is written
+    std::int64_t used = 0;          // slots the policy was last told this request stores
+    bool needs_prediction = false;  // the admission predictor has not been asked yet
   };
   std::int32_t context_target(const Request& r) const;  // KV positions needed before decoding
   void admit_waiting(StepPlan& plan, std::int32_t& budget);
@@ -95,6 +107,7 @@ class StepPlanner {
 
   Policy& policy_;
   PlannerConfig config_;
+  AdmissionPredictor predictor_;
   std::unordered_map<RequestId, Request> requests_;
   std::deque<RequestId> waiting_;
   std::vector<RequestId> running_;    // admission order

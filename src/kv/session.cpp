@@ -34,8 +34,8 @@ std::int32_t Session::cap_for(std::int32_t prompt_tokens, std::int32_t asked) co
   return std::min({asked, config_.max_output_tokens, config_.kv.max_model_len - prompt_tokens});
 }
 
-void Session::submit(const RequestSpec& spec) {
-  planner_.submit(spec);
+void Session::submit(const RequestSpec& spec, bool predict_at_admission) {
+  planner_.submit(spec, predict_at_admission);
 }
 
 StepPlan Session::plan() {

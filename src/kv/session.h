@@ -69,8 +69,12 @@ class Session {
   // The generation cap of a request with `prompt_tokens` that asked for `asked` tokens.
   std::int32_t cap_for(std::int32_t prompt_tokens, std::int32_t asked) const;
 
-  // Queues a request (FCFS). Throws odma::Error on a duplicate id.
-  void submit(const RequestSpec& spec);
+  // Queues a request (FCFS). Throws odma::Error on a duplicate id. With `predict_at_admission`
+  // its prediction comes from the admission predictor when it is first admitted (planner.h).
+  void submit(const RequestSpec& spec, bool predict_at_admission = false);
+  void set_admission_predictor(AdmissionPredictor predictor) {
+    planner_.set_admission_predictor(std::move(predictor));
+  }
   // Plans one step (planner.h) and meters it when it has work.
   [[nodiscard]] StepPlan plan();
   // Commits the last plan; completions are metered and already finished in the policy.

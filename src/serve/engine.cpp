@@ -47,7 +47,19 @@ Engine::Engine(std::shared_ptr<const model::Transformer> model, const EngineConf
       predictor_(config.predictor),
       tokenizer_(std::move(tokenizer)),
       storage_(arena_for(config.arena, session_.config(), *model_)),
-      epoch_(Clock::now()) {}
+      epoch_(Clock::now()) {
+  if (predictor_) {
+    // Predict as late as possible, when the request is first admitted: with all it has learnt.
+    session_.set_admission_predictor([this](const kv::RequestSpec& spec) {
+      Live& l = live_.at(spec.id);
+      kv::LengthPrediction p =
+          predictor_->predict(l.prompt_text, spec.prompt_tokens, spec.max_output_tokens);
+      p.output_tokens = std::clamp(p.output_tokens, 1, spec.max_output_tokens);
+      l.out.predicted_output_tokens = p.output_tokens;
+      return p;
+    });
+  }
+}
 
 Engine::~Engine() = default;
 
@@ -82,13 +94,13 @@ RequestId Engine::submit(std::vector<std::int32_t> prompt, const RequestParams& 
   spec.id = next_id_;
   spec.prompt_tokens = n;
   spec.max_output_tokens = p.sampling.max_tokens;
-  std::string prompt_text;  // the predictor reads it now and learns from it at completion
+  std::string prompt_text;  // the predictor reads it at admission and learns from it at completion
   if (predictor_) {
     prompt_text = !p.prompt_text.empty() ? p.prompt_text
                   : tokenizer_           ? tokenizer_->decode(prompt, /*skip_special=*/true)
                                          : std::string();
-    if (!p.prediction) p.prediction = predictor_->predict(prompt_text, n, p.sampling.max_tokens);
   }
+  const bool predict_at_admission = !p.prediction && predictor_;
   spec.prediction = p.prediction.value_or(kv::LengthPrediction{p.sampling.max_tokens, 1.0, -1});
   spec.prediction.output_tokens =
       std::clamp(spec.prediction.output_tokens, 1, p.sampling.max_tokens);
@@ -103,7 +115,8 @@ RequestId Engine::submit(std::vector<std::int32_t> prompt, const RequestParams& 
   live.out.prompt_tokens = n;
   live.out.arrival_s = arrival_s.value_or(now_s());
   live.out.predicted_output_tokens = p.prediction ? spec.prediction.output_tokens : -1;
-  session_.submit(spec);  // after every check: a throw above leaves the engine unchanged
+  session_.submit(
+      spec, predict_at_admission);  // after every check: a throw above leaves the engine unchanged
   live_.emplace(spec.id, std::move(live));
   return next_id_++;
 }

@@ -23,11 +23,18 @@ TraceDriver::TraceDriver(const workload::Trace& trace,
       online_(online),
       session_(config),
       true_len_(trace.requests.size(), 0),
-      predicted_(trace.requests.size(), 0),
       caps_(trace.requests.size(), 0) {
   if (precomputed_ != nullptr && precomputed_->size() != trace.requests.size()) {
     throw Error("replay: " + std::to_string(precomputed_->size()) + " predictions for " +
                 std::to_string(trace.requests.size()) + " requests");
+  }
+  if (online_ != nullptr) {
+    session_.set_admission_predictor([this](const kv::RequestSpec& spec) {
+      kv::LengthPrediction p = online_->predict(trace_.requests[spec.id], spec.max_output_tokens);
+      p.output_tokens = std::clamp(p.output_tokens, 1, spec.max_output_tokens);
+      p.true_output_tokens = true_len_[spec.id];
+      return p;
+    });
   }
 }
 
@@ -44,14 +51,12 @@ void TraceDriver::submit_until(double now) {
     spec.id = next_;
     spec.prompt_tokens = std::max(1, t.prompt_tokens);
     spec.max_output_tokens = session_.cap_for(spec.prompt_tokens, cap);
-    // Online: the prediction is made now, with whatever the source has learnt so far.
-    spec.prediction =
-        online_ != nullptr ? online_->predict(t, spec.max_output_tokens) : (*precomputed_)[next_];
+    // Online: the prediction is made at admission, with whatever the source has learnt by then.
+    if (online_ == nullptr) spec.prediction = (*precomputed_)[next_];
     spec.prediction.true_output_tokens = std::clamp(t.output_tokens, 1, spec.max_output_tokens);
     true_len_[next_] = spec.prediction.true_output_tokens;
     caps_[next_] = spec.max_output_tokens;
-    predicted_[next_] = spec.prediction.output_tokens;
-    session_.submit(spec);
+    session_.submit(spec, /*predict_at_admission=*/online_ != nullptr);
     ++next_;
   }
 }
@@ -69,8 +74,9 @@ const std::vector<kv::Completion>& TraceDriver::commit() {
   completions_ = session_.commit(finished_);
   const kv::KvCounters k = session_.policy().counters();
   for (const kv::Completion& c : completions_) {
-    records_.push_back({c.id, predicted_[c.id], c.output_tokens, c.final_tokens, c.held_slots,
-                        k.overflows, k.grow_in_place, k.migrations, session_.planner().failed()});
+    records_.push_back({c.id, c.predicted_output_tokens, c.output_tokens, c.final_tokens,
+                        c.held_slots, k.overflows, k.grow_in_place, k.migrations,
+                        session_.planner().failed()});
     if (online_ != nullptr) online_->observe(trace_.requests[c.id], caps_[c.id], c.output_tokens);
   }
   return completions_;

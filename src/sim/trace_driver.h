@@ -6,9 +6,9 @@
 // Predictions come one of two ways:
 //   precomputed  one per trace request, made before the run (a replay then sees every prediction
 //                before any completion: the predictor cannot adapt)
-//   online       a predict::PredictorSource asked when the request is submitted, and told every
-//                completion (observe), so its predictions follow the lengths it has seen — the
-//                serving engine's behaviour (serve/engine.h)
+//   online       a predict::PredictorSource asked when the request is first admitted, and told
+//                every completion (observe), so its predictions follow the lengths it has seen —
+//                the serving engine's behaviour (serve/engine.h)
 #pragma once
 
 #include <cstdint>
@@ -73,7 +73,6 @@ class TraceDriver {
   predict::PredictorSource* online_;
   kv::Session session_;
   std::vector<std::int32_t> true_len_;
-  std::vector<std::int32_t> predicted_;
   std::vector<std::int32_t> caps_;  // each request's generation cap
   std::size_t next_ = 0;
   kv::StepPlan plan_;
