@@ -7,20 +7,7 @@
 namespace odma::bench {
 
 sim::ModelShape engine_shape(const model::ModelConfig& c, const std::string& name) {
-  sim::ModelShape s;
-  s.name = name;
-  s.hidden = c.hidden_size;
-  s.layers = c.num_layers;
-  s.heads = c.num_heads;
-  s.kv_heads = c.num_kv_heads;
-  s.head_dim = c.head_dim;
-  s.intermediate = c.intermediate_size;
-  s.vocab = c.vocab_size;
-  s.dtype_bytes = 4;  // the engine computes and stores K/V in F32
-  s.tied_embeddings = c.tie_word_embeddings;
-  s.qkv_bias = c.attention_bias;
-  s.max_position_embeddings = c.max_position_embeddings;
-  return s;
+  return sim::shape_of(c, name, 4);  // the engine computes and stores K/V in F32
 }
 
 sim::DeviceProfile measured_cpu_profile(const KernelBenchResult& k,

@@ -17,13 +17,16 @@ constexpr const char* kHelp =
 Writes a random-weight Qwen2ForCausalLM in the Hugging Face layout: config.json, model.safetensors
 (BF16) and the matching tokenizer.json / tokenizer_config.json.
 
-  --preset P     tiny        hidden 64, 2 layers, 4/2 heads, vocab 1024 (qwen2-tiny's tokenizer)
-                 small       hidden 512, 8 layers, 8/2 heads, head_dim 64, MLP 1408, vocab 1024:
-                             ~23.1 M params, sized for CPU decode benchmarks of hundreds of requests
-                 r1-7b-shape DeepSeek-R1-Distill-Qwen-7B's shape (full Qwen2 tokenizer). Only
-                             config.json + tokenizer unless --weights (15.2 GB of BF16 weights!)
+  --preset P     one of the shipped shapes, data/model_shapes/<P>.json (the simulator's too):
+                 tiny             hidden 64, 2 layers, 4/2 heads, vocab 1024 (qwen2-tiny's tokenizer)
+                 small            hidden 512, 8 layers, 8/2 heads, MLP 1408, vocab 1024: ~23.1 M
+                                  params, sized for CPU decode benchmarks of hundreds of requests
+                 qwen2-0.5b-shape Qwen2-0.5B (hidden 896, 24 layers, 14/2 heads, MLP 4864, vocab
+                                  151936, tied): 494 M params, 0.99 GB BF16 — leaves the caches
+                 r1-7b-shape      DeepSeek-R1-Distill-Qwen-7B's shape (full Qwen2 tokenizer). Only
+                                  config.json + tokenizer unless --weights (15.2 GB of BF16!)
   --out DIR      output directory (created)
-  --weights      write weights for r1-7b-shape too (tiny and small always get them)
+  --weights      write weights above 2 GB too (r1-7b-shape); smaller presets always get them
   --seed S       weight seed (default 1); same preset + seed → identical files
 )";
 
@@ -39,20 +42,20 @@ int run_model(const std::vector<std::string>& argv) {
                 "' (only make-random; see --help)");
   }
   const auto preset = args.get("preset");
-  if (!preset) throw Error("--preset is required (tiny, small, r1-7b-shape)");
+  if (!preset) throw Error("--preset is required (see --help)");
   const auto out = args.get("out");
   if (!out || out->empty()) throw Error("--out is required");
   const long long seed = args.get_int("seed", 1);
   if (seed < 0) throw Error("--seed must be >= 0");
   const model::ModelConfig config = model::preset_config(*preset);
-  const bool huge = *preset == "r1-7b-shape";
-  const bool weights = !huge || args.has("weights");
   std::uint64_t params = 0;
   for (const auto& spec : model::expected_tensors(config, model::DType::kBF16)) {
     std::uint64_t n = 1;
     for (auto d : spec.shape) n *= static_cast<std::uint64_t>(d);
     params += n;
   }
+  const bool huge = params * 2 > (2ULL << 30);  // BF16 bytes above 2 GiB: only on request
+  const bool weights = !huge || args.has("weights");
   if (weights && huge) {
     std::fprintf(stderr, "writing %.2f GB of BF16 weights...\n",
                  static_cast<double>(params) * 2 / 1e9);
@@ -72,7 +75,6 @@ int run_model(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-ODMA_COMMAND("model", "model utilities: make-random --preset tiny|small|r1-7b-shape --out DIR",
-             run_model);
+ODMA_COMMAND("model", "model utilities: make-random --preset NAME --out DIR", run_model);
 
 }  // namespace odma::cli

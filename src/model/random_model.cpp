@@ -1,5 +1,6 @@
 #include "model/random_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -57,44 +58,26 @@ void copy_tokenizer(const std::filesystem::path& dir, int vocab) {
 
 }  // namespace
 
-ModelConfig preset_config(const std::string& preset) {
-  ModelConfig c;
-  c.architecture = "Qwen2ForCausalLM";
-  c.model_type = "qwen2";
-  c.attention_bias = true;
-  c.rms_norm_eps = 1e-6;
-  c.torch_dtype = "bfloat16";
-  if (preset == "tiny" || preset == "small") {
-    const bool tiny = preset == "tiny";
-    c.hidden_size = tiny ? 64 : 512;
-    c.num_layers = tiny ? 2 : 8;
-    c.num_heads = tiny ? 4 : 8;
-    c.num_kv_heads = 2;
-    c.head_dim = tiny ? 16 : 64;
-    c.intermediate_size = tiny ? 176 : 1408;
-    c.vocab_size = 1024;
-    c.max_position_embeddings = 4096;
-    c.rope_theta = 1e6;
-    c.tie_word_embeddings = true;
-    c.bos_token_id = 1022;
-    c.eos_token_ids = {1023};
-  } else if (preset == "r1-7b-shape") {
-    c.hidden_size = 3584;
-    c.num_layers = 28;
-    c.num_heads = 28;
-    c.num_kv_heads = 4;
-    c.head_dim = 128;
-    c.intermediate_size = 18944;
-    c.vocab_size = 152064;
-    c.max_position_embeddings = 131072;
-    c.rope_theta = 10000.0;
-    c.tie_word_embeddings = false;
-    c.bos_token_id = 151646;
-    c.eos_token_ids = {151643};
-  } else {
-    throw Error("--preset: unknown preset \"" + preset + "\" (tiny, small, r1-7b-shape)");
+std::vector<std::string> preset_names() {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(data_dir() / "model_shapes", ec)) {
+    const std::string f = e.path().filename().string();
+    if (f.ends_with(".json")) names.push_back(f.substr(0, f.size() - 5));
   }
-  return c;
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+ModelConfig preset_config(const std::string& preset) {
+  const std::vector<std::string> names = preset_names();
+  if (std::find(names.begin(), names.end(), preset) == names.end()) {
+    std::string known;
+    for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+    throw Error("--preset: unknown preset \"" + preset + "\" (" + known + ")");
+  }
+  const std::filesystem::path path = data_file("model_shapes/" + preset + ".json");
+  return parse_model_config(read_file(path), path.string());
 }
 
 ModelWeights random_weights(const ModelConfig& c, std::uint64_t seed) {

@@ -1,13 +1,10 @@
 // Random-weight models of real shapes, for tests and CPU benchmarks (`odma model make-random`).
 //
-// Presets (all Qwen2ForCausalLM: q/k/v bias, SiLU MLP, RMSNorm eps 1e-6):
-//   tiny         hidden 64, 2 layers, 4/2 heads, head_dim 16, MLP 176, vocab 1024, tied head
-//   small        hidden 512, 8 layers, 8/2 heads, head_dim 64, MLP 1408, vocab 1024, tied head.
-//                ~23.1 M params (92 MB F32); vocab 1024 (qwen2-tiny's truncated Qwen2 tokenizer)
-//                keeps the LM head from dominating a CPU decode benchmark.
-//   r1-7b-shape  DeepSeek-R1-Distill-Qwen-7B (hidden 3584, 28 layers, 28/4 heads, head_dim 128,
-//                MLP 18944, vocab 152064, rope_theta 10000, untied head); 7.6 G params = 15.2 GB
-//                BF16, so its weights are written only on request.
+// Presets are the shipped model shapes, data/model_shapes/<name>.json (config.json format; the
+// simulator reads the very same files, sim/model_shape.h): tiny and small (odma's test and CPU
+// benchmark shapes, vocab 1024), qwen2-0.5b-shape (Qwen2-0.5B: 0.99 GB BF16, leaves the caches)
+// and r1-7b-shape (DeepSeek-R1-Distill-Qwen-7B: 7.6 G params = 15.2 GB BF16, so its weights are
+// written only on request).
 //
 // Weights: each element is a deterministic hash of (seed, tensor, index) — uniform with std
 // 1/√fan_in for projections and embeddings (fan_in = hidden), 0.1 for biases, 1 ± 0.1·√3 for
@@ -17,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "model/config.h"
 #include "model/weights.h"
@@ -25,6 +23,7 @@ namespace odma::model {
 
 // Throws odma::Error listing the presets for an unknown name.
 ModelConfig preset_config(const std::string& preset);
+std::vector<std::string> preset_names();  // sorted
 
 // In-memory weights (already BF16-rounded, as if loaded from the written file).
 ModelWeights random_weights(const ModelConfig& config, std::uint64_t seed);

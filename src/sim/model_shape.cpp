@@ -11,25 +11,10 @@ namespace odma::sim {
 
 namespace {
 
-using nlohmann::json;
-
-std::int64_t int_field(const json& j, const char* field, const std::string& source,
-                       std::int64_t fallback = -1) {
-  auto it = j.find(field);
-  if (it == j.end() || it->is_null()) {
-    if (fallback >= 0) return fallback;
-    throw Error(source + ": missing field \"" + field + "\"");
-  }
-  if (!it->is_number_integer())
-    throw Error(source + ": field \"" + field + "\" must be an integer");
-  std::int64_t v = it->get<std::int64_t>();
-  if (v <= 0)
-    throw Error(source + ": field \"" + field + "\" must be > 0 (got " + std::to_string(v) + ")");
-  return v;
-}
-
 std::int64_t dtype_bytes_of(const std::string& dtype, const std::string& source) {
-  if (dtype == "bfloat16" || dtype == "float16" || dtype == "bf16" || dtype == "fp16") return 2;
+  if (dtype.empty() || dtype == "bfloat16" || dtype == "float16" || dtype == "bf16" ||
+      dtype == "fp16")
+    return 2;
   if (dtype == "float32" || dtype == "fp32") return 4;
   if (dtype == "float8" || dtype == "fp8" || dtype == "int8") return 1;
   throw Error(source + ": unknown torch_dtype \"" + dtype + "\" (bfloat16, float16, float32, fp8)");
@@ -44,38 +29,33 @@ std::int64_t ModelShape::body_params() const {
   return layers * per_layer + hidden;
 }
 
-ModelShape parse_model_shape(const std::string& json_text, const std::string& source) {
-  json j;
-  try {
-    j = json::parse(json_text);
-  } catch (const json::exception& e) {
-    throw Error(source + ": not valid JSON: " + e.what());
-  }
-  if (!j.is_object()) throw Error(source + ": a model shape must be a JSON object");
+ModelShape shape_of(const model::ModelConfig& c, std::string name, std::int64_t dtype_bytes) {
   ModelShape s;
-  s.name = j.value("name", std::string());
-  if (s.name.empty()) s.name = j.value("_name_or_path", std::string("model"));
-  s.hidden = int_field(j, "hidden_size", source);
-  s.layers = int_field(j, "num_hidden_layers", source);
-  s.heads = int_field(j, "num_attention_heads", source);
-  s.kv_heads = int_field(j, "num_key_value_heads", source, s.heads);
-  if (s.hidden % s.heads != 0 && j.find("head_dim") == j.end()) {
-    throw Error(source +
-                ": hidden_size is not a multiple of num_attention_heads and no head_dim given");
-  }
-  s.head_dim = int_field(j, "head_dim", source, s.hidden / s.heads);
-  s.intermediate = int_field(j, "intermediate_size", source);
-  s.vocab = int_field(j, "vocab_size", source);
-  s.max_position_embeddings = int_field(j, "max_position_embeddings", source, 0);
-  if (s.heads % s.kv_heads != 0) {
-    throw Error(source + ": num_attention_heads (" + std::to_string(s.heads) +
-                ") must be a multiple of num_key_value_heads (" + std::to_string(s.kv_heads) + ")");
-  }
-  std::string dtype = j.value("torch_dtype", std::string("bfloat16"));
-  s.dtype_bytes = dtype_bytes_of(dtype, source);
-  s.tied_embeddings = j.value("tie_word_embeddings", false);
-  s.qkv_bias = j.value("attention_bias", j.value("model_type", std::string()) == "qwen2");
+  s.name = std::move(name);
+  s.hidden = c.hidden_size;
+  s.layers = c.num_layers;
+  s.heads = c.num_heads;
+  s.kv_heads = c.num_kv_heads;
+  s.head_dim = c.head_dim;
+  s.intermediate = c.intermediate_size;
+  s.vocab = c.vocab_size;
+  s.dtype_bytes = dtype_bytes;
+  s.tied_embeddings = c.tie_word_embeddings;
+  s.qkv_bias = c.attention_bias;
+  s.max_position_embeddings = c.max_position_embeddings;
   return s;
+}
+
+ModelShape parse_model_shape(const std::string& json_text, const std::string& source) {
+  const model::ModelConfig c = model::parse_model_config(json_text, source);
+  std::string name;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(json_text);  // valid: parsed just above
+    name = j.value("name", j.value("_name_or_path", std::string("model")));
+  } catch (const nlohmann::json::exception&) {
+    name = "model";  // "name" of another type: not ours to reject
+  }
+  return shape_of(c, name, dtype_bytes_of(c.torch_dtype, source));
 }
 
 ModelShape load_model_shape(const std::string& name_or_path) {

@@ -2,11 +2,9 @@
 // many bytes of weights a step reads, how many FLOPs a token costs, how many KV bytes a token
 // stores.
 //
-// Read from a Hugging Face config.json (hidden_size, num_hidden_layers, num_attention_heads,
-// num_key_value_heads, head_dim, intermediate_size, vocab_size, tie_word_embeddings, torch_dtype,
-// attention_bias / model_type "qwen2") or a shipped shape (data/model_shapes/<name>.json, the same
-// keys plus "name"). Parsed here with nlohmann/json so the simulator does not depend on the model
-// layer.
+// Read from a Hugging Face config.json or a shipped shape (data/model_shapes/<name>.json: the same
+// format plus "name"), through the model layer's one config.json parser (model/config.h), so the
+// engine and the simulator cannot disagree about a model; torch_dtype gives the bytes per value.
 //
 // Formulas (per DESIGN.md, GQA, SiLU-gated MLP, untied or tied head):
 //   kv_bytes_per_token    = layers × 2 (K,V) × kv_heads × head_dim × dtype_bytes
@@ -23,6 +21,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "model/config.h"
 
 namespace odma::sim {
 
@@ -55,8 +55,12 @@ struct ModelShape {
   }
 };
 
-// Parses config.json-style text; `source` names the file in errors (missing/non-positive fields,
-// heads not a multiple of kv_heads, unknown torch_dtype).
+// The shape of a parsed model config, at `dtype_bytes` per weight and KV value (the engine computes
+// in F32: 4; a BF16 checkpoint served as stored: 2).
+ModelShape shape_of(const model::ModelConfig& config, std::string name, std::int64_t dtype_bytes);
+
+// Parses config.json-style text (model::parse_model_config: every field checked, errors name
+// `source` and the field), bytes per value from torch_dtype (bfloat16 when absent).
 ModelShape parse_model_shape(const std::string& json_text, const std::string& source);
 
 // A path (contains '/' or ends in ".json"; a directory means its config.json) or a shipped name

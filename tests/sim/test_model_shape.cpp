@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
+#include "model/random_model.h"
 #include "sim/cost_model.h"
 #include "sim/device_profile.h"
 #include "sim/model_shape.h"
@@ -34,9 +35,9 @@ TEST(ModelShape, ParsesHuggingFaceConfig) {
 }
 
 TEST(ModelShape, RejectsBadConfigs) {
-  auto base = nlohmann::json::parse(R"({"hidden_size": 64, "num_hidden_layers": 2,
-      "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 128,
-      "vocab_size": 100})");
+  auto base = nlohmann::json::parse(R"({"model_type": "qwen2", "hidden_size": 64,
+      "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+      "intermediate_size": 128, "vocab_size": 100})");
   EXPECT_EQ(parse_model_shape(base.dump(), "c.json").head_dim, 16);
   auto j = base;
   j.erase("vocab_size");
@@ -53,9 +54,29 @@ TEST(ModelShape, RejectsBadConfigs) {
     (void)parse_model_shape(j.dump(), "c.json");
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("c.json: field \"hidden_size\" must be > 0"),
-              std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("c.json: field \"hidden_size\" must be a positive"),
+              std::string::npos)
+        << e.what();
   }
+}
+
+// The engine and the simulator read one parser: a shipped shape is exactly its preset.
+TEST(ModelShape, EveryShippedShapeIsTheModelPresetOfTheSameName) {
+  for (const std::string& name : model_shape_names()) {
+    SCOPED_TRACE(name);
+    const ModelShape s = load_model_shape(name);
+    const ModelShape from_preset = shape_of(model::preset_config(name), name, s.dtype_bytes);
+    EXPECT_EQ(s.name, name);
+    EXPECT_EQ(s.total_params(), from_preset.total_params());
+    EXPECT_EQ(s.kv_bytes_per_token(), from_preset.kv_bytes_per_token());
+    EXPECT_EQ(s.qkv_bias, from_preset.qkv_bias);
+    EXPECT_EQ(s.tied_embeddings, from_preset.tied_embeddings);
+  }
+  // Qwen2-0.5B: 494 M parameters (tied head), as published.
+  EXPECT_NEAR(static_cast<double>(load_model_shape("qwen2-0.5b-shape").total_params()), 494.0e6,
+              1.0e6);
+  // Unknown model families fail in the shared parser, naming the field.
+  EXPECT_THROW((void)parse_model_shape(R"({"model_type": "gpt2"})", "c.json"), Error);
 }
 
 TEST(ModelShape, KvCapacityIsMemoryLeftAfterWeights) {
