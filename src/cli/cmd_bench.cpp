@@ -51,7 +51,8 @@ constexpr const char* kHelp = R"(usage: odma bench [options]
   --write-profile P   write the cpu-local device profile measured by this run to P (JSON, as
                       data/devices/cpu-local.json); every end-to-end table is followed by the
                       simulator's forecast of the same run on that profile
-)";
+
+{policy_table})";
 
 nlohmann::json to_json(const bench::E2eResult& r, double sim_tps) {
   return {{"workload", r.workload},

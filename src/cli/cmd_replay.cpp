@@ -31,7 +31,7 @@ admitted by the policy, generate one token per step until their true output leng
   --policies LIST     {policies} (default: all)
   --predictor SPEC    {predictor}
                       (default oracle: the reference setting for reservation quality)
-  --online            predict each request when it arrives and feed every completion back to the
+  --online            predict each request when it is admitted and feed every completion back to the
                       predictor (observe), as the serving engine does; default: every prediction
                       made before the run, nothing learnt
   --capacity N        arena size in token slots (default 131072: the KV room a 24 GB MLU370-X4
@@ -51,7 +51,8 @@ admitted by the policy, generate one token per step until their true output leng
   --window N          completions per window of the adaptation table (default 500)
   --settle N          new-distribution completions before the settled figures (default 1000)
   --json PATH         also write the results as JSON
-)";
+
+{policy_table})";
 
 nlohmann::json to_json(const std::string& workload, const sim::ReplayResult& r) {
   return {{"workload", workload},
@@ -92,7 +93,7 @@ void print_adaptation(const std::vector<sim::AdaptationRun>& runs, std::int64_t 
   };
   for (std::size_t i = 0; i < runs.front().windows.size(); ++i) {
     const sim::WindowStats& w = runs.front().windows[i];
-    t.add_row({std::to_string(w.first) + "–" + std::to_string(w.first + w.count),
+    t.add_row({std::to_string(w.first) + "-" + std::to_string(w.first + w.count),
                three(
                    i, [](const sim::WindowStats& s) { return s.mae; }, 1),
                three(

@@ -40,7 +40,7 @@ table per workload x policy.
   --predictor SPEC        {predictor}
                           (default bundled@0.5, as the engine commands: the shipped model at its
                           median, growth covers the rest)
-  --online                predict each request at its arrival and feed every completion back to
+  --online                predict each request at its admission and feed every completion back to
                           the predictor (observe), as the serving engine does; default: every
                           prediction made before the run
   --seed S                seeds workloads, arrivals and noisy predictions (default 1)
@@ -59,7 +59,8 @@ table per workload x policy.
   --plot PATH.svg         KV utilization over time per policy and odma's bucket edges over time
   --calibrate             measure this machine (bandwidth, alpha curve, matmul rate) and print the
                           cpu-local profile; --out PATH also writes it
-)";
+
+{policy_table})";
 
 int run_calibrate(const Args& args) {
   sim::CalibrationOptions opt;

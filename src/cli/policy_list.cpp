@@ -39,6 +39,11 @@ std::string expand_help(std::string help) {
     }
   };
   replace_all("{policies}", kv::policy_names_text());
+  std::string table = "Policies:\n";
+  for (const kv::PolicyInfo& p : kv::policy_infos())
+    table += "  " + std::string(p.name) + std::string(10 - std::string(p.name).size(), ' ') +
+             p.summary + "\n";
+  replace_all("{policy_table}", table);
   replace_all("{predictor}", predict::kPredictorGrammar);
   return help;
 }

@@ -13,8 +13,9 @@ std::vector<std::string> split_list(const std::string& text);
 // Empty → every policy; otherwise each name is checked against kv::policy_names() (odma::Error).
 std::vector<std::string> parse_policy_list(const std::string& text);
 
-// `help` with "{policies}" replaced by the factory's policy names (kv::policy_names_text) and
-// "{predictor}" by the --predictor grammar (predict::kPredictorGrammar).
+// `help` with "{policies}" replaced by the factory's policy names (kv::policy_names_text),
+// "{policy_table}" by one line per policy with its summary (kv::policy_infos) and "{predictor}"
+// by the --predictor grammar (predict::kPredictorGrammar).
 std::string expand_help(std::string help);
 
 }  // namespace odma::cli
