@@ -25,17 +25,9 @@ ReplayResult run(TraceDriver& driver, const ReplayOptions& options) {
     (void)driver.plan();
     (void)driver.commit();
   }
-  const kv::SessionSummary s = driver.summary();
   ReplayResult r;
+  static_cast<kv::SessionSummary&>(r) = driver.summary();
   r.policy = driver.policy_name();
-  r.kv_utilization = s.kv_utilization;
-  r.capacity_usage = s.capacity_usage;
-  r.reservation_efficiency = s.reservation_efficiency;
-  r.mean_concurrency = s.mean_concurrency;
-  r.steps = s.steps;
-  r.completed = s.completed;
-  r.counters = s.counters;
-  r.final_bucket_edges = s.final_bucket_edges;
   r.records = driver.records();
   return r;
 }

@@ -19,17 +19,11 @@ struct ReplayOptions {
   double step_seconds = 0.02;  // nominal step length that maps arrival_s to steps
 };
 
-struct ReplayResult {
+// The session's summary (utilization, efficiency, counters incl. failed requests, final bucket
+// edges) plus what a replay adds.
+struct ReplayResult : kv::SessionSummary {
   std::string policy;
-  double kv_utilization = 0;          // Σ stored ÷ Σ reserved over steps
-  double capacity_usage = 0;          // Σ stored ÷ Σ capacity over steps
-  double reservation_efficiency = 0;  // Σ final length ÷ Σ slots held at completion
-  double mean_concurrency = 0;        // mean live requests per step
-  std::int64_t steps = 0;
-  std::int64_t completed = 0;
-  kv::KvCounters counters;  // overflows, migrations, preemptions, failed_requests, ...
-  std::vector<std::int32_t> final_bucket_edges;  // odma/s3 size classes at the end
-  std::vector<CompletionRecord> records;         // every completion, in completion order
+  std::vector<CompletionRecord> records;  // every completion, in completion order
 };
 
 // Precomputed predictions, one per request (predictions.size() == trace.requests.size()).
