@@ -16,6 +16,14 @@ void SamplingParams::validate() const {
     throw Error("sampling: top_p must be in (0, 1], got " + std::to_string(top_p));
   }
   if (max_tokens <= 0) throw Error("sampling: max_tokens must be > 0");
+  if (!(presence_penalty >= -2.0f && presence_penalty <= 2.0f)) {
+    throw Error("sampling: presence_penalty must be in [-2, 2], got " +
+                std::to_string(presence_penalty));
+  }
+  if (!(frequency_penalty >= -2.0f && frequency_penalty <= 2.0f)) {
+    throw Error("sampling: frequency_penalty must be in [-2, 2], got " +
+                std::to_string(frequency_penalty));
+  }
 }
 
 std::int32_t argmax(const float* logits, int n) {
@@ -31,6 +39,22 @@ Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.se
 }
 
 std::int32_t Sampler::sample(const float* logits, int vocab) {
+  if (!penalized()) return pick(logits, vocab);
+  if (!counts_.empty()) {
+    penalized_.assign(logits, logits + vocab);
+    for (const auto& [token, count] : counts_) {
+      if (token < 0 || token >= vocab) continue;
+      penalized_[static_cast<std::size_t>(token)] -=
+          params_.frequency_penalty * static_cast<float>(count) + params_.presence_penalty;
+    }
+    logits = penalized_.data();
+  }
+  const std::int32_t token = pick(logits, vocab);
+  ++counts_[token];
+  return token;
+}
+
+std::int32_t Sampler::pick(const float* logits, int vocab) {
   if (params_.temperature == 0.0f || params_.top_k == 1) return argmax(logits, vocab);
   candidates_.resize(static_cast<std::size_t>(vocab));
   for (int i = 0; i < vocab; ++i) candidates_[static_cast<std::size_t>(i)] = {logits[i], i};

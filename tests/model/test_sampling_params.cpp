@@ -82,6 +82,38 @@ TEST(Sampling, InvalidParametersAreNamed) {
   }
 }
 
+// OpenAI's penalties: logit −= frequency · count + presence · [count > 0], over the tokens this
+// request has sampled. Greedy makes the effect exact: the leader is pushed down step by step.
+TEST(Sampling, PresenceAndFrequencyPenaltiesFollowOpenAisFormula) {
+  const std::vector<float> logits = {2.0f, 1.5f, 1.0f, -5.0f};
+  SamplingParams presence;
+  presence.presence_penalty = 0.6f;  // 2.0 − 0.6 = 1.4 < 1.5: token 1 wins once 0 has appeared
+  Sampler p(presence);
+  std::vector<std::int32_t> got;
+  for (int i = 0; i < 4; ++i) got.push_back(p.sample(logits.data(), 4));
+  // Then 0: 1.4, 1: 0.9, 2: 1.0: presence is paid once, so 0 leads again for good.
+  EXPECT_EQ(got, (std::vector<std::int32_t>{0, 1, 0, 0}));
+  SamplingParams frequency;
+  frequency.frequency_penalty = 0.3f;  // each repeat costs 0.3 more
+  Sampler f(frequency);
+  got.clear();
+  for (int i = 0; i < 5; ++i) got.push_back(f.sample(logits.data(), 4));
+  // 0 (2.0); 0 (1.7 > 1.5); 1 (1.4 < 1.5); 0 (1.4 > 1.2, 1.0); 1 (1.2 > 1.1, 1.0)
+  EXPECT_EQ(got, (std::vector<std::int32_t>{0, 0, 1, 0, 1}));
+  // Negative penalties reward repeats; no penalty leaves greedy alone.
+  SamplingParams reward;
+  reward.presence_penalty = -1.0f;
+  Sampler r(reward);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(r.sample(logits.data(), 4), 0);
+  // Out of range is named.
+  SamplingParams bad;
+  bad.frequency_penalty = 2.5f;
+  EXPECT_THROW(bad.validate(), Error);
+  bad.frequency_penalty = 0;
+  bad.presence_penalty = -2.1f;
+  EXPECT_THROW(bad.validate(), Error);
+}
+
 TEST(Sampling, StopOnEosUnlessIgnored) {
   const std::vector<std::int32_t> eos = {2, 151643};
   EXPECT_TRUE(is_stop(151643, eos, false));
