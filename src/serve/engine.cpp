@@ -67,8 +67,7 @@ double Engine::now_s() const {
   return seconds_since(epoch_);
 }
 
-RequestId Engine::submit(std::vector<std::int32_t> prompt, const RequestParams& params,
-                         std::optional<double> arrival_s) {
+void Engine::validate(const std::vector<std::int32_t>& prompt, const RequestParams& params) const {
   const int vocab = model_->config().vocab_size;
   const std::int32_t max_len = max_model_len();
   if (prompt.empty()) throw Error("request: empty prompt (give at least one token)");
@@ -79,15 +78,22 @@ RequestId Engine::submit(std::vector<std::int32_t> prompt, const RequestParams& 
                   std::to_string(vocab) + ")");
     }
   }
-  const auto n = static_cast<std::int32_t>(std::min<std::size_t>(prompt.size(), INT32_MAX));
-  if (n >= max_len) {
+  if (prompt.size() >= static_cast<std::size_t>(max_len)) {
     throw Error("request: prompt of " + std::to_string(prompt.size()) +
                 " tokens leaves no room for output under the model's max length of " +
                 std::to_string(max_len) + " positions");
   }
+  params.sampling.validate();  // throws odma::Error naming the field
+  if (params.forced_output_tokens < 0) throw Error("request: forced_output_tokens must be >= 0");
+  if (!params.stop.empty() && !tokenizer_)
+    throw Error("request: stop strings need the model's tokenizer (the engine has none)");
+}
+
+RequestId Engine::submit(std::vector<std::int32_t> prompt, const RequestParams& params,
+                         std::optional<double> arrival_s) {
+  validate(prompt, params);
+  const auto n = static_cast<std::int32_t>(prompt.size());
   RequestParams p = params;
-  p.sampling.validate();  // throws odma::Error naming the field
-  if (p.forced_output_tokens < 0) throw Error("request: forced_output_tokens must be >= 0");
   p.sampling.max_tokens = session_.cap_for(n, p.sampling.max_tokens);
 
   kv::RequestSpec spec;
@@ -176,6 +182,14 @@ StepResult Engine::step() {
   }
   for (RequestId id : plan.preempted) {
     if (auto it = live_.find(id); it != live_.end()) ++it->second.out.preemptions;
+  }
+  if (!plan.admitted.empty()) {
+    const double now = now_s();
+    for (RequestId id : plan.admitted) {
+      auto it = live_.find(id);
+      if (it != live_.end() && it->second.out.admitted_s < 0)
+        it->second.out.admitted_s = now - it->second.out.arrival_s;
+    }
   }
   if (plan.items.empty()) {
     (void)session_.commit({});

@@ -88,6 +88,9 @@ class Engine {
   // max_model_len − prompt. `arrival_s` (engine clock) defaults to now.
   RequestId submit(std::vector<std::int32_t> prompt, const RequestParams& params,
                    std::optional<double> arrival_s = std::nullopt);
+  // The checks submit() makes, without queueing anything; const and touching no request state, so
+  // a server's HTTP threads may call it while the engine thread steps.
+  void validate(const std::vector<std::int32_t>& prompt, const RequestParams& params) const;
 
   // Runs one scheduler iteration (see top). Does nothing when idle().
   StepResult step();

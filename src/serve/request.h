@@ -57,10 +57,11 @@ struct RequestOutput {
   std::vector<std::int32_t> output_ids;  // every sampled id, including a final EOS
   std::string text;                      // detokenized output, cut before a matched stop string
   FinishReason finish = FinishReason::kNone;
-  std::string error;                          // why it failed (kFailed)
-  double arrival_s = 0.0;                     // engine clock at arrival
-  double first_token_s = -1.0;                // since arrival; −1 before the first token
-  std::vector<double> token_s;                // since arrival, one per output id
+  std::string error;            // why it failed (kFailed)
+  double arrival_s = 0.0;       // engine clock at arrival
+  double admitted_s = -1.0;     // since arrival: first admission (the queue time); −1 before
+  double first_token_s = -1.0;  // since arrival; −1 before the first token
+  std::vector<double> token_s;  // since arrival, one per output id
   std::int32_t predicted_output_tokens = -1;  // what the KV policy reserved for (−1: none)
   std::int32_t preemptions = 0;               // times this request was preempted and recomputed
   std::int64_t kv_held_slots = 0;  // KV slots it held when it completed (its reservation)
