@@ -70,4 +70,36 @@ void Args::reject_unknown(const std::set<std::string>& known) const {
   }
 }
 
+long long parse_bytes(const std::string& text, const std::string& what) {
+  std::size_t used = 0;
+  double value = -1;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string unit = text.substr(used);
+  if (unit.ends_with("iB") || unit.ends_with("ib")) {
+    unit.resize(unit.size() - 2);  // "MiB" → "M"
+  } else if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) {
+    unit.pop_back();  // "MB" → "M", "B" → ""
+  }
+  double scale = 1;
+  if (unit == "k" || unit == "K")
+    scale = 1024.0;
+  else if (unit == "m" || unit == "M")
+    scale = 1024.0 * 1024;
+  else if (unit == "g" || unit == "G")
+    scale = 1024.0 * 1024 * 1024;
+  else if (unit == "t" || unit == "T")
+    scale = 1024.0 * 1024 * 1024 * 1024;
+  else if (!unit.empty())
+    used = 0;
+  const double bytes = value * scale;
+  if (used == 0 || !(bytes >= 1) || bytes > 9e18)
+    throw Error(what + " must be a size such as 512MiB, 2GiB or a number of bytes (got '" + text +
+                "')");
+  return static_cast<long long>(bytes);
+}
+
 }  // namespace odma

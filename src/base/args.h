@@ -30,4 +30,9 @@ class Args {
   std::vector<std::string> positionals_;
 };
 
+// "1073741824", "512MiB", "2GiB", "1.5G", "64k" → bytes (k/M/G/T are powers of 1024, as
+// vLLM's and llama.cpp's memory flags read them; an "iB" or "B" suffix is optional). Throws
+// odma::Error naming `what` for anything else or a value < 1 byte.
+long long parse_bytes(const std::string& text, const std::string& what);
+
 }  // namespace odma
