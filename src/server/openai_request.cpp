@@ -1,0 +1,274 @@
+#include "server/openai_request.h"
+
+#include <limits>
+#include <utility>
+
+#include "server/json_fields.h"
+
+namespace odma::server {
+namespace {
+
+using Kind = GenerationRequest::Kind;
+
+constexpr std::int64_t kInt32Max = std::numeric_limits<std::int32_t>::max();
+constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
+constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
+// OpenAI's (and vLLM's) max_tokens default for /v1/completions.
+constexpr std::int32_t kCompletionDefaultMaxTokens = 16;
+
+ApiError not_supported(const std::string& what, const std::string& param) {
+  return bad_request(what + " is not supported by odma.", param);
+}
+
+// "s" | ["s"] | [ids] | [[ids]]; a batch of prompts is refused (one request, one sequence).
+void read_prompt(JsonFields& f, GenerationRequest& r) {
+  const nlohmann::json* p = f.find("prompt");
+  const auto fail_empty = [&] { f.fail(bad_request("`prompt` must not be empty.", "prompt")); };
+  if (p == nullptr) {
+    f.fail(bad_request("`prompt` is required.", "prompt"));
+    return;
+  }
+  if (p->is_string()) {
+    r.prompt_text = f.string("prompt");
+    if (r.prompt_text && r.prompt_text->empty()) fail_empty();
+    return;
+  }
+  if (!p->is_array()) {
+    f.fail_type("prompt", "a string, an array of token ids, or an array holding one of those", *p);
+    return;
+  }
+  if (p->empty()) {
+    fail_empty();
+    return;
+  }
+  const nlohmann::json& first = (*p)[0];
+  if (first.is_string() || first.is_array()) {
+    if (p->size() > 1) {
+      f.fail(bad_request("`prompt` holds " + std::to_string(p->size()) +
+                             " prompts; batched prompts are not supported: send one prompt per "
+                             "request.",
+                         "prompt"));
+      return;
+    }
+    if (first.is_string()) {
+      r.prompt_text = f.string_value(&first, "prompt[0]");
+      if (r.prompt_text && r.prompt_text->empty()) fail_empty();
+    } else {
+      r.prompt_ids = read_token_ids(first, "prompt[0]", f);
+      if (f.ok() && r.prompt_ids->empty()) fail_empty();
+    }
+    return;
+  }
+  r.prompt_ids = read_token_ids(*p, "prompt", f);
+}
+
+void read_max_tokens(JsonFields& f, GenerationRequest& r) {
+  const std::optional<std::int64_t> max_tokens = f.integer("max_tokens", 1, kInt32Max);
+  if (r.kind == Kind::kCompletion) {
+    r.max_tokens = static_cast<std::int32_t>(max_tokens.value_or(kCompletionDefaultMaxTokens));
+    return;
+  }
+  const std::optional<std::int64_t> max_completion =
+      f.integer("max_completion_tokens", 1, kInt32Max);
+  if (max_tokens && max_completion && *max_tokens != *max_completion) {
+    f.fail(bad_request("`max_tokens` (" + std::to_string(*max_tokens) +
+                           ") and `max_completion_tokens` (" + std::to_string(*max_completion) +
+                           ") disagree; give one of them.",
+                       "max_completion_tokens"));
+    return;
+  }
+  if (const auto v = max_completion ? max_completion : max_tokens) {
+    r.max_tokens = static_cast<std::int32_t>(*v);
+  }
+}
+
+void read_sampling(JsonFields& f, GenerationRequest& r) {
+  r.temperature = static_cast<float>(f.number("temperature", {0.0, 2.0}).value_or(1.0));
+  r.top_p = static_cast<float>(f.number("top_p", {0.0, 1.0, /*lo_open=*/true}).value_or(1.0));
+  // vLLM: "top_k must be 0 (disable), or at least 1"; -1 also disables (its older convention).
+  const std::int64_t top_k = f.integer("top_k", -1, kInt32Max).value_or(0);
+  r.top_k = top_k < 0 ? 0 : static_cast<std::int32_t>(top_k);
+  r.presence_penalty = static_cast<float>(f.number("presence_penalty", {-2.0, 2.0}).value_or(0.0));
+  r.frequency_penalty =
+      static_cast<float>(f.number("frequency_penalty", {-2.0, 2.0}).value_or(0.0));
+  r.ignore_eos = f.boolean("ignore_eos").value_or(false);
+
+  // Any JSON integer fits: int64 (vLLM's range) or, above it, uint64; negatives keep their bits.
+  if (const nlohmann::json* seed = f.ok() ? f.find("seed") : nullptr) {
+    if (!seed->is_number_integer()) {
+      f.fail_type("seed", "an integer", *seed);
+    } else if (seed->is_number_unsigned()) {
+      r.seed = seed->get<std::uint64_t>();
+    } else {
+      r.seed = static_cast<std::uint64_t>(seed->get<std::int64_t>());
+    }
+  }
+}
+
+void read_stop(JsonFields& f, GenerationRequest& r) {
+  const nlohmann::json* stop = f.ok() ? f.find("stop") : nullptr;
+  if (stop == nullptr) return;
+  const auto add = [&](const nlohmann::json& v, const std::string& param) {
+    const std::optional<std::string> s = f.string_value(&v, param);
+    if (!s) return;
+    if (s->empty()) {
+      f.fail(bad_request(backticked(param) + " must not be an empty string.", param));
+      return;
+    }
+    r.stop.push_back(*s);
+  };
+  if (stop->is_string()) {
+    add(*stop, "stop");
+  } else if (stop->is_array()) {
+    for (std::size_t i = 0; i < stop->size() && f.ok(); ++i) {
+      add((*stop)[i], "stop[" + std::to_string(i) + "]");
+    }
+  } else {
+    f.fail_type("stop", "a string or an array of strings", *stop);
+  }
+}
+
+void read_stream(JsonFields& f, GenerationRequest& r) {
+  r.stream = f.boolean("stream").value_or(false);
+  const nlohmann::json* options = f.ok() ? f.find("stream_options") : nullptr;
+  if (options == nullptr) return;
+  if (!options->is_object()) {
+    f.fail_type("stream_options", "an object", *options);
+    return;
+  }
+  // vLLM's check is `if data.get("stream_options") and not data.get("stream")`: {} passes.
+  if (!options->empty() && !r.stream) {
+    f.fail(
+        bad_request("`stream_options` can only be given when `stream` is true.", "stream_options"));
+    return;
+  }
+  JsonFields of(*options, "stream_options.");
+  r.include_usage = of.boolean("include_usage").value_or(false);
+  if (!of.ok()) f.fail(of.error());
+}
+
+// A field that must be 1 (n, best_of): odma returns one choice per request.
+void require_one(JsonFields& f, std::string_view name) {
+  const std::optional<std::int64_t> v = f.integer(name, kInt64Min, kInt64Max);
+  if (v && *v != 1) {
+    f.fail(bad_request(backticked(name) + " must be 1, got " + std::to_string(*v) +
+                           ": odma returns one choice per request.",
+                       std::string(name)));
+  }
+}
+
+void reject_logprobs(JsonFields& f, Kind kind) {
+  const nlohmann::json* logprobs = f.ok() ? f.find("logprobs") : nullptr;
+  if (logprobs != nullptr) {
+    if (logprobs->is_boolean()) {
+      if (logprobs->get<bool>()) f.fail(not_supported("`logprobs`", "logprobs"));
+    } else if (kind == Kind::kCompletion && logprobs->is_number_integer()) {
+      // Completions take the number of top logprobs per token here; 0 still asks for the
+      // sampled token's logprob (vLLM).
+      f.fail(not_supported("`logprobs`", "logprobs"));
+    } else {
+      f.fail_type("logprobs", kind == Kind::kChat ? "a boolean" : "an integer", *logprobs);
+    }
+  }
+  if (f.integer("top_logprobs", 0, 20).value_or(0) > 0) {
+    f.fail(not_supported("`top_logprobs`", "top_logprobs"));
+  }
+}
+
+void reject_unsupported_outputs(JsonFields& f) {
+  if (const nlohmann::json* bias = f.ok() ? f.find("logit_bias") : nullptr) {
+    if (!bias->is_object()) {
+      f.fail_type("logit_bias", "an object", *bias);
+    } else if (!bias->empty()) {
+      f.fail(not_supported("`logit_bias`", "logit_bias"));
+    }
+  }
+  if (const nlohmann::json* format = f.ok() ? f.find("response_format") : nullptr) {
+    if (!format->is_object()) {
+      f.fail_type("response_format", "an object", *format);
+      return;
+    }
+    JsonFields ff(*format, "response_format.");
+    const std::optional<std::string> type = ff.string("type");
+    if (!ff.ok()) {
+      f.fail(ff.error());
+    } else if (!type) {
+      f.fail(bad_request("`response_format.type` is required.", "response_format.type"));
+    } else if (*type != "text") {
+      f.fail(not_supported("`response_format` of type `" + *type + "`", "response_format"));
+    }
+  }
+}
+
+void reject_tools(JsonFields& f) {
+  if (const nlohmann::json* tools = f.ok() ? f.find("tools") : nullptr) {
+    if (!tools->is_array()) {
+      f.fail_type("tools", "an array", *tools);
+    } else if (!tools->empty()) {
+      f.fail(not_supported("Tool calling (`tools`)", "tools"));
+    }
+  }
+  if (const nlohmann::json* choice = f.ok() ? f.find("tool_choice") : nullptr) {
+    if (choice->is_object()) {
+      f.fail(not_supported("A named `tool_choice`", "tool_choice"));
+    } else if (!choice->is_string()) {
+      f.fail_type("tool_choice", "a string or an object", *choice);
+    } else if (const std::string& s = choice->get_ref<const std::string&>(); s == "required") {
+      f.fail(not_supported("`tool_choice` \"required\"", "tool_choice"));
+    } else if (s != "none" && s != "auto") {
+      f.fail(bad_request("`tool_choice` must be \"none\", \"auto\", \"required\" or a named tool.",
+                         "tool_choice"));
+    }
+  }
+}
+
+void reject_completion_extras(JsonFields& f) {
+  require_one(f, "best_of");
+  if (f.boolean("echo").value_or(false)) f.fail(not_supported("`echo`", "echo"));
+  if (!f.string("suffix").value_or("").empty()) f.fail(not_supported("`suffix`", "suffix"));
+}
+
+}  // namespace
+
+std::variant<GenerationRequest, ApiError> parse_generation_request(const nlohmann::json& body,
+                                                                   GenerationRequest::Kind kind) {
+  if (!body.is_object()) {
+    return bad_request("The request body must be a JSON object, got " +
+                       std::string(json_type(body)) + ".");
+  }
+  GenerationRequest r;
+  r.kind = kind;
+  JsonFields f(body);
+  if (kind == Kind::kChat) {
+    auto messages = parse_chat_messages(f.find("messages"));
+    if (auto* e = std::get_if<ApiError>(&messages)) return std::move(*e);
+    r.messages = std::move(std::get<std::vector<ChatMessage>>(messages));
+  } else {
+    read_prompt(f, r);
+  }
+  r.model = f.string("model").value_or("");
+  read_max_tokens(f, r);
+  read_sampling(f, r);
+  read_stop(f, r);
+  read_stream(f, r);
+  r.user = f.string("user").value_or("");
+  require_one(f, "n");
+  reject_logprobs(f, kind);
+  reject_unsupported_outputs(f);
+  if (kind == Kind::kChat) {
+    reject_tools(f);
+  } else {
+    reject_completion_extras(f);
+  }
+  if (!f.ok()) return f.error();
+  return r;
+}
+
+std::variant<GenerationRequest, ApiError> parse_generation_request(std::string_view body,
+                                                                   GenerationRequest::Kind kind) {
+  auto parsed = parse_json_object(body);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return std::move(*e);
+  return parse_generation_request(std::get<nlohmann::json>(parsed), kind);
+}
+
+}  // namespace odma::server

@@ -1,0 +1,98 @@
+// odma's reading of POST /v1/chat/completions and POST /v1/completions bodies.
+//
+// Follows OpenAI's API reference (platform.openai.com/docs/api-reference/chat/create and
+// .../completions/create); where OpenAI is silent or odma serves vLLM's clients, vLLM's protocol
+// (entrypoints/openai/chat_completion/protocol.py, completion/protocol.py). Unknown fields are
+// ignored (both do); a known field with a wrong type or value is a 400 naming it in `param`.
+//
+//   field                 chat compl accepted                 odma's value, and why
+//   model                 x    x     string                   "" when absent: vLLM then serves
+//                                                             its one model (OpenAI requires it)
+//   messages              x          see openai_messages.h    non-empty
+//   prompt                     x     "s" ["s"] [ids] [[ids]]  more than one prompt → 400
+//   max_tokens            x    x     integer ≥ 1              chat: nullopt = up to the context
+//                                                             (vLLM); completions: 16 if absent
+//                                                             (OpenAI's and vLLM's default)
+//   max_completion_tokens x          integer ≥ 1              OpenAI's newer name for max_tokens;
+//                                                             both, and different → 400
+//   temperature           x    x     [0, 2], default 1        OpenAI's default, which odma applies
+//                                                             (the engine's own default is 0);
+//                                                             0 = greedy
+//   top_p                 x    x     (0, 1], default 1
+//   top_k                 x    x     integer ≥ -1, default 0  vLLM extension; -1 and 0 mean off
+//   seed                  x    x     integer, -2^63..2^64-1   a negative seed keeps its bits
+//   stop                  x    x     string | [string]        no count limit (vLLM; OpenAI allows
+//                                                             4); an empty string → 400
+//   stream                x    x     boolean, default false
+//   stream_options        x    x     null | {"include_usage": bool}
+//                                                             non-empty without stream → 400
+//                                                             (vLLM: "Stream options can only be
+//                                                             defined when `stream=True`")
+//   presence_penalty,     x    x     [-2, 2], default 0
+//     frequency_penalty
+//   ignore_eos            x    x     boolean                  vLLM extension
+//   user                  x    x     string                   kept for logs
+//   n                     x    x     1                        one choice per request
+//   best_of                    x     1                        (vLLM v1 dropped best_of too)
+//   echo                       x     false                    true → 400: not supported
+//   suffix                     x     null or ""               anything else → 400 (as vLLM)
+//   logprobs              x    x     false; completions: null too (an integer there asks for
+//                                    logprobs, even 0) → else 400
+//   top_logprobs          x    x     0                        1..20 → 400: not supported
+//   logit_bias            x    x     {}                       non-empty → 400: not supported
+//   response_format       x    x     {"type": "text"}         json_object/json_schema → 400
+//   tools                 x          []                       non-empty → 400: no tool calling
+//   tool_choice           x          "none" | "auto"          "required", a named tool → 400
+//   parallel_tool_calls   x          anything                 meaningless without tools
+//
+// The neutral values above (false, 0, 1, [], {}, {"type": "text"}, null) are accepted because
+// client libraries send them by default.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/openai_error.h"
+#include "server/openai_messages.h"
+
+namespace odma::server {
+
+struct GenerationRequest {
+  enum class Kind : std::uint8_t { kChat, kCompletion };
+
+  Kind kind = Kind::kChat;
+  std::string model;                  // "" = not given
+  std::vector<ChatMessage> messages;  // chat: at least one
+  // Completions: exactly one of these is set.
+  std::optional<std::string> prompt_text;
+  std::optional<std::vector<std::int32_t>> prompt_ids;
+  std::optional<std::int32_t> max_tokens;  // chat: nullopt = until the context is full
+  float temperature = 1.0f;                // 0 = greedy
+  float top_p = 1.0f;
+  std::int32_t top_k = 0;  // 0 = off (-1 in the request is read as 0)
+  std::optional<std::uint64_t> seed;
+  std::vector<std::string> stop;  // non-empty strings
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage: a final chunk with usage
+  float presence_penalty = 0.0f;
+  float frequency_penalty = 0.0f;
+  bool ignore_eos = false;
+  std::string user;
+  bool echo = false;  // always false: echo=true is rejected
+};
+
+// Parses an already-parsed body (a JSON object).
+[[nodiscard]] std::variant<GenerationRequest, ApiError> parse_generation_request(
+    const nlohmann::json& body, GenerationRequest::Kind kind);
+
+// Parses raw body text: not JSON, ill-formed UTF-8 or not an object → 400.
+[[nodiscard]] std::variant<GenerationRequest, ApiError> parse_generation_request(
+    std::string_view body, GenerationRequest::Kind kind);
+
+}  // namespace odma::server

@@ -1,0 +1,83 @@
+#include "server/openai_response.h"
+
+#include <chrono>
+
+namespace odma::server {
+namespace {
+
+nlohmann::json response(const ResponseHeader& h, std::string_view object, nlohmann::json choice,
+                        const Usage& usage) {
+  return {{"id", h.id},
+          {"object", object},
+          {"created", h.created},
+          {"model", h.model},
+          {"choices", nlohmann::json::array({std::move(choice)})},
+          {"usage", to_json(usage)}};
+}
+
+}  // namespace
+
+std::string_view to_string(FinishReason r) {
+  switch (r) {
+    case FinishReason::kStop:
+      return "stop";
+    case FinishReason::kLength:
+      return "length";
+  }
+  return "stop";
+}
+
+nlohmann::json to_json(const Usage& u) {
+  return {{"prompt_tokens", u.prompt_tokens},
+          {"completion_tokens", u.completion_tokens},
+          {"total_tokens", u.prompt_tokens + u.completion_tokens}};
+}
+
+nlohmann::json chat_completion(const ResponseHeader& h, std::string_view content,
+                               FinishReason finish, const Usage& usage) {
+  nlohmann::json choice = {{"index", 0},
+                           {"message", {{"role", "assistant"}, {"content", content}}},
+                           {"logprobs", nullptr},
+                           {"finish_reason", to_string(finish)}};
+  return response(h, "chat.completion", std::move(choice), usage);
+}
+
+nlohmann::json text_completion(const ResponseHeader& h, std::string_view text, FinishReason finish,
+                               const Usage& usage) {
+  nlohmann::json choice = {
+      {"index", 0}, {"text", text}, {"logprobs", nullptr}, {"finish_reason", to_string(finish)}};
+  return response(h, "text_completion", std::move(choice), usage);
+}
+
+nlohmann::json to_json(const ModelCard& m) {
+  return {{"id", m.id},
+          {"object", "model"},
+          {"created", m.created},
+          {"owned_by", m.owned_by},
+          {"root", m.id},
+          {"parent", nullptr},
+          {"max_model_len", m.max_model_len}};
+}
+
+nlohmann::json model_list(const std::vector<ModelCard>& models) {
+  nlohmann::json data = nlohmann::json::array();
+  for (const ModelCard& m : models) data.push_back(to_json(m));
+  return {{"object", "list"}, {"data", std::move(data)}};
+}
+
+nlohmann::json tokenize_response(const std::vector<std::int32_t>& tokens,
+                                 std::int64_t max_model_len) {
+  return {{"count", tokens.size()}, {"max_model_len", max_model_len}, {"tokens", tokens}};
+}
+
+nlohmann::json detokenize_response(std::string_view prompt) {
+  return {{"prompt", prompt}};
+}
+
+std::int64_t unix_time_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace odma::server

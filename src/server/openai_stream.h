@@ -1,0 +1,68 @@
+// The chunks of a streamed response (stream: true), each sent as one SSE event (sse.h), in
+// OpenAI's shapes (platform.openai.com/docs/api-reference/chat-streaming). One id and one
+// `created` for every chunk of a stream.
+//
+//   chat          role     {"id", "object": "chat.completion.chunk", "created", "model",
+//                           "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+//                                        "logprobs": null, "finish_reason": null}]}
+//                          first; OpenAI and vLLM (serving_chat.py) both send content "" in it
+//                 text     ... "delta": {"content": "<text>"} ... "finish_reason": null
+//                 finish   ... "delta": {} ... "finish_reason": "stop" | "length"
+//                          OpenAI sends the reason with an empty delta; vLLM puts it on the chunk
+//                          that carries the last text. odma: {"content": rest} when text is left
+//                          (the stop-string hold-back flushes some at the end), else {}
+//   completions   text     {"id", "object": "text_completion", "created", "model",
+//                           "choices": [{"index": 0, "text": "<text>", "logprobs": null,
+//                                        "finish_reason": null}]}
+//                 finish   the same with "finish_reason" set; "text" may be ""
+//   both          usage    {..., "choices": [], "usage": {...}}: only with
+//                          stream_options.include_usage, after the finish chunk; every other
+//                          chunk then carries "usage": null (OpenAI; vLLM leaves the key out)
+//                 then     data: [DONE]
+//
+// An error after the stream began (the 200 status is already sent): the event
+// data: {"error": {...}} and then data: [DONE], as vLLM streams it (create_streaming_error_response
+// in entrypoints/openai/serving_engine.py, which wraps the error object under "error").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "server/openai_error.h"
+#include "server/openai_request.h"
+#include "server/openai_response.h"
+
+namespace odma::server {
+
+class StreamChunks {
+ public:
+  StreamChunks(GenerationRequest::Kind kind, ResponseHeader header, bool include_usage);
+
+  // Chat streams open with a role chunk; completion streams have none.
+  [[nodiscard]] bool has_role_chunk() const { return kind_ == GenerationRequest::Kind::kChat; }
+  // Precondition: has_role_chunk() (odma::Error otherwise).
+  [[nodiscard]] nlohmann::json role_chunk() const;
+  [[nodiscard]] nlohmann::json text_chunk(std::string_view text) const;
+  // `text`: what is left to send ("" when nothing is).
+  [[nodiscard]] nlohmann::json finish_chunk(std::string_view text, FinishReason finish) const;
+  // Precondition: include_usage (odma::Error otherwise: the client did not ask for it).
+  [[nodiscard]] nlohmann::json usage_chunk(const Usage& usage) const;
+
+  [[nodiscard]] const ResponseHeader& header() const { return header_; }
+
+ private:
+  [[nodiscard]] nlohmann::json chunk(nlohmann::json choices) const;
+  [[nodiscard]] nlohmann::json choice(std::string_view text, const nlohmann::json& finish,
+                                      bool role) const;
+
+  GenerationRequest::Kind kind_;
+  ResponseHeader header_;
+  bool include_usage_;
+};
+
+// The events that end a stream with `error`: "data: {"error": {...}}\n\ndata: [DONE]\n\n".
+[[nodiscard]] std::string stream_error_events(const ApiError& error);
+
+}  // namespace odma::server

@@ -1,0 +1,218 @@
+// Features odma does not have: each is a clear 400 naming the field, while the neutral value
+// client libraries send by default is accepted.
+#include <gtest/gtest.h>
+
+#include "server/openai_request.h"
+#include "server/request_test_util.h"
+
+namespace odma::server {
+namespace {
+
+using testing::chat_body;
+using testing::completion_body;
+using testing::error_of;
+using testing::expect_bad_request;
+using testing::json;
+using testing::value_of;
+constexpr auto kChat = GenerationRequest::Kind::kChat;
+constexpr auto kCompletion = GenerationRequest::Kind::kCompletion;
+
+bool chat_accepts(const json& extra) {
+  return std::holds_alternative<GenerationRequest>(
+      parse_generation_request(chat_body(extra), kChat));
+}
+bool completion_accepts(const json& extra) {
+  return std::holds_alternative<GenerationRequest>(
+      parse_generation_request(completion_body(extra), kCompletion));
+}
+ApiError chat_error(const json& extra) {
+  return error_of(parse_generation_request(chat_body(extra), kChat));
+}
+ApiError completion_error(const json& extra) {
+  return error_of(parse_generation_request(completion_body(extra), kCompletion));
+}
+
+TEST(UnsupportedFields, NeutralValuesThatClientsSendAreAccepted) {
+  EXPECT_TRUE(chat_accepts({{"n", 1},
+                            {"logprobs", false},
+                            {"top_logprobs", 0},
+                            {"logit_bias", json::object()},
+                            {"response_format", {{"type", "text"}}},
+                            {"tools", json::array()},
+                            {"tool_choice", "none"},
+                            {"parallel_tool_calls", true},
+                            {"stream_options", nullptr}}));
+}
+
+TEST(UnsupportedFields, NullIsNeutralForEachOfThem) {
+  EXPECT_TRUE(chat_accepts({{"n", nullptr},
+                            {"logprobs", nullptr},
+                            {"top_logprobs", nullptr},
+                            {"logit_bias", nullptr},
+                            {"response_format", nullptr},
+                            {"tools", nullptr},
+                            {"tool_choice", nullptr}}));
+}
+
+TEST(UnsupportedFields, NOfTwoIs400) {
+  expect_bad_request(chat_error({{"n", 2}}), "n",
+                     "`n` must be 1, got 2: odma returns one choice per request.");
+}
+
+TEST(UnsupportedFields, NOfZeroIs400) {
+  EXPECT_EQ(chat_error({{"n", 0}}).param, "n");
+}
+
+TEST(UnsupportedFields, NAsStringIs400) {
+  expect_bad_request(chat_error({{"n", "1"}}), "n", "`n` must be an integer, got string.");
+}
+
+TEST(UnsupportedFields, LogprobsTrueIs400) {
+  expect_bad_request(chat_error({{"logprobs", true}}), "logprobs",
+                     "`logprobs` is not supported by odma.");
+}
+
+TEST(UnsupportedFields, ChatLogprobsAsNumberIs400) {
+  expect_bad_request(chat_error({{"logprobs", 1}}), "logprobs",
+                     "`logprobs` must be a boolean, got number.");
+}
+
+TEST(UnsupportedFields, TopLogprobsAboveZeroIs400) {
+  expect_bad_request(chat_error({{"top_logprobs", 5}}), "top_logprobs",
+                     "`top_logprobs` is not supported by odma.");
+}
+
+TEST(UnsupportedFields, TopLogprobsOutOfRangeIs400) {
+  expect_bad_request(chat_error({{"top_logprobs", 21}}), "top_logprobs",
+                     "`top_logprobs` must be an integer in [0, 20], got 21.");
+}
+
+TEST(UnsupportedFields, CompletionLogprobsNullOrFalseIsAccepted) {
+  EXPECT_TRUE(completion_accepts({{"logprobs", nullptr}}));
+  EXPECT_TRUE(completion_accepts({{"logprobs", false}}));
+}
+
+TEST(UnsupportedFields, CompletionLogprobsOfAnyCountIs400) {
+  expect_bad_request(completion_error({{"logprobs", 0}}), "logprobs",
+                     "`logprobs` is not supported by odma.");
+  EXPECT_EQ(completion_error({{"logprobs", 5}}).param, "logprobs");
+}
+
+TEST(UnsupportedFields, CompletionLogprobsAsStringIs400) {
+  expect_bad_request(completion_error({{"logprobs", "5"}}), "logprobs",
+                     "`logprobs` must be an integer, got string.");
+}
+
+TEST(UnsupportedFields, NonEmptyLogitBiasIs400) {
+  expect_bad_request(chat_error({{"logit_bias", {{"50256", -100}}}}), "logit_bias",
+                     "`logit_bias` is not supported by odma.");
+}
+
+TEST(UnsupportedFields, LogitBiasThatIsNotAnObjectIs400) {
+  expect_bad_request(chat_error({{"logit_bias", json::array()}}), "logit_bias",
+                     "`logit_bias` must be an object, got array.");
+}
+
+TEST(UnsupportedFields, JsonResponseFormatIs400) {
+  expect_bad_request(chat_error({{"response_format", {{"type", "json_object"}}}}),
+                     "response_format",
+                     "`response_format` of type `json_object` is not supported by odma.");
+}
+
+TEST(UnsupportedFields, JsonSchemaResponseFormatIs400) {
+  EXPECT_EQ(chat_error({{"response_format", {{"type", "json_schema"}, {"json_schema", {}}}}}).param,
+            "response_format");
+}
+
+TEST(UnsupportedFields, ResponseFormatWithoutTypeIs400) {
+  expect_bad_request(chat_error({{"response_format", json::object()}}), "response_format.type",
+                     "`response_format.type` is required.");
+}
+
+TEST(UnsupportedFields, ResponseFormatThatIsNotAnObjectIs400) {
+  expect_bad_request(chat_error({{"response_format", "text"}}), "response_format",
+                     "`response_format` must be an object, got string.");
+}
+
+TEST(UnsupportedFields, ToolsAre400) {
+  const json tool = {{"type", "function"}, {"function", {{"name", "get_weather"}}}};
+  expect_bad_request(chat_error({{"tools", {tool}}}), "tools",
+                     "Tool calling (`tools`) is not supported by odma.");
+}
+
+TEST(UnsupportedFields, ToolsThatAreNotAnArrayAre400) {
+  expect_bad_request(chat_error({{"tools", json::object()}}), "tools",
+                     "`tools` must be an array, got object.");
+}
+
+TEST(UnsupportedFields, ToolChoiceAutoWithoutToolsIsAccepted) {
+  EXPECT_TRUE(chat_accepts({{"tool_choice", "auto"}}));
+}
+
+TEST(UnsupportedFields, ToolChoiceRequiredIs400) {
+  expect_bad_request(chat_error({{"tool_choice", "required"}}), "tool_choice",
+                     "`tool_choice` \"required\" is not supported by odma.");
+}
+
+TEST(UnsupportedFields, NamedToolChoiceIs400) {
+  expect_bad_request(
+      chat_error({{"tool_choice", {{"type", "function"}, {"function", {{"name", "f"}}}}}}),
+      "tool_choice", "A named `tool_choice` is not supported by odma.");
+}
+
+TEST(UnsupportedFields, UnknownToolChoiceIs400) {
+  expect_bad_request(chat_error({{"tool_choice", "any"}}), "tool_choice",
+                     "`tool_choice` must be \"none\", \"auto\", \"required\" or a named tool.");
+}
+
+TEST(UnsupportedFields, ToolChoiceAsNumberIs400) {
+  expect_bad_request(chat_error({{"tool_choice", 1}}), "tool_choice",
+                     "`tool_choice` must be a string or an object, got number.");
+}
+
+TEST(UnsupportedFields, ParallelToolCallsOfAnyValueIsAccepted) {
+  EXPECT_TRUE(chat_accepts({{"parallel_tool_calls", false}}));
+  EXPECT_TRUE(chat_accepts({{"parallel_tool_calls", "yes"}}));
+}
+
+TEST(UnsupportedFields, BestOfOneIsAccepted) {
+  EXPECT_TRUE(completion_accepts({{"best_of", 1}}));
+}
+
+TEST(UnsupportedFields, BestOfAboveOneIs400) {
+  expect_bad_request(completion_error({{"best_of", 3}}), "best_of",
+                     "`best_of` must be 1, got 3: odma returns one choice per request.");
+}
+
+TEST(UnsupportedFields, EchoFalseIsAccepted) {
+  EXPECT_TRUE(completion_accepts({{"echo", false}}));
+}
+
+TEST(UnsupportedFields, EchoTrueIs400) {
+  expect_bad_request(completion_error({{"echo", true}}), "echo",
+                     "`echo` is not supported by odma.");
+}
+
+TEST(UnsupportedFields, EmptySuffixIsAccepted) {
+  EXPECT_TRUE(completion_accepts({{"suffix", nullptr}}));
+  EXPECT_TRUE(completion_accepts({{"suffix", ""}}));
+}
+
+TEST(UnsupportedFields, SuffixIs400) {
+  expect_bad_request(completion_error({{"suffix", "}"}}), "suffix",
+                     "`suffix` is not supported by odma.");
+}
+
+TEST(UnsupportedFields, ChatOnlyFieldsAreUnknownToCompletions) {
+  // tools / tool_choice are not /v1/completions fields: ignored there like any unknown field.
+  EXPECT_TRUE(
+      completion_accepts({{"tools", {{{"type", "function"}}}}, {"tool_choice", "required"}}));
+}
+
+TEST(UnsupportedFields, CompletionOnlyFieldsAreUnknownToChat) {
+  // echo / suffix / best_of mean nothing to OpenAI's chat API (vLLM's chat `echo` is unrelated).
+  EXPECT_TRUE(chat_accepts({{"echo", true}, {"suffix", "x"}, {"best_of", 4}}));
+}
+
+}  // namespace
+}  // namespace odma::server
