@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package odma needs to build, test and run. Idempotent and
-# non-interactive: packages already present are not touched, and apt runs only when one is missing.
+# Installs every Debian 12 package odma needs to build, test and run, then the npm packages the
+# tests use (tests/node, pinned by its package-lock.json). Idempotent and non-interactive:
+# packages already present are not touched; apt and npm run only when something is missing.
 set -euo pipefail
 
 PACKAGES=(
@@ -12,18 +13,38 @@ PACKAGES=(
   libutf8proc-dev     # NFC normalisation
   libopenblas-dev     # CPU matrix products
   zlib1g-dev          # the shipped data files are gzip-compressed
+  libcpp-httplib-dev  # odma serve / loadgen: HTTP/1.1 server and client (llama.cpp's choice)
+  curl                # the server's integration tests talk to it with curl too
 )
+
+# Node.js runs the OpenAI client and chat-template oracles of the tests; a machine that already
+# has node (and its npm) keeps it, else Debian's packages provide both.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "setup: all ${#PACKAGES[@]} packages present"
-  exit 0
+  echo "setup: all ${#PACKAGES[@]} Debian packages present"
+else
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "setup: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# npm packages, exactly as locked (no install scripts run).
+node_dir="$(dirname "$0")/../tests/node"
+if [ -f "$node_dir/package-lock.json" ]; then
+  if [ ! -f "$node_dir/node_modules/.package-lock.json" ] ||
+     ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.odma-installed-lock"; then
+    echo "setup: npm ci in tests/node"
+    (cd "$node_dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+    cp "$node_dir/package-lock.json" "$node_dir/node_modules/.odma-installed-lock"
+  else
+    echo "setup: tests/node npm packages present"
+  fi
+fi

@@ -1,0 +1,91 @@
+// `odma serve`: flags → server::ServeOptions; the server itself is src/server (docs/server.md).
+#include <cstdio>
+#include <cstdlib>
+
+#include "base/args.h"
+#include "base/error.h"
+#include "cli/command.h"
+#include "cli/policy_list.h"
+#include "server/server.h"
+
+namespace odma::cli {
+namespace {
+
+constexpr const char* kHelp = R"(usage: odma serve --model DIR [options]
+
+An OpenAI-compatible HTTP server (chat and text completions, streaming, /v1/models, /tokenize,
+/detokenize, /health, /ready, Prometheus /metrics) over odma's engine: one engine thread runs
+continuous batching with the chosen KV policy; HTTP threads parse, queue and stream.
+
+  --model DIR              Hugging Face model directory (config.json, safetensors, tokenizer.json)
+  --served-model-name N    the name clients use in "model" (default: the directory's name)
+  --host H                 address to listen on (default 127.0.0.1: this machine only)
+  --port P                 port (default 8000; 0 = any free port, printed on stderr)
+  --policy P               KV policy: {policies} (default odma)
+  --kv-memory SIZE         KV arena, e.g. 512MiB, 4GiB (default 1GiB; F32 K/V)
+  --max-model-len N        context limit (default: the model's max_position_embeddings)
+  --max-num-seqs N         running requests at most (default 256; vLLM's name)
+  --predictor SPEC         output-length predictor: model:PATH | bundled | none, each with an
+                           optional @Q (default bundled@0.5); it learns from every finished request
+  --chat-template FILE     a Jinja chat template instead of tokenizer_config.json's
+  --api-key KEY            require "Authorization: Bearer KEY" (also $ODMA_API_KEY); /health,
+                           /ready and /metrics stay open
+  --max-waiting N          accepted requests waiting for KV at most; beyond: 429 (default 1024)
+  --max-body SIZE          request body limit; beyond: 413 (default 8MiB)
+  --max-connections N      connection threads (default 256); beyond them and a backlog of 64: 503
+  --read-timeout S         seconds a client may take to send a request (default 30)
+  --write-timeout S        seconds a client may take to read a chunk (default 30)
+  --shutdown-timeout S     on SIGTERM/SIGINT, seconds accepted requests may take to finish
+                           before they are ended with an error (default 30)
+
+{policy_table})";
+
+int run_serve(const std::vector<std::string>& argv) {
+  Args args(argv, {"help"});
+  if (args.has("help")) {
+    std::fputs(expand_help(kHelp).c_str(), stdout);
+    return 0;
+  }
+  args.reject_unknown({"help", "model", "served-model-name", "host", "port", "policy", "kv-memory",
+                       "max-model-len", "max-num-seqs", "predictor", "chat-template", "api-key",
+                       "max-waiting", "max-body", "max-connections", "read-timeout",
+                       "write-timeout", "shutdown-timeout"});
+  server::ServeOptions o;
+  o.model_dir = args.get_or("model", "");
+  o.served_model_name = args.get_or("served-model-name", "");
+  o.host = args.get_or("host", o.host);
+  o.port = static_cast<int>(args.get_int("port", o.port));
+  o.policy = parse_policy_list(args.get_or("policy", o.policy)).at(0);
+  if (auto v = args.get("kv-memory")) o.kv_memory_bytes = parse_bytes(*v, "--kv-memory");
+  o.max_model_len = static_cast<std::int32_t>(args.get_int("max-model-len", 0));
+  o.max_batch = static_cast<std::int32_t>(args.get_int("max-num-seqs", o.max_batch));
+  o.predictor = args.get_or("predictor", o.predictor);
+  if (auto f = args.get("chat-template")) o.chat_template_file = *f;
+  o.api_key = args.get_or("api-key", "");
+  if (o.api_key.empty()) {
+    if (const char* env = std::getenv("ODMA_API_KEY")) o.api_key = env;
+  }
+  const auto count = [&](const char* name, long long fallback, long long min) {
+    const long long v = args.get_int(name, fallback);
+    if (v < min) throw Error(std::string("--") + name + " must be >= " + std::to_string(min));
+    return v;
+  };
+  o.max_waiting = static_cast<std::size_t>(count("max-waiting", 1024, 1));
+  if (auto v = args.get("max-body"))
+    o.max_body_bytes = static_cast<std::size_t>(parse_bytes(*v, "--max-body"));
+  o.max_connections = static_cast<std::size_t>(count("max-connections", 256, 1));
+  o.read_timeout_s = static_cast<int>(count("read-timeout", 30, 1));
+  o.write_timeout_s = static_cast<int>(count("write-timeout", 30, 1));
+  o.shutdown_timeout_s = args.get_double("shutdown-timeout", 30.0);
+  if (!(o.shutdown_timeout_s >= 0)) throw Error("--shutdown-timeout must be >= 0");
+  if (o.max_batch < 1) throw Error("--max-num-seqs must be >= 1");
+
+  server::Server server(std::move(o));
+  server::handle_termination_signals(server);  // before run() starts any thread
+  return server.run();
+}
+
+ODMA_COMMAND("serve", "an OpenAI-compatible HTTP server over the engine", run_serve);
+
+}  // namespace
+}  // namespace odma::cli

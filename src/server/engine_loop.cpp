@@ -1,0 +1,203 @@
+#include "server/engine_loop.h"
+
+#include "base/error.h"
+
+namespace odma::server {
+
+EngineLoop::EngineLoop(std::unique_ptr<serve::Engine> engine,
+                       std::shared_ptr<ServerMetrics> metrics, LoopLimits limits)
+    : engine_(std::move(engine)),
+      metrics_(std::move(metrics)),
+      limits_(limits),
+      max_model_len_(engine_->max_model_len()) {
+  status_.kv_capacity = engine_->policy().gauges().capacity;
+  thread_ = std::thread([this] { run(); });
+}
+
+EngineLoop::~EngineLoop() {
+  abort_all("the server is shutting down");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::variant<std::shared_ptr<RequestStream>, ApiError> EngineLoop::submit(
+    std::vector<std::int32_t> prompt, serve::RequestParams params) {
+  if (draining_) {
+    metrics_->on_rejected("draining");
+    return unavailable("the server is shutting down and accepts no new requests");
+  }
+  try {
+    engine_->validate(prompt, params);  // const: safe beside the engine thread
+  } catch (const Error& e) {
+    metrics_->on_rejected("invalid");
+    return bad_request(e.what());
+  }
+  auto stream = std::make_shared<RequestStream>();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (status_.waiting + pending_submits_ >= limits_.max_waiting) {
+      metrics_->on_rejected("queue_full");
+      return too_many_requests("the server's queue is full (" +
+                               std::to_string(limits_.max_waiting) +
+                               " requests waiting); retry shortly");
+    }
+    ++pending_submits_;
+    inbox_.push_back({Command::Kind::kSubmit, stream, std::move(prompt), std::move(params), {}});
+  }
+  wake_.notify_one();
+  return stream;
+}
+
+void EngineLoop::cancel(const std::shared_ptr<RequestStream>& stream) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Cancels jump the queue (llama.cpp's server does the same): the KV goes back at once.
+    inbox_.push_front({Command::Kind::kCancel, stream, {}, {}, {}});
+  }
+  wake_.notify_one();
+}
+
+void EngineLoop::start_drain() {
+  draining_ = true;
+}
+
+bool EngineLoop::wait_until_idle(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return idle_.wait_for(lock, timeout, [&] {
+    return pending_submits_ == 0 && status_.waiting == 0 && status_.running == 0;
+  });
+}
+
+void EngineLoop::abort_all(const std::string& reason) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    inbox_.push_front({Command::Kind::kAbortAll, nullptr, {}, {}, reason});
+  }
+  wake_.notify_one();
+}
+
+LoopStatus EngineLoop::status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  LoopStatus s = status_;
+  s.waiting += pending_submits_;
+  return s;
+}
+
+void EngineLoop::end(serve::RequestId id, const serve::RequestOutput& output) {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return;
+  if (output.finish == serve::FinishReason::kFailed) {
+    it->second->fail(unavailable(output.error));
+  } else {
+    it->second->finish(output);  // cancelled ones too: nobody reads them any more
+  }
+  metrics_->on_finished(output);
+  ids_.erase(it->second.get());
+  streams_.erase(it);
+}
+
+void EngineLoop::handle(Command& c) {
+  switch (c.kind) {
+    case Command::Kind::kSubmit: {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        --pending_submits_;
+      }
+      if (cancelled_early_.erase(c.stream.get()) != 0) break;  // its client already left
+      try {
+        const serve::RequestId id = engine_->submit(std::move(c.prompt), c.params);
+        streams_[id] = c.stream;
+        ids_[c.stream.get()] = id;
+      } catch (const Error& e) {  // validated already; kept for what only the engine sees
+        c.stream->fail(bad_request(e.what()));
+      }
+      break;
+    }
+    case Command::Kind::kCancel: {
+      auto it = ids_.find(c.stream.get());
+      if (it == ids_.end()) {
+        // Not in the engine: either it ended already, or its submit is still in the inbox.
+        if (!c.stream->snapshot().done) cancelled_early_.insert(c.stream.get());
+        break;
+      }
+      const serve::RequestId id = it->second;
+      (void)engine_->cancel(id);
+      for (serve::RequestOutput& o : engine_->take_finished()) end(o.id, o);
+      break;
+    }
+    case Command::Kind::kAbortAll: {
+      std::vector<serve::RequestId> live;
+      for (const auto& [id, stream] : streams_) live.push_back(id);
+      for (serve::RequestId id : live) {
+        (void)engine_->cancel(id);
+        if (auto it = streams_.find(id); it != streams_.end())
+          it->second->fail(unavailable(c.reason));
+      }
+      for (serve::RequestOutput& o : engine_->take_finished()) end(o.id, o);
+      break;
+    }
+  }
+}
+
+void EngineLoop::publish_step(const serve::StepResult& step) {
+  // Requests that produced a token publish their new text; ended ones are handed over.
+  for (const serve::TokenEvent& t : step.tokens) {
+    if (auto it = streams_.find(t.id); it != streams_.end()) {
+      const serve::RequestOutput& o = engine_->output(t.id);
+      if (!o.finished()) it->second->publish(o);
+    }
+  }
+  for (serve::RequestOutput& o : engine_->take_finished()) end(o.id, o);
+}
+
+void EngineLoop::refresh_status() {
+  const kv::KvGauges g = engine_->policy().gauges();
+  const serve::EngineCounters& e = engine_->counters();
+  std::size_t inbox_waiting = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.waiting = engine_->waiting();
+    status_.running = engine_->running();
+    status_.completed = e.completed;
+    status_.cancelled = e.cancelled;
+    status_.failed = e.failed;
+    status_.kv_reserved = g.reserved;
+    status_.kv_capacity = g.capacity;
+    status_.steps = e.steps;
+    inbox_waiting = pending_submits_;
+  }
+  metrics_->on_step(*engine_, inbox_waiting);
+  idle_.notify_all();
+}
+
+void EngineLoop::run() {
+  for (;;) {
+    std::deque<Command> commands;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [&] { return stop_ || !inbox_.empty() || !engine_->idle(); });
+      if (stop_ && inbox_.empty()) break;
+      commands.swap(inbox_);
+    }
+    for (Command& c : commands) handle(c);
+    if (!engine_->idle()) {
+      try {
+        publish_step(engine_->step());
+      } catch (const std::exception& e) {
+        // A step that throws (a kernel or invariant failure) fails what is live; the server stays.
+        for (const auto& [id, stream] : streams_) {
+          (void)engine_->cancel(id);
+          stream->fail(internal_error(std::string("engine step failed: ") + e.what()));
+        }
+        for (serve::RequestOutput& o : engine_->take_finished()) end(o.id, o);
+      }
+    }
+    refresh_status();
+  }
+}
+
+}  // namespace odma::server

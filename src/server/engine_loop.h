@@ -1,0 +1,121 @@
+// The engine thread: the only thread that touches serve::Engine (llama.cpp's server-context).
+// HTTP threads hand it work through an inbox and wait on their request's RequestStream; they
+// never call the engine.
+//
+//   HTTP thread                      engine thread (run)
+//   submit(prompt, params) ────────▶ inbox ─▶ engine.submit ─▶ step() while there is work
+//        │ stream                               │ after every step: publish each request's output
+//        ▼                                      ▼ to its stream; finished → finish(); metrics
+//   stream.wait_for(...)  ◀─────────────────────┘
+//   cancel(stream) ────────────────▶ inbox ─▶ engine.cancel: KV freed at the next loop turn
+//
+// Admission control happens in submit(), before anything is queued: 503 while draining, 429
+// (with a retry hint) when `max_waiting` requests are already waiting; an invalid request is a
+// 400 from the same checks the engine makes (Engine::validate). A cancel takes effect within one
+// step (the loop drains the inbox between steps), so a vanished client's KV is free well within
+// a second.
+//
+// Drain (SIGTERM): start_drain() refuses new work; wait_until_idle(timeout) lets the accepted
+// requests finish; abort_all(reason) then ends the rest with an error in their streams.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+#include <vector>
+
+#include "serve/engine.h"
+#include "server/openai_error.h"
+#include "server/request_stream.h"
+#include "server/server_metrics.h"
+
+namespace odma::server {
+
+struct LoopLimits {
+  std::size_t max_waiting = 1024;  // accepted but not yet admitted requests, at most
+};
+
+// What /health, /metrics and the logs read, updated by the engine thread after every step.
+struct LoopStatus {
+  std::size_t waiting = 0;  // accepted, not admitted (inbox included)
+  std::size_t running = 0;  // admitted
+  std::int64_t completed = 0, cancelled = 0, failed = 0;
+  std::int64_t kv_reserved = 0, kv_capacity = 0;
+  std::int64_t steps = 0;
+};
+
+class EngineLoop {
+ public:
+  // Starts the engine thread. The engine must not be used by anyone else from now on.
+  EngineLoop(std::unique_ptr<serve::Engine> engine, std::shared_ptr<ServerMetrics> metrics,
+             LoopLimits limits);
+  ~EngineLoop();  // aborts what is left and joins the thread
+  EngineLoop(const EngineLoop&) = delete;
+  EngineLoop& operator=(const EngineLoop&) = delete;
+
+  // Any thread. The stream of the accepted request, or why it was refused.
+  [[nodiscard]] std::variant<std::shared_ptr<RequestStream>, ApiError> submit(
+      std::vector<std::int32_t> prompt, serve::RequestParams params);
+  // Any thread: the client is gone; the request's KV is released at the next loop turn.
+  void cancel(const std::shared_ptr<RequestStream>& stream);
+
+  void start_drain();
+  [[nodiscard]] bool draining() const { return draining_.load(); }
+  // True once nothing is waiting or running (every accepted request ended), false at timeout.
+  bool wait_until_idle(std::chrono::milliseconds timeout);
+  // Ends every request still in the engine with a 503 error event carrying `reason`.
+  void abort_all(const std::string& reason);
+
+  [[nodiscard]] LoopStatus status() const;
+  // Read-only facts about the served model, safe from any thread (fixed at construction).
+  [[nodiscard]] std::int32_t max_model_len() const { return max_model_len_; }
+  [[nodiscard]] const serve::Engine& engine_for_validation() const { return *engine_; }
+
+ private:
+  struct Command {
+    enum class Kind : std::uint8_t { kSubmit, kCancel, kAbortAll } kind;
+    std::shared_ptr<RequestStream> stream;
+    std::vector<std::int32_t> prompt;
+    serve::RequestParams params;
+    std::string reason;  // kAbortAll
+  };
+
+  void run();
+  void handle(Command& c);
+  void publish_step(const serve::StepResult& step);
+  void end(serve::RequestId id, const serve::RequestOutput& output);
+  void refresh_status();
+
+  std::unique_ptr<serve::Engine> engine_;
+  std::shared_ptr<ServerMetrics> metrics_;
+  LoopLimits limits_;
+  std::int32_t max_model_len_ = 0;
+
+  mutable std::mutex mu_;         // guards inbox_, status_, pending_submits_
+  std::condition_variable wake_;  // the engine thread waits on it when idle
+  std::condition_variable idle_;  // wait_until_idle waits on it
+  std::deque<Command> inbox_;
+  std::size_t pending_submits_ = 0;  // submits in the inbox
+  LoopStatus status_;
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> stop_{false};
+
+  // Engine thread only.
+  std::unordered_map<serve::RequestId, std::shared_ptr<RequestStream>> streams_;
+  std::unordered_map<const RequestStream*, serve::RequestId> ids_;
+  // Streams cancelled while their submit was still in the inbox (the cancel overtook it).
+  std::unordered_set<const RequestStream*> cancelled_early_;
+
+  std::thread thread_;  // last: starts after every member above exists
+};
+
+}  // namespace odma::server

@@ -1,0 +1,64 @@
+// One request's channel from the engine thread to the HTTP thread that serves it (llama.cpp's
+// server-queue "results" side): the engine thread publishes the request's output after every step
+// it took part in; the HTTP thread waits for news with a timeout, so that it can check whether its
+// client is still there between waits.
+//
+//   engine thread   publish(output)   text/tokens so far (text already cut at a stop string)
+//                   finish(output)    the final output; `done` turns true
+//                   fail(error)       the request ends with an error (policy failure, drain)
+//   HTTP thread     wait_for(after, timeout) → a Snapshot once `version` > after, or at timeout
+//
+// Everything is copied under one mutex: a snapshot is a consistent view of one moment.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "serve/request.h"
+#include "server/openai_error.h"
+
+namespace odma::server {
+
+struct StreamSnapshot {
+  std::uint64_t version = 0;  // bumps with every publish / finish / fail
+  std::string text;           // the output text so far (cut before a matched stop string)
+  // Lengths of `text` at each publish that grew it, after the first `marks_seen` the caller
+  // already had: a streamer sends one chunk per mark (per token, as vLLM) even when it woke up
+  // late. `marks_total` = marks_seen + new_marks.size().
+  std::vector<std::size_t> new_marks;
+  std::size_t marks_total = 0;
+  std::int32_t prompt_tokens = 0;
+  std::int32_t completion_tokens = 0;
+  bool done = false;
+  serve::FinishReason finish = serve::FinishReason::kNone;
+  std::optional<ApiError> error;  // set when the request failed
+};
+
+class RequestStream {
+ public:
+  // Engine thread.
+  void publish(const serve::RequestOutput& output);
+  void finish(const serve::RequestOutput& output);
+  void fail(ApiError error);
+
+  // HTTP thread: the first snapshot newer than `after`, or the current one after `timeout`; its
+  // new_marks are those past `marks_seen`.
+  [[nodiscard]] StreamSnapshot wait_for(std::uint64_t after, std::chrono::milliseconds timeout,
+                                        std::size_t marks_seen = 0);
+  [[nodiscard]] StreamSnapshot snapshot() const;
+
+ private:
+  void update(const serve::RequestOutput& output, bool done);
+
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
+  StreamSnapshot state_;  // new_marks unused here: marks_ holds them all
+  std::vector<std::size_t> marks_;
+};
+
+}  // namespace odma::server

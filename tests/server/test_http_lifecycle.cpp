@@ -1,0 +1,215 @@
+// Backpressure, disconnects while queued, and the SIGTERM drain, on a server whose KV budget
+// holds one request at a time (static policy: every request reserves the whole context).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "server/http_test_util.h"
+
+namespace odma::server::testing {
+namespace {
+
+// qwen2-tiny K/V per token: 2 layers × 2 × 2 heads × 16 × 4 B = 512 B; 300 KiB = 600 slots, one
+// static reservation of max_model_len 512.
+std::vector<std::string> one_at_a_time(const std::string& max_waiting,
+                                       const std::string& shutdown_timeout = "20") {
+  return {"--model",
+          model_path("qwen2-tiny"),
+          "--policy",
+          "static",
+          "--kv-memory",
+          "300KiB",
+          "--max-model-len",
+          "512",
+          "--max-waiting",
+          max_waiting,
+          "--shutdown-timeout",
+          shutdown_timeout};
+}
+
+nlohmann::json long_request(int tokens) {
+  return {{"prompt", {1, 2, 3}}, {"max_tokens", tokens}, {"ignore_eos", true}};
+}
+
+// The random `small` preset (23 M parameters, ~1–2 ms a token here): slow enough that a client can
+// leave in the middle of a 2,000-token stream. Written once per test process.
+const std::string& small_model() {
+  struct Written {
+    std::string dir = ::testing::TempDir() + "odma_small_model_" + std::to_string(getpid());
+    Written() {
+      int code = 0;
+      const std::string out = run_command(std::string(ODMA_BINARY) +
+                                              " model make-random --preset small --out " + dir +
+                                              " 2>&1",
+                                          code);
+      EXPECT_EQ(code, 0) << out;
+    }
+    ~Written() { std::filesystem::remove_all(dir); }
+  };
+  static const Written model;
+  return model.dir;
+}
+
+// A client that vanishes mid-stream has its request cancelled and its KV freed within a second.
+TEST(Lifecycle, ClientVanishingMidStreamFreesItsKvWithinASecond) {
+  ServerProcess s({"--model", small_model(), "--kv-memory", "256MiB"});
+  ASSERT_TRUE(s.ok()) << s.log();
+  httplib::Client c("127.0.0.1", s.port());
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/completions";
+  req.headers.emplace("Content-Type", "application/json");
+  req.body = nlohmann::json{
+      {"prompt", {1, 2, 3}},
+      {"max_tokens", 2000},
+      {"ignore_eos", true},
+      {"stream",
+       true}}.dump();
+  int chunks = 0;
+  req.content_receiver = [&](const char*, std::size_t, std::uint64_t, std::uint64_t) {
+    return ++chunks < 5;  // read a few tokens, then hang up
+  };
+  httplib::Response res;
+  httplib::Error err;
+  (void)c.send(req, res, err);
+  const auto gone = std::chrono::steady_clock::now();
+  c.stop();
+  auto m = s.client();
+  EXPECT_EQ(wait_kv_free(m, 1.0), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - gone, std::chrono::seconds(1));
+  const Reply metrics = get(m, "/metrics");
+  EXPECT_EQ(metric(metrics.raw, "odma:request_success_total", {"finished_reason=\"abort\""}), 1)
+      << metrics.raw.substr(0, 3000);
+  EXPECT_LT(metric(metrics.raw, "odma:generation_tokens_total"), 2000);
+  EXPECT_EQ(s.terminate(), 0) << s.log();
+}
+
+// A client that leaves while its request is still waiting for KV: the request never runs. The
+// `small` model (8 KiB of K/V a token) with 20 MiB and max_model_len 2048 holds one static
+// reservation: a second request waits while the first generates 400 tokens.
+TEST(Lifecycle, ClientLeavingWhileQueuedIsCancelledAtOnce) {
+  ServerProcess s({"--model", small_model(), "--policy", "static", "--kv-memory", "20MiB",
+                   "--max-model-len", "2048"});
+  ASSERT_TRUE(s.ok()) << s.log();
+  std::thread busy([&] {
+    auto c = s.client();
+    EXPECT_EQ(post(c, "/v1/completions", long_request(400)).status, 200);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  {
+    httplib::Client queued("127.0.0.1", s.port());
+    queued.set_read_timeout(0, 300000);  // gives up after 0.3 s: the request is still queued
+    (void)queued.Post("/v1/completions", long_request(400).dump(), "application/json");
+  }
+  auto c = s.client();
+  bool cancelled = false;
+  for (int i = 0; i < 50 && !cancelled; ++i) {  // within one second
+    const Reply m = get(c, "/metrics");
+    cancelled = metric(m.raw, "odma:num_requests_waiting") == 0 &&
+                metric(m.raw, "odma:request_success_total", {"finished_reason=\"abort\""}) >= 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(cancelled);
+  const Reply m = get(c, "/metrics");
+  EXPECT_EQ(metric(m.raw, "odma:num_requests_running"), 1);  // the busy one only
+  busy.join();
+  EXPECT_EQ(wait_kv_free(c, 2.0), 0);
+  EXPECT_EQ(s.terminate(), 0) << s.log();
+}
+
+// A flood beyond --max-waiting gets 429s with Retry-After, the rest are served, nothing crashes.
+TEST(Lifecycle, FloodBeyondTheQueueBoundGets429) {
+  ServerProcess s(one_at_a_time("2"));
+  ASSERT_TRUE(s.ok()) << s.log();
+  std::atomic<int> ok{0}, limited{0}, other{0};
+  std::atomic<bool> retry_after{true};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 16; ++i) {
+    clients.emplace_back([&] {
+      auto c = s.client();
+      const Reply r = post(c, "/v1/completions", long_request(40));
+      if (r.status == 200) {
+        ++ok;
+      } else if (r.status == 429) {
+        ++limited;
+        if (r.header("Retry-After").empty()) retry_after = false;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_GT(limited.load(), 0);
+  EXPECT_GE(ok.load(), 3);  // one running, two waiting at least
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_TRUE(retry_after.load());
+  auto c = s.client();
+  EXPECT_EQ(get(c, "/health").status, 200);
+  const Reply m = get(c, "/metrics");
+  EXPECT_EQ(metric(m.raw, "odma:requests_rejected_total", {"cause=\"queue_full\""}),
+            limited.load());
+  EXPECT_EQ(s.terminate(), 0) << s.log();
+}
+
+// SIGTERM under load: /health turns 503, new requests get 503, every accepted request ends with
+// its full response or an explicit error, and the process exits 0.
+TEST(Lifecycle, SigtermDrainsAcceptedRequestsAndExitsZero) {
+  // One request at a time and a 1 s drain: some finish, the rest end with an explicit error.
+  ServerProcess s(one_at_a_time("64", "1"));
+  ASSERT_TRUE(s.ok()) << s.log();
+  constexpr int kClients = 24;
+  std::atomic<int> complete{0}, explicit_error{0}, lost{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      auto c = s.client();
+      if (i % 2 == 0) {
+        const Stream st = stream(c, "/v1/completions", long_request(400));
+        const bool error_event = !st.events.empty() && st.events.back().contains("error");
+        if (st.status == 200 && st.done && !error_event) {
+          ++complete;
+        } else if ((st.status == 200 && st.done && error_event) || st.status == 503) {
+          ++explicit_error;
+        } else {
+          ++lost;
+          ADD_FAILURE() << "stream ended with status " << st.status << ", done " << st.done << ", "
+                        << st.events.size() << " events";
+        }
+      } else {
+        const Reply r = post(c, "/v1/completions", long_request(400));
+        if (r.status == 200 && r.body["usage"]["completion_tokens"] == 400) {
+          ++complete;
+        } else if (r.status == 503 && r.body.contains("error")) {
+          ++explicit_error;
+        } else {
+          ++lost;
+          ADD_FAILURE() << "request ended with status " << r.status << ": " << r.raw;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  kill(s.pid(), SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  {
+    auto c = s.client();
+    const Reply h = get(c, "/health");
+    if (h.status != 0) {  // the listener may already be closed
+      EXPECT_EQ(h.status, 503);
+    }
+    const Reply late = post(c, "/v1/completions", long_request(5));
+    if (late.status != 0) {
+      EXPECT_EQ(late.status, 503);
+    }
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(lost.load(), 0) << s.log();
+  EXPECT_EQ(complete.load() + explicit_error.load(), kClients);
+  EXPECT_GT(complete.load(), 0);
+  EXPECT_EQ(s.terminate(), 0) << s.log();  // already exiting: just collects the code
+}
+
+}  // namespace
+}  // namespace odma::server::testing
