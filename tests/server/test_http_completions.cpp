@@ -177,5 +177,31 @@ TEST_F(Stories, HealthAndMetricsWithVllmsNames) {
   EXPECT_EQ(wait_kv_free(c, 2.0), 0);
 }
 
+// curl, as the README's quickstart uses it: a completion, and a stream read as raw SSE.
+TEST_F(Stories, CurlSeesTheSameAsAnyClient) {
+  int code = 0;
+  const std::string url = server_->base_url();
+  const std::string body =
+      R"('{"prompt": "Once upon a time", "max_tokens": 20, "temperature": 0}')";
+  const std::string whole = run_command(
+      "curl -s " + url + "/v1/completions -H 'Content-Type: application/json' -d " + body, code);
+  ASSERT_EQ(code, 0) << whole;
+  const nlohmann::json j = nlohmann::json::parse(whole, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << whole;
+  const std::string streamed = run_command(
+      "curl -sN " + url +
+          "/v1/completions -H 'Content-Type: application/json' -d "
+          R"('{"prompt": "Once upon a time", "max_tokens": 20, "temperature": 0, "stream": true}')",
+      code);
+  ASSERT_EQ(code, 0) << streamed;
+  sse::Parser parser;
+  std::string text;
+  for (const std::string& payload : parser.feed(streamed))
+    text += nlohmann::json::parse(payload)["choices"][0]["text"].get<std::string>();
+  EXPECT_TRUE(parser.done()) << streamed;
+  EXPECT_EQ(text, j["choices"][0]["text"]);
+  EXPECT_EQ(streamed.substr(0, 6), "data: ");
+}
+
 }  // namespace
 }  // namespace odma::server::testing
