@@ -44,7 +44,7 @@ E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun&
     const double now = engine.now_s() - t0;
     while (next < reqs.size() && (run.offline || reqs[next].arrival_s <= now)) {
       serve::RequestParams p;
-      p.sampling.max_tokens = run.max_tokens;
+      p.sampling.max_tokens = run.max_tokens_is_output ? reqs[next].output_tokens : run.max_tokens;
       p.sampling.ignore_eos = true;
       p.forced_output_tokens = reqs[next].output_tokens;
       p.prediction = run.predictions[next];

@@ -42,6 +42,9 @@ struct E2eRun {
   bool offline = true;
   std::int64_t capacity = 0;  // KV slots, the same for every policy
   std::int32_t max_tokens = 512;
+  // Each request asks for exactly its output length as max_tokens (what `odma loadgen` and vLLM's
+  // benchmark send), instead of the common cap: reservations then match a server under loadgen.
+  bool max_tokens_is_output = false;
   std::int32_t max_model_len = 4096;
   std::int32_t odma_max_extents = 1;
   std::shared_ptr<model::KvStorage> arena;  // shared by every policy's run (EngineConfig::arena)

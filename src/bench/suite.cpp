@@ -18,7 +18,8 @@ namespace {
 
 struct WorkloadSpec {
   std::string name;    // shown in the table
-  std::string source;  // workload::source_trace name
+  std::string source;  // workload::source_trace name, or a trace file (then `file` is set)
+  bool file = false;
   std::size_t count;
   std::int32_t cap;
   double static_slots;  // KV budget in static reservations of the mean request
@@ -26,7 +27,8 @@ struct WorkloadSpec {
 
 workload::Trace sample_trace(const WorkloadSpec& w, std::uint64_t seed) {
   workload::Trace t =
-      workload::make_mixture({{w.source, 1.0}}, w.count, workload::Split::kTest, seed);
+      w.file ? workload::read_trace(w.source)
+             : workload::make_mixture({{w.source, 1.0}}, w.count, workload::Split::kTest, seed);
   t.name = w.name;
   for (auto& r : t.requests) r.output_tokens = std::max(1, std::min(r.output_tokens, w.cap));
   return t;
@@ -103,9 +105,10 @@ E2eRun prepare_run(const WorkloadSpec& w, const model::Transformer& model, std::
   E2eRun run;
   run.trace = sample_trace(w, o.seed);
   run.max_tokens = w.cap;
+  run.max_tokens_is_output = w.file;  // a trace file is the server comparison: loadgen's semantics
   run.odma_max_extents = o.extents;
   run.predictions = predictions_for(run.trace, predictor, o.seed, w.cap);
-  run.capacity = kv_budget(run.trace, w.cap, w.static_slots);
+  run.capacity = o.kv_slots > 0 ? o.kv_slots : kv_budget(run.trace, w.cap, w.static_slots);
   run.arena = model.make_storage(run.capacity);  // one arena: same pages for every policy
   std::int64_t max_prompt = 0;
   for (const auto& r : run.trace.requests)
@@ -128,6 +131,7 @@ SuiteOptions quick_defaults() {
 }
 
 void validate(const SuiteOptions& o) {
+  if (o.kv_slots < 0) throw Error("--kv-slots must be >= 1");
   if (o.requests < 1 || o.long_requests < 1 || o.max_tokens < 1 || o.static_slots < 1 ||
       o.extents < 1) {
     throw Error(
@@ -151,13 +155,16 @@ void run_suite(const SuiteOptions& o, SuiteObserver& observer) {
   const model::ModelConfig& mc = bm.model->config();
 
   KernelBenchResult kernels;
-  if (o.kernels) {
+  if (o.kernels && !o.e2e_only) {
     const KernelBenchOptions ko = kernel_options(mc, o.quick);
     kernels = run_kernel_bench(ko);
     observer.on_kernels(kernels, ko);
   }
-  const DecodeBound decode = measure_decode_bound(bm.model, o.quick);
-  observer.on_decode(decode);
+  DecodeBound decode;
+  if (!o.e2e_only) {
+    decode = measure_decode_bound(bm.model, o.quick);
+    observer.on_decode(decode);
+  }
 
   // The simulator, calibrated on this very run (or the shipped cpu-local profile without kernels).
   const sim::ModelShape shape = engine_shape(mc, bm.name);
@@ -170,18 +177,19 @@ void run_suite(const SuiteOptions& o, SuiteObserver& observer) {
 
   // The long workload's budget holds all of it at once: there the contest is attention reads over
   // long contexts (DESIGN.md: paged pays 1.5-1.7x), not admission, which the short ones measure.
-  const std::vector<WorkloadSpec> workloads = {
-      {"alpaca", "alpaca", o.requests, o.max_tokens, o.static_slots},
-      {"nq", "nq", o.requests, o.max_tokens, o.static_slots},
-      {"arxiv-long", "arxiv", o.long_requests, o.max_tokens,
+  std::vector<WorkloadSpec> workloads = {
+      {"alpaca", "alpaca", false, o.requests, o.max_tokens, o.static_slots},
+      {"nq", "nq", false, o.requests, o.max_tokens, o.static_slots},
+      {"arxiv-long", "arxiv", false, o.long_requests, o.max_tokens,
        std::max(o.static_slots, static_cast<double>(o.long_requests))}};
+  if (o.trace_file) workloads = {{"trace", *o.trace_file, true, 0, o.max_tokens, o.static_slots}};
   std::string predictor = o.predictor;
   for (const WorkloadSpec& w : workloads) {
     E2eRun run = prepare_run(w, *bm.model, predictor, o);
     std::map<std::string, double> offline_rps;
     for (const std::string mode : {"offline", "poisson"}) {
       run.offline = mode == "offline";
-      if (o.quick && !run.offline) continue;
+      if ((o.quick || o.trace_file) && !run.offline) continue;
       WorkloadResult result;
       if (!run.offline) {
         // 0.9 × the best offline RPS: static (memory-bound) is overloaded, the best policy is not.

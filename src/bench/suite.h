@@ -34,6 +34,11 @@ struct SuiteOptions {
   std::int32_t max_tokens = 256;  // generation cap (static reserves prompt + this); caps lengths
   double static_slots = 3.0;      // KV budget in static reservations of the mean request
   std::int32_t extents = 1;       // odma: extents per request
+  // Instead of the built-in workloads: this JSONL trace only, all requests at once (what
+  // `odma loadgen --trace FILE --request-rate inf --ignore-eos` sends a server).
+  std::optional<std::string> trace_file;
+  std::int64_t kv_slots = 0;  // the KV budget in slots (0: from static_slots)
+  bool e2e_only = false;      // skip parts (1) and (2); the simulator uses cpu-local
 };
 
 // Defaults of --quick: 8 + 8 + 2 requests, cap 128.

@@ -48,6 +48,10 @@ constexpr const char* kHelp = R"(usage: odma bench [options]
   --extents N         odma: extents per request (1 = the paper's strict contiguity, default 1)
   --seed S            sampling of requests and Poisson arrivals (default 1)
   --skip-kernels      skip part (1) (the simulator then uses the shipped cpu-local profile)
+  --e2e-only          skip parts (1) and (2)
+  --trace FILE        serve this JSONL trace instead of the built-in workloads, all at once (what
+                      `odma loadgen --trace FILE --request-rate inf --ignore-eos` sends a server)
+  --kv-slots N        the KV budget in slots instead of --static-slots' formula
   --write-profile P   write the cpu-local device profile measured by this run to P (JSON, as
                       data/devices/cpu-local.json); every end-to-end table is followed by the
                       simulator's forecast of the same run on that profile
@@ -191,14 +195,14 @@ class BenchPrinter final : public bench::SuiteObserver {
 };
 
 int run_bench(const std::vector<std::string>& argv) {
-  Args args(argv, {"help", "quick", "skip-kernels"});
+  Args args(argv, {"help", "quick", "skip-kernels", "e2e-only"});
   if (args.has("help")) {
     std::fputs(expand_help(kHelp).c_str(), stdout);
     return 0;
   }
-  args.reject_unknown({"help", "quick", "skip-kernels", "model", "json", "policies", "predictor",
-                       "requests", "long-requests", "max-tokens", "static-slots", "extents", "seed",
-                       "write-profile"});
+  args.reject_unknown({"help", "quick", "skip-kernels", "e2e-only", "trace", "kv-slots", "model",
+                       "json", "policies", "predictor", "requests", "long-requests", "max-tokens",
+                       "static-slots", "extents", "seed", "write-profile"});
   bench::SuiteOptions o = args.has("quick") ? bench::quick_defaults() : bench::SuiteOptions{};
   o.model_dir = args.get("model");
   o.kernels = !args.has("skip-kernels");
@@ -212,6 +216,9 @@ int run_bench(const std::vector<std::string>& argv) {
   o.max_tokens = static_cast<std::int32_t>(args.get_int("max-tokens", o.max_tokens));
   o.static_slots = args.get_double("static-slots", o.static_slots);
   o.extents = static_cast<std::int32_t>(args.get_int("extents", o.extents));
+  o.e2e_only = args.has("e2e-only");
+  if (auto t = args.get("trace")) o.trace_file = *t;
+  o.kv_slots = args.get_int("kv-slots", 0);
   bench::validate(o);
 
   BenchPrinter printer;
