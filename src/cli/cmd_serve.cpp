@@ -32,7 +32,8 @@ continuous batching with the chosen KV policy; HTTP threads parse, queue and str
                            /ready and /metrics stay open
   --max-waiting N          accepted requests waiting for KV at most; beyond: 429 (default 1024)
   --max-body SIZE          request body limit; beyond: 413 (default 8MiB)
-  --max-connections N      connection threads (default 256); beyond them and a backlog of 64: 503
+  --max-connections N      connection threads (default 256); beyond them and the backlog: 503
+  --connection-backlog N   connections that may wait for a free thread (default 64)
   --read-timeout S         seconds a client may take to send a request (default 30)
   --write-timeout S        seconds a client may take to read a chunk (default 30)
   --shutdown-timeout S     on SIGTERM/SIGINT, seconds accepted requests may take to finish
@@ -48,8 +49,8 @@ int run_serve(const std::vector<std::string>& argv) {
   }
   args.reject_unknown({"help", "model", "served-model-name", "host", "port", "policy", "kv-memory",
                        "max-model-len", "max-num-seqs", "predictor", "chat-template", "api-key",
-                       "max-waiting", "max-body", "max-connections", "read-timeout",
-                       "write-timeout", "shutdown-timeout"});
+                       "max-waiting", "max-body", "max-connections", "connection-backlog",
+                       "read-timeout", "write-timeout", "shutdown-timeout"});
   server::ServeOptions o;
   o.model_dir = args.get_or("model", "");
   o.served_model_name = args.get_or("served-model-name", "");
@@ -74,6 +75,7 @@ int run_serve(const std::vector<std::string>& argv) {
   if (auto v = args.get("max-body"))
     o.max_body_bytes = static_cast<std::size_t>(parse_bytes(*v, "--max-body"));
   o.max_connections = static_cast<std::size_t>(count("max-connections", 256, 1));
+  o.backlog = static_cast<std::size_t>(count("connection-backlog", 64, 0));
   o.read_timeout_s = static_cast<int>(count("read-timeout", 30, 1));
   o.write_timeout_s = static_cast<int>(count("write-timeout", 30, 1));
   o.shutdown_timeout_s = args.get_double("shutdown-timeout", 30.0);

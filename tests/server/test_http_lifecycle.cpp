@@ -2,6 +2,10 @@
 // holds one request at a time (static policy: every request reserves the whole context).
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -40,10 +44,9 @@ const std::string& small_model() {
     std::string dir = ::testing::TempDir() + "odma_small_model_" + std::to_string(getpid());
     Written() {
       int code = 0;
-      const std::string out = run_command(std::string(ODMA_BINARY) +
-                                              " model make-random --preset small --out " + dir +
-                                              " 2>&1",
-                                          code);
+      const std::string out = run_command(
+          std::string(ODMA_BINARY) + " model make-random --preset small --out " + dir + " 2>&1",
+          code);
       EXPECT_EQ(code, 0) << out;
     }
     ~Written() { std::filesystem::remove_all(dir); }
@@ -209,6 +212,63 @@ TEST(Lifecycle, SigtermDrainsAcceptedRequestsAndExitsZero) {
   EXPECT_EQ(complete.load() + explicit_error.load(), kClients);
   EXPECT_GT(complete.load(), 0);
   EXPECT_EQ(s.terminate(), 0) << s.log();  // already exiting: just collects the code
+}
+
+// With an API key, every route but /health, /ready and /metrics needs the bearer token.
+TEST(Lifecycle, ApiKeyGuardsTheApiButNotTheProbes) {
+  ServerProcess s(
+      {"--model", model_path("qwen2-tiny"), "--kv-memory", "16MiB", "--api-key", "sekret"});
+  ASSERT_TRUE(s.ok()) << s.log();
+  auto c = s.client();
+  const Reply denied = post(c, "/v1/completions", {{"prompt", {1, 2}}, {"max_tokens", 2}});
+  EXPECT_EQ(denied.status, 401) << denied.raw;
+  EXPECT_EQ(denied.body["error"]["code"], "invalid_api_key");
+  const Reply wrong = post(c, "/v1/completions", R"({"prompt": [1, 2], "max_tokens": 2})",
+                           {{"Authorization", "Bearer nope"}});
+  EXPECT_EQ(wrong.status, 401);
+  const Reply ok = post(c, "/v1/completions", R"({"prompt": [1, 2], "max_tokens": 2})",
+                        {{"Authorization", "Bearer sekret"}});
+  EXPECT_EQ(ok.status, 200) << ok.raw;
+  EXPECT_EQ(get(c, "/v1/models").status, 401);
+  EXPECT_EQ(get(c, "/health").status, 200);
+  EXPECT_EQ(get(c, "/ready").status, 200);
+  EXPECT_EQ(get(c, "/metrics").status, 200);
+  EXPECT_EQ(s.terminate(), 0) << s.log();
+}
+
+// Connections beyond the threads and the backlog are refused at once with 503, not queued
+// behind the ones holding the threads; the server serves again as soon as they leave.
+TEST(Lifecycle, ConnectionsBeyondTheCapAreRefusedQuickly) {
+  ServerProcess s({"--model", model_path("qwen2-tiny"), "--kv-memory", "16MiB", "--max-connections",
+                   "2", "--connection-backlog", "0", "--read-timeout", "5"});
+  ASSERT_TRUE(s.ok()) << s.log();
+  // Two idle connections hold both threads (they send nothing).
+  std::vector<int> idle;
+  for (int i = 0; i < 2; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(s.port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    idle.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // both accepted and dispatched
+  auto c = s.client();
+  const auto t0 = std::chrono::steady_clock::now();
+  const Reply refused = get(c, "/health");
+  EXPECT_EQ(refused.status, 503) << refused.raw;
+  EXPECT_NE(refused.raw.find("too many connections"), std::string::npos) << refused.raw;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
+  for (int fd : idle) close(fd);
+  bool served = false;
+  for (int i = 0; i < 100 && !served; ++i) {
+    auto fresh = s.client();
+    served = get(fresh, "/health").status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(served);
+  EXPECT_EQ(s.terminate(), 0) << s.log();
 }
 
 }  // namespace
