@@ -6,11 +6,13 @@
 #include "base/args.h"
 #include "base/error.h"
 #include "base/file_io.h"
+#include "base/table.h"
 #include "cli/command.h"
 #include "cli/policy_list.h"
 #include "predict/predictor_source.h"
 #include "sim/calibrate.h"
 #include "sim/cost_model.h"
+#include "sim/fleet.h"
 #include "sim/report.h"
 #include "sim/simulator.h"
 #include "workload/workload.h"
@@ -53,6 +55,10 @@ table per workload x policy.
   --block-tokens N        paged block size (default 16)
   --extents N             odma: extents per request (1 = strict contiguity, default 1)
   --sample-every N        steps between timeline samples for --plot (default 16)
+  --replicas N            a fleet: N replicas (each its own KV budget, --capacity) behind a router
+  --router LIST           with --replicas: round-robin | least-requests | least-kv, comma-separated
+                          for one table row per policy and router (default: all three)
+  --speedup K             divide every arrival time by K (a trace's rate scaled up for a fleet)
   --validate              run the policy validator after every step (slow; builds with
                           -DODMA_DEBUG=2 always do)
   --json PATH             write the results as JSON
@@ -127,6 +133,78 @@ std::int32_t int_arg(const Args& args, const char* name, long long fallback, lon
   return static_cast<std::int32_t>(v);
 }
 
+// --replicas: every policy × router on each trace, one table per trace (sim/fleet.h).
+int run_fleet(const Args& args, const std::vector<workload::Trace>& traces,
+              const std::vector<std::string>& policies, const std::string& predictor_spec,
+              std::uint64_t seed, kv::SessionConfig session, const sim::CostModel& cost,
+              const sim::DeviceProfile& device, const sim::ModelShape& shape) {
+  sim::FleetOptions fo;
+  fo.replicas = int_arg(args, "replicas", 1, 1);
+  std::vector<sim::Router> routers;
+  for (const std::string& r :
+       split_list(args.get_or("router", "round-robin,least-requests,least-kv")))
+    routers.push_back(sim::parse_router(r));
+  nlohmann::json out = nlohmann::json::array();
+  for (const workload::Trace& trace : traces) {
+    std::int32_t longest_prompt = 1;
+    for (const auto& r : trace.requests) longest_prompt = std::max(longest_prompt, r.prompt_tokens);
+    session.kv.max_model_len = longest_prompt + session.max_output_tokens;
+    fo.session = session;
+    const std::vector<kv::LengthPrediction> predictions =
+        predict::predict_trace(trace, predictor_spec, seed, session.max_output_tokens);
+    std::printf("\n## %s on %d x %s, %s: %zu requests, KV %lld slots per replica, predictor %s\n\n",
+                trace.name.c_str(), fo.replicas, device.name.c_str(), shape.name.c_str(),
+                trace.requests.size(), static_cast<long long>(session.kv.capacity_tokens),
+                predictor_spec.c_str());
+    Table t({"policy", "router", "TPS", "RPS", "vs static (same router)", "vs paged (same router)",
+             "TTFT p50 / p99 s", "TPOT p50 / p99 ms", "mean batch", "imbalance", "migrations",
+             "preemptions", "failed"});
+    for (sim::Router router : routers) {
+      fo.router = router;
+      std::vector<sim::FleetResult> rows;
+      for (const std::string& policy : policies) {
+        std::fprintf(stderr, "simulate: %s / %s / %s ...\n", trace.name.c_str(),
+                     sim::to_string(router).c_str(), policy.c_str());
+        rows.push_back(sim::simulate_fleet(trace, predictions, policy, cost, fo));
+      }
+      double static_tps = 0, paged_tps = 0;
+      for (const auto& r : rows) {
+        if (r.policy == "static") static_tps = r.tps;
+        if (r.policy == "paged") paged_tps = r.tps;
+      }
+      for (const auto& r : rows) {
+        t.add_row({r.policy, sim::to_string(router), fmt(r.tps, 0), fmt(r.rps, 2),
+                   static_tps > 0 ? fmt(r.tps / static_tps, 2) + "x" : "-",
+                   paged_tps > 0 ? fmt(r.tps / paged_tps, 2) + "x" : "-",
+                   fmt(r.ttft_s.p50, 2) + " / " + fmt(r.ttft_s.p99, 2),
+                   fmt(r.tpot_s.p50 * 1e3, 1) + " / " + fmt(r.tpot_s.p99 * 1e3, 1),
+                   fmt(r.mean_batch, 1), fmt(r.load_imbalance, 2),
+                   std::to_string(r.counters.migrations), std::to_string(r.counters.preemptions),
+                   std::to_string(r.failed)});
+        out.push_back({{"workload", trace.name},
+                       {"policy", r.policy},
+                       {"router", sim::to_string(router)},
+                       {"replicas", r.replicas},
+                       {"tps", r.tps},
+                       {"rps", r.rps},
+                       {"ttft_p50_s", r.ttft_s.p50},
+                       {"ttft_p99_s", r.ttft_s.p99},
+                       {"tpot_p50_s", r.tpot_s.p50},
+                       {"tpot_p99_s", r.tpot_s.p99},
+                       {"failed_requests", r.failed},
+                       {"mean_batch", r.mean_batch},
+                       {"load_imbalance", r.load_imbalance}});
+      }
+    }
+    std::fputs(t.to_markdown().c_str(), stdout);
+  }
+  if (auto path = args.get("json")) {
+    write_file(*path, nlohmann::json{{"results", out}}.dump(2) + "\n");
+    std::fprintf(stderr, "simulate: wrote %s\n", path->c_str());
+  }
+  return 0;
+}
+
 int run_simulate(const std::vector<std::string>& argv) {
   Args args(argv, {"help", "validate", "calibrate", "online"});
   if (args.has("help")) {
@@ -142,7 +220,7 @@ int run_simulate(const std::vector<std::string>& argv) {
                        "requests", "arrival",      "policies",  "predictor",    "seed",
                        "capacity", "max-tokens",   "max-batch", "chunk",        "budget",
                        "granule",  "block-tokens", "extents",   "sample-every", "json",
-                       "plot"});
+                       "plot",     "replicas",     "router",    "speedup"});
 
   const sim::DeviceProfile device = sim::load_device_profile(args.get_or("device", "mlu370-x4"));
   const sim::ModelShape shape = sim::load_model_shape(args.get_or("model-shape", "r1-7b-shape"));
@@ -170,6 +248,18 @@ int run_simulate(const std::vector<std::string>& argv) {
   if (!plot_path) opt.sample_every = 0;
 
   std::vector<workload::Trace> traces = build_workloads(args, seed);
+  if (args.has("speedup")) {
+    const double k = args.get_double("speedup", 1.0);
+    if (!(k > 0)) throw Error("--speedup must be > 0");
+    for (workload::Trace& t : traces) {
+      for (auto& r : t.requests) r.arrival_s /= k;
+      t.name += " x" + fmt(k, 0);
+    }
+  }
+  if (args.has("replicas") || args.has("router")) {
+    return run_fleet(args, traces, policies, predictor_spec, seed, opt.session, cost, device,
+                     shape);
+  }
   std::vector<sim::WorkloadRun> runs;
   for (const workload::Trace& trace : traces) {
     std::int32_t longest_prompt = 1;

@@ -1,0 +1,211 @@
+#include "sim/fleet.h"
+
+#include <algorithm>
+#include <limits>
+#include <memory>
+
+#include "base/error.h"
+
+namespace odma::sim {
+namespace {
+
+constexpr double kNever = std::numeric_limits<double>::infinity();
+
+struct Replica {
+  explicit Replica(const kv::SessionConfig& c) : session(c) {}
+  kv::Session session;
+  bool busy = false;    // a step is under way
+  double step_end = 0;  // when it ends
+  kv::StepPlan plan;    // the step under way
+  std::int64_t steps = 0, items = 0, served = 0;
+};
+
+struct Fleet {
+  const workload::Trace& trace;
+  const std::vector<kv::LengthPrediction>& predictions;
+  const CostModel& cost;
+  std::vector<std::unique_ptr<Replica>> replicas;
+  std::vector<std::int32_t> true_len;
+  std::vector<double> first_token;
+  std::vector<double> ttft, tpot, latency;
+  std::int64_t failed = 0, output_tokens = 0, completed = 0;
+  double makespan = 0;
+  std::size_t round_robin = 0;
+
+  std::size_t route(Router router) {
+    const std::size_t n = replicas.size();
+    if (router == Router::kRoundRobin) return round_robin++ % n;
+    auto waiting = [&](std::size_t i) { return replicas[i]->session.waiting(); };
+    auto load = [&](std::size_t i) { return waiting(i) + replicas[i]->session.running(); };
+    auto kv_usage = [&](std::size_t i) {
+      const kv::KvGauges g = replicas[i]->session.policy().gauges();
+      return g.capacity > 0 ? static_cast<double>(g.reserved) / static_cast<double>(g.capacity) : 0;
+    };
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < n; ++i) {
+      // least-kv as the inference gateway's endpoint picker scores: the shortest queue first (KV
+      // usage alone ignores waiting requests, which hold no KV yet), then the lowest KV usage.
+      const bool better = router == Router::kLeastRequests
+                              ? load(i) < load(best)
+                              : waiting(i) < waiting(best) ||
+                                    (waiting(i) == waiting(best) && kv_usage(i) < kv_usage(best));
+      if (better) best = i;
+    }
+    return best;
+  }
+
+  // Plans the replica's next step at `now`; idle when there is nothing to run.
+  void start_step(Replica& r, double now) {
+    for (;;) {
+      if (r.session.idle()) {
+        r.busy = false;
+        return;
+      }
+      r.plan = r.session.plan();
+      failed += static_cast<std::int64_t>(r.plan.failed.size());
+      if (!r.plan.items.empty()) break;
+      (void)r.session.commit({});  // only failures or deferrals this round: try again
+    }
+    StepWork work;
+    for (const kv::WorkItem& w : r.plan.items)
+      cost.add_item(work, w, r.session.policy().allocation(w.id));
+    cost.add_copies(work, r.plan.copies);
+    r.busy = true;
+    r.step_end = now + cost.step_time(work).total();
+    ++r.steps;
+    r.items += static_cast<std::int64_t>(r.plan.items.size());
+  }
+
+  void end_step(Replica& r) {
+    const double now = r.step_end;
+    std::vector<kv::RequestId> finished;
+    for (const kv::WorkItem& w : r.plan.items) {
+      if (!w.emits_token) continue;
+      if (first_token[w.id] < 0) first_token[w.id] = now;
+      if (r.session.generated(w.id) + 1 >= true_len[w.id]) finished.push_back(w.id);
+    }
+    for (const kv::Completion& c : r.session.commit(finished)) {
+      const double arrival = trace.requests[c.id].arrival_s;
+      const double first = first_token[c.id] - arrival, lat = now - arrival;
+      ttft.push_back(first);
+      latency.push_back(lat);
+      if (c.output_tokens > 1) tpot.push_back((lat - first) / (c.output_tokens - 1));
+      output_tokens += c.output_tokens;
+      ++completed;
+      ++r.served;
+      makespan = now;
+    }
+    start_step(r, now);
+  }
+};
+
+}  // namespace
+
+Router parse_router(const std::string& name) {
+  if (name == "round-robin") return Router::kRoundRobin;
+  if (name == "least-requests") return Router::kLeastRequests;
+  if (name == "least-kv") return Router::kLeastKv;
+  throw Error("--router " + name + ": expected round-robin, least-requests or least-kv");
+}
+
+std::string to_string(Router r) {
+  switch (r) {
+    case Router::kRoundRobin:
+      return "round-robin";
+    case Router::kLeastRequests:
+      return "least-requests";
+    case Router::kLeastKv:
+      return "least-kv";
+  }
+  return "?";
+}
+
+FleetResult simulate_fleet(const workload::Trace& trace,
+                           const std::vector<kv::LengthPrediction>& predictions,
+                           const std::string& policy, const CostModel& cost,
+                           const FleetOptions& options) {
+  if (options.replicas < 1) throw Error("--replicas must be >= 1");
+  if (predictions.size() != trace.requests.size())
+    throw Error("fleet: " + std::to_string(predictions.size()) + " predictions for " +
+                std::to_string(trace.requests.size()) + " requests");
+  kv::SessionConfig config = options.session;
+  config.policy = policy;
+  Fleet f{trace,
+          predictions,
+          cost,
+          {},
+          std::vector<std::int32_t>(trace.requests.size()),
+          std::vector<double>(trace.requests.size(), -1.0),
+          {},
+          {},
+          {},
+          0,
+          0,
+          0,
+          0,
+          0};
+  for (std::int32_t i = 0; i < options.replicas; ++i)
+    f.replicas.push_back(std::make_unique<Replica>(config));
+  const kv::Session& any = f.replicas.front()->session;
+  const std::int32_t cap = any.config().max_output_tokens;
+
+  std::size_t next = 0;
+  for (;;) {
+    Replica* due = nullptr;  // the replica whose step ends first
+    for (auto& r : f.replicas)
+      if (r->busy && (due == nullptr || r->step_end < due->step_end)) due = r.get();
+    const double arrival = next < trace.requests.size() ? trace.requests[next].arrival_s : kNever;
+    if (due == nullptr && arrival == kNever) break;
+    if (due == nullptr || arrival <= due->step_end) {
+      const workload::TraceRequest& t = trace.requests[next];
+      Replica& r = *f.replicas[f.route(options.router)];
+      kv::RequestSpec spec;
+      spec.id = next;
+      spec.prompt_tokens = std::max(1, t.prompt_tokens);
+      spec.max_output_tokens = any.cap_for(spec.prompt_tokens, cap);
+      spec.prediction = predictions[next];
+      spec.prediction.true_output_tokens = std::clamp(t.output_tokens, 1, spec.max_output_tokens);
+      f.true_len[next] = spec.prediction.true_output_tokens;
+      r.session.submit(spec);
+      if (!r.busy) f.start_step(r, arrival);
+      ++next;
+      continue;
+    }
+    f.end_step(*due);
+  }
+
+  FleetResult res;
+  res.policy = policy;
+  res.router = options.router;
+  res.replicas = options.replicas;
+  res.makespan_s = f.makespan;
+  res.completed = f.completed;
+  res.failed = f.failed;
+  res.output_tokens = f.output_tokens;
+  res.tps = f.makespan > 0 ? static_cast<double>(f.output_tokens) / f.makespan : 0;
+  res.rps = f.makespan > 0 ? static_cast<double>(f.completed) / f.makespan : 0;
+  res.ttft_s = summarize(std::move(f.ttft));
+  res.tpot_s = summarize(std::move(f.tpot));
+  res.latency_s = summarize(std::move(f.latency));
+  std::int64_t steps = 0, items = 0, most = 0;
+  for (const auto& r : f.replicas) {
+    steps += r->steps;
+    items += r->items;
+    most = std::max(most, r->served);
+    const kv::KvCounters k = r->session.policy().counters();
+    res.counters.admitted += k.admitted;
+    res.counters.overflows += k.overflows;
+    res.counters.grow_in_place += k.grow_in_place;
+    res.counters.migrations += k.migrations;
+    res.counters.chains += k.chains;
+    res.counters.preemptions += k.preemptions;
+    res.counters.failed_requests += k.failed_requests;
+  }
+  res.failed += res.counters.failed_requests;
+  res.mean_batch = steps > 0 ? static_cast<double>(items) / static_cast<double>(steps) : 0;
+  const double mean_served = static_cast<double>(f.completed) / options.replicas;
+  res.load_imbalance = mean_served > 0 ? static_cast<double>(most) / mean_served : 0;
+  return res;
+}
+
+}  // namespace odma::sim
