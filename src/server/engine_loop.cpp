@@ -90,12 +90,12 @@ LoopStatus EngineLoop::status() const {
 void EngineLoop::end(serve::RequestId id, const serve::RequestOutput& output) {
   auto it = streams_.find(id);
   if (it == streams_.end()) return;
+  metrics_->on_finished(output);  // before the client hears: a /metrics read after it sees this
   if (output.finish == serve::FinishReason::kFailed) {
     it->second->fail(unavailable(output.error));
   } else {
     it->second->finish(output);  // cancelled ones too: nobody reads them any more
   }
-  metrics_->on_finished(output);
   ids_.erase(it->second.get());
   streams_.erase(it);
 }
