@@ -1,7 +1,10 @@
 # Shared build settings for every odma target.
 
-# Flags every odma target gets: strict warnings as errors, optional sanitizers and -march=native.
+# Flags every odma target gets: strict warnings as errors, optional sanitizers, the debug level and
+# (ODMA_NATIVE) -march=native. NATIVE OFF: the run-time-dispatched kernels (cmake/OdmaCpuKernels),
+# whose baseline must run on any x86-64-v2 CPU.
 function(odma_target_defaults target)
+  cmake_parse_arguments(ARG "NO_NATIVE" "" "" ${ARGN})
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
                                            -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual
                                            -Wnull-dereference -Wimplicit-fallthrough -Werror
@@ -9,7 +12,7 @@ function(odma_target_defaults target)
                                            # (gcc.gnu.org/PR105329); not a real aliasing problem.
                                            -Wno-restrict)
   target_compile_definitions(${target} PRIVATE ODMA_DEBUG_LEVEL=${ODMA_DEBUG})
-  if(ODMA_NATIVE)
+  if(ODMA_NATIVE AND NOT ARG_NO_NATIVE)
     target_compile_options(${target} PRIVATE -march=native)
   endif()
   if(ODMA_SANITIZE)
@@ -19,9 +22,9 @@ function(odma_target_defaults target)
   endif()
 endfunction()
 
-# odma_add_library(name SOURCES ... DEPS ...): one static library per layer.
+# odma_add_library(name SOURCES ... DEPS ... [NO_NATIVE]): one static library per layer.
 function(odma_add_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "NO_NATIVE" "" "SOURCES;DEPS" ${ARGN})
   if(NOT ARG_SOURCES)  # a layer with no code yet: headers only
     add_library(${name} INTERFACE)
     target_include_directories(${name} INTERFACE ${PROJECT_SOURCE_DIR}/src)
@@ -31,7 +34,11 @@ function(odma_add_library name)
   add_library(${name} STATIC ${ARG_SOURCES})
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS})
-  odma_target_defaults(${name})
+  if(ARG_NO_NATIVE)
+    odma_target_defaults(${name} NO_NATIVE)
+  else()
+    odma_target_defaults(${name})
+  endif()
 endfunction()
 
 # odma_add_test(name SOURCES ... DEPS ... [LABELS ...]): one gtest binary, registered with CTest.

@@ -12,12 +12,11 @@
 
 #include <vector>
 
+#include "model/cpu/gemv_bf16.h"  // kGemvMaxTokens: the same bound for F32 and BF16 weights
 #include "model/cpu/thread_pool.h"
 #include "model/kernels.h"
 
 namespace odma::model::cpu {
-
-constexpr int kGemvMaxTokens = 8;
 
 void linear(const float* x, int t, const float* w, int out, int in, float* y, float beta,
             ThreadPool& pool);
