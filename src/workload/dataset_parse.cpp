@@ -22,6 +22,8 @@ nlohmann::json parse_json(const std::string& text, const std::string& file) {
     std::size_t at = e.byte > 0 ? e.byte - 1 : 0;
     throw Error(file + ":" + std::to_string(line_of(text, at)) + ": malformed JSON (" + e.what() +
                 ")");
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double (1e999)
+    throw Error(file + ": malformed JSON (" + e.what() + ")");
   }
 }
 
@@ -59,8 +61,12 @@ std::vector<std::vector<std::int64_t>> read_int_table(const std::string& relativ
                                                       char sep,
                                                       const std::vector<std::string>& header) {
   const auto path = data_file(relative_data_path);
-  const std::string file = path.string();
-  const std::string text = read_file(path);
+  return parse_int_table(read_file(path), path.string(), sep, header);
+}
+
+std::vector<std::vector<std::int64_t>> parse_int_table(const std::string& text,
+                                                       const std::string& file, char sep,
+                                                       const std::vector<std::string>& header) {
   std::vector<std::vector<std::int64_t>> rows;
   bool seen_header = false;
   for_each_line(text, [&](std::string_view line, std::size_t number) {
@@ -92,7 +98,7 @@ nlohmann::json parse_json_object_line(std::string_view line, const std::string& 
   nlohmann::json obj;
   try {
     obj = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw Error(where + ": malformed JSON (" + e.what() + ")");
   }
   if (!obj.is_object()) throw Error(where + ": not a JSON object");

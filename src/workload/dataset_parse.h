@@ -47,5 +47,9 @@ void for_each_line(std::string_view text, Fn&& fn) {
 std::vector<std::vector<std::int64_t>> read_int_table(const std::string& relative_data_path,
                                                       char sep,
                                                       const std::vector<std::string>& header);
+// The same on text; `file` names it in errors.
+std::vector<std::vector<std::int64_t>> parse_int_table(const std::string& text,
+                                                       const std::string& file, char sep,
+                                                       const std::vector<std::string>& header);
 
 }  // namespace odma::workload::detail

@@ -60,12 +60,11 @@ std::int64_t parse_timestamp(std::string_view s, const std::string& where) {
   return seconds * kTicksPerSecond + ticks;
 }
 
-// Reads a CSV with an exact header, calling fn(fields, where, row) per data row (row 0-based).
+// Parses CSV text with an exact header, calling fn(fields, where, row) per data row (row
+// 0-based); `file` names the text in errors.
 template <typename Fn>
-void read_csv(const char* relative, const std::vector<std::string>& header, Fn&& fn) {
-  const auto path = data_file(relative);
-  const std::string file = path.string();
-  const std::string text = read_file(path);
+void parse_csv(const std::string& text, const std::string& file,
+               const std::vector<std::string>& header, Fn&& fn) {
   bool seen_header = false;
   std::size_t row = 0;
   detail::for_each_line(text, [&](std::string_view line, std::size_t number) {
@@ -110,28 +109,26 @@ Trace filter_rows(const Trace& t, std::optional<Split> split) {
 
 }  // namespace
 
-Trace azure_trace(AzureKind kind) {
+Trace parse_azure_trace(const std::string& text, const std::string& source, AzureKind kind) {
   const bool conv = kind == AzureKind::kConv;
   Trace t;
   t.name = conv ? "azure-conv" : "azure-code";
   std::vector<std::int64_t> stamps;
-  read_csv(conv ? kAzureConvCsv : kAzureCodeCsv, {"TIMESTAMP", "ContextTokens", "GeneratedTokens"},
-           [&](const std::vector<std::string_view>& f, const std::string& where, std::size_t row) {
-             stamps.push_back(parse_timestamp(f[0], where));
-             TraceRequest r;
-             r.id = t.name + "-" + std::to_string(row);
-             r.prompt_tokens = token_count(f[1], where, "ContextTokens");
-             r.output_tokens = token_count(f[2], where, "GeneratedTokens");
-             t.requests.push_back(std::move(r));
-           });
-  if (t.requests.empty())
-    throw Error(data_file(conv ? kAzureConvCsv : kAzureCodeCsv).string() + ": no requests");
+  parse_csv(text, source, {"TIMESTAMP", "ContextTokens", "GeneratedTokens"},
+            [&](const std::vector<std::string_view>& f, const std::string& where, std::size_t row) {
+              stamps.push_back(parse_timestamp(f[0], where));
+              TraceRequest r;
+              r.id = t.name + "-" + std::to_string(row);
+              r.prompt_tokens = token_count(f[1], where, "ContextTokens");
+              r.output_tokens = token_count(f[2], where, "GeneratedTokens");
+              t.requests.push_back(std::move(r));
+            });
+  if (t.requests.empty()) throw Error(source + ": no requests");
   for (std::size_t i = 0; i < stamps.size(); ++i) {
     t.requests[i].arrival_s =
         static_cast<double>(stamps[i] - stamps[0]) / static_cast<double>(kTicksPerSecond);
     if (t.requests[i].arrival_s < 0) {
-      throw Error(data_file(conv ? kAzureConvCsv : kAzureCodeCsv).string() + ": row " +
-                  std::to_string(i) +
+      throw Error(source + ": row " + std::to_string(i) +
                   " is earlier than the first row (the file must be in time order)");
     }
   }
@@ -141,25 +138,36 @@ Trace azure_trace(AzureKind kind) {
   return t;
 }
 
-Trace arxiv_trace() {
+Trace parse_arxiv_trace(const std::string& text, const std::string& source) {
   Trace t;
   t.name = "arxiv";
-  read_csv(kArxivCsv, {"num_prefill_tokens", "num_decode_tokens", "num_total_tokens", "pd_ratio"},
-           [&](const std::vector<std::string_view>& f, const std::string& where, std::size_t row) {
-             TraceRequest r;
-             r.id = "arxiv-" + std::to_string(row);
-             r.prompt_tokens = token_count(f[0], where, "num_prefill_tokens");
-             r.output_tokens = token_count(f[1], where, "num_decode_tokens");
-             const std::int64_t total =
-                 detail::parse_int(f[2], where + " (num_total_tokens)", 0, INT64_MAX / 2);
-             if (total != static_cast<std::int64_t>(r.prompt_tokens) + r.output_tokens) {
-               throw Error(where + ": num_total_tokens " + std::to_string(total) +
-                           " != prefill + decode");
-             }
-             t.requests.push_back(std::move(r));
-           });
-  if (t.requests.empty()) throw Error(data_file(kArxivCsv).string() + ": no requests");
+  parse_csv(text, source,
+            {"num_prefill_tokens", "num_decode_tokens", "num_total_tokens", "pd_ratio"},
+            [&](const std::vector<std::string_view>& f, const std::string& where, std::size_t row) {
+              TraceRequest r;
+              r.id = "arxiv-" + std::to_string(row);
+              r.prompt_tokens = token_count(f[0], where, "num_prefill_tokens");
+              r.output_tokens = token_count(f[1], where, "num_decode_tokens");
+              const std::int64_t total =
+                  detail::parse_int(f[2], where + " (num_total_tokens)", 0, INT64_MAX / 2);
+              if (total != static_cast<std::int64_t>(r.prompt_tokens) + r.output_tokens) {
+                throw Error(where + ": num_total_tokens " + std::to_string(total) +
+                            " != prefill + decode");
+              }
+              t.requests.push_back(std::move(r));
+            });
+  if (t.requests.empty()) throw Error(source + ": no requests");
   return t;
+}
+
+Trace azure_trace(AzureKind kind) {
+  const auto path = data_file(kind == AzureKind::kConv ? kAzureConvCsv : kAzureCodeCsv);
+  return parse_azure_trace(read_file(path), path.string(), kind);
+}
+
+Trace arxiv_trace() {
+  const auto path = data_file(kArxivCsv);
+  return parse_arxiv_trace(read_file(path), path.string());
 }
 
 std::vector<std::string> source_names() {

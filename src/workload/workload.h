@@ -38,6 +38,10 @@ Trace azure_trace(AzureKind kind);
 // num_decode_tokens, all arrivals 0; ids "arxiv-<row>".
 Trace arxiv_trace();
 
+// The same from CSV text; `source` names it in errors ("<source>:<line> (<column>): ...").
+Trace parse_azure_trace(const std::string& text, const std::string& source, AzureKind kind);
+Trace parse_arxiv_trace(const std::string& text, const std::string& source);
+
 // Names accepted as a source: dataset_names() then "azure-conv", "azure-code", "arxiv".
 std::vector<std::string> source_names();
 
