@@ -344,7 +344,7 @@ std::optional<std::string> config_token(const Reader& r, const json& config,
 json parse_json(std::string_view text, const std::string& source) {
   try {
     return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw Error(source + ": truncated or invalid JSON (" + e.what() + ")");
   }
 }
