@@ -1,6 +1,5 @@
 #include "server/generation.h"
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 
@@ -8,6 +7,7 @@
 #include "server/json_text.h"
 #include "server/openai_response.h"
 #include "server/openai_stream.h"
+#include "server/prepare_request.h"
 #include "server/request_id.h"
 #include "server/sse.h"
 #include "server/stream_text.h"
@@ -17,63 +17,6 @@ namespace {
 
 constexpr auto kPoll =
     std::chrono::milliseconds(100);  // how often a waiting handler checks its client
-
-struct Prepared {
-  std::vector<std::int32_t> prompt;
-  serve::RequestParams params;
-};
-
-// A seed for requests that give none, different for each (the engine's default would give every
-// unseeded request the same random stream).
-std::uint64_t fresh_seed() {
-  static std::atomic<std::uint64_t> counter{
-      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
-  std::uint64_t x = counter.fetch_add(0x9E3779B97F4A7C15ull);
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  return x ^ (x >> 27);
-}
-
-// What the length predictor reads: the last user turn of a chat (the instruction, as the predictor
-// was trained on), or the completion prompt's text.
-std::string predictor_text(const GenerationRequest& g) {
-  for (auto it = g.messages.rbegin(); it != g.messages.rend(); ++it)
-    if (it->role == "user") return it->content;
-  return g.prompt_text.value_or("");
-}
-
-std::variant<Prepared, ApiError> prepare(const ServedModel& m, const GenerationRequest& g) {
-  Prepared p;
-  const bool chat = g.kind == GenerationRequest::Kind::kChat;
-  if (chat) {
-    auto text = m.render_chat(g.messages);
-    if (auto* e = std::get_if<ApiError>(&text)) return *e;
-    p.prompt = m.tokenizer.encode(std::get<std::string>(text), /*add_special_tokens=*/false);
-  } else if (g.prompt_ids) {
-    p.prompt = *g.prompt_ids;
-  } else {
-    p.prompt = m.tokenizer.encode(g.prompt_text.value_or(""), /*add_special_tokens=*/true);
-  }
-  const char* param = chat ? "messages" : "prompt";
-  if (p.prompt.empty()) return bad_request("the prompt is empty (no tokens to start from)", param);
-  const auto n = static_cast<std::int64_t>(p.prompt.size());
-  const std::int64_t room = m.max_model_len - n;
-  if (g.max_tokens && n + *g.max_tokens > m.max_model_len)
-    return context_length_exceeded(n, *g.max_tokens, m.max_model_len, param);
-  if (room < 1) return context_length_exceeded(n, 1, m.max_model_len, param);
-
-  serve::RequestParams& r = p.params;
-  r.sampling.max_tokens = static_cast<int>(g.max_tokens ? *g.max_tokens : room);
-  r.sampling.temperature = g.temperature;
-  r.sampling.top_p = g.top_p;
-  r.sampling.top_k = g.top_k;
-  r.sampling.seed = g.seed.value_or(fresh_seed());
-  r.sampling.presence_penalty = g.presence_penalty;
-  r.sampling.frequency_penalty = g.frequency_penalty;
-  r.sampling.ignore_eos = g.ignore_eos;
-  r.stop = g.stop;
-  r.prompt_text = predictor_text(g);
-  return p;
-}
 
 FinishReason finish_reason(serve::FinishReason r) {
   return r == serve::FinishReason::kLength ? FinishReason::kLength : FinishReason::kStop;
@@ -178,9 +121,9 @@ void handle_generation(const ServedModel& m, GenerationRequest::Kind kind,
   if (auto* e = std::get_if<ApiError>(&parsed)) return send_error(res, *e);
   const GenerationRequest& g = std::get<GenerationRequest>(parsed);
   if (!g.model.empty() && g.model != m.name) return send_error(res, model_not_found(g.model));
-  auto prepared = prepare(m, g);
+  auto prepared = prepare_request(m, g);
   if (auto* e = std::get_if<ApiError>(&prepared)) return send_error(res, *e);
-  Prepared& p = std::get<Prepared>(prepared);
+  PreparedRequest& p = std::get<PreparedRequest>(prepared);
   auto submitted = m.loop->submit(std::move(p.prompt), std::move(p.params));
   if (auto* e = std::get_if<ApiError>(&submitted)) return send_error(res, *e);
   std::shared_ptr<RequestStream> stream = std::get<std::shared_ptr<RequestStream>>(submitted);

@@ -1,0 +1,28 @@
+// From a parsed generation request to what the engine takes: the prompt's token ids (chat
+// messages through the model's chat template, then the tokenizer with no extra special tokens;
+// completions: the text with the tokenizer's specials, or the ids as given) and the engine's
+// request parameters, with the context budget checked (prompt + max_tokens <= max_model_len, else
+// 400 context_length_exceeded naming both numbers; without max_tokens, the rest of the context).
+// Pure: the fuzz target fuzz/fuzz_openai_request.cpp runs it on arbitrary bodies.
+#pragma once
+
+#include <cstdint>
+#include <variant>
+#include <vector>
+
+#include "serve/request.h"
+#include "server/openai_error.h"
+#include "server/openai_request.h"
+#include "server/served_model.h"
+
+namespace odma::server {
+
+struct PreparedRequest {
+  std::vector<std::int32_t> prompt;
+  serve::RequestParams params;
+};
+
+[[nodiscard]] std::variant<PreparedRequest, ApiError> prepare_request(const ServedModel& m,
+                                                                      const GenerationRequest& g);
+
+}  // namespace odma::server
