@@ -15,7 +15,9 @@ PACKAGES=(
   zlib1g-dev          # the shipped data files are gzip-compressed
   libcpp-httplib-dev  # odma serve / loadgen: HTTP/1.1 server and client (llama.cpp's choice)
   curl                # the server's integration tests talk to it with curl too
+  python3             # scripts/soak.py: the soak's fault injector (CTest label soak)
   libdnnl-dev         # oneDNN: odma_bench_bf16_gemm compares it with odma's own BF16 GEMM
+  clang-14 libclang-rt-14-dev  # .ci/run's sanitizer build and the libFuzzer targets (fuzz/)
 )
 
 # Node.js runs the OpenAI client and chat-template oracles of the tests; a machine that already

@@ -1,0 +1,40 @@
+// Inputs fuzz/fuzz_model_config.cpp found (minimised), kept as regression tests.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "base/error.h"
+#include "model/config.h"
+
+namespace odma::model {
+namespace {
+
+// A string field holding another type must be an odma::Error naming the file and the field; it
+// escapes today as nlohmann's type_error 302 ("type must be string, but is number") from
+// j.value(key, default) at src/model/config.cpp:81 (model_type), :85 (hidden_act) and :125
+// (torch_dtype). Found by fuzz_model_config in its first seconds.
+TEST(ModelConfigFuzz, AStringFieldOfTheWrongTypeNamesTheField) {
+  GTEST_SKIP() << "known bug in src/model/config.cpp (j.value on a field of the wrong type); "
+                  "reported to the model layer's owner, remove this skip with the fix";
+  const std::string base =
+      R"("hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+         "intermediate_size": 176, "vocab_size": 1024)";
+  for (const auto& [json, field] :
+       {std::pair<std::string, std::string>{R"({"model_type": 10000.0})", "model_type"},
+        {R"({"model_type": "llama", "hidden_act": 1, )" + base + "}", "hidden_act"},
+        {R"({"model_type": "llama", "torch_dtype": [], )" + base + "}", "torch_dtype"}}) {
+    try {
+      (void)parse_model_config(json, "config.json");
+      ADD_FAILURE() << "accepted " << json;
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("config.json"), std::string::npos) << what;
+      EXPECT_NE(what.find(field), std::string::npos) << what;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not an odma::Error for " << field << ": " << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace odma::model
