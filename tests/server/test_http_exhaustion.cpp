@@ -1,0 +1,197 @@
+// Resource exhaustion (docs/reliability.md): a request the KV budget can never hold fails alone,
+// with an error that says so; a connection flood beyond the cap is refused while the engine keeps
+// streaming; /health answers within 100 ms while the engine and its queue are full.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "server/http_test_util.h"
+
+namespace odma::server::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+nlohmann::json request(int tokens) {
+  return {{"prompt", {1, 2, 3}}, {"max_tokens", tokens}, {"ignore_eos", true}};
+}
+
+int connect_to(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// A stream whose events are timed: the longest pause between two of them, and whether [DONE]
+// came.
+struct TimedStream {
+  int status = 0;
+  bool done = false;
+  int events = 0;
+  double longest_gap_s = 0;
+};
+
+TimedStream timed_stream(httplib::Client& c, nlohmann::json body) {
+  body["stream"] = true;
+  TimedStream t;
+  sse::Parser parser;
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/completions";
+  req.headers.emplace("Content-Type", "application/json");
+  req.body = body.dump();
+  req.response_handler = [&](const httplib::Response& r) {
+    t.status = r.status;
+    return true;
+  };
+  Clock::time_point last = Clock::now();
+  req.content_receiver = [&](const char* d, std::size_t n, std::uint64_t, std::uint64_t) {
+    const auto events = parser.feed(std::string_view(d, n));
+    if (!events.empty()) {
+      const Clock::time_point now = Clock::now();
+      if (t.events > 0)
+        t.longest_gap_s =
+            std::max(t.longest_gap_s, std::chrono::duration<double>(now - last).count());
+      last = now;
+      t.events += static_cast<int>(events.size());
+    }
+    return true;
+  };
+  httplib::Response res;
+  httplib::Error err;
+  (void)c.send(req, res, err);
+  t.done = parser.done();
+  return t;
+}
+
+// qwen2-tiny holds 512 B of K/V a token: 64 KiB = 128 slots. A request that must grow past them
+// fails — only it, with the policy's reason — while small ones beside it are served, and every
+// slot is free afterwards.
+TEST(Exhaustion, KvBudgetTooSmallForARequestFailsItAloneWithAClearError) {
+  ServerProcess s(
+      {"--model", model_path("qwen2-tiny"), "--kv-memory", "64KiB", "--max-model-len", "512"});
+  ASSERT_TRUE(s.ok()) << s.log();
+  Reply big;
+  std::thread too_big([&] {
+    auto c = s.client();
+    big = post(c, "/v1/completions", request(400));
+  });
+  std::atomic<int> served{0};
+  std::vector<std::thread> small;
+  for (int i = 0; i < 4; ++i) {
+    small.emplace_back([&] {
+      auto c = s.client();
+      const Reply r = post(c, "/v1/completions", request(16));
+      if (r.status == 200 && r.body["usage"]["completion_tokens"] == 16) ++served;
+    });
+  }
+  too_big.join();
+  for (auto& t : small) t.join();
+  EXPECT_EQ(served.load(), 4);
+  EXPECT_EQ(big.status, 503) << big.raw;
+  EXPECT_NE(big.raw.find("cannot fit this request in the arena of 128 slots"), std::string::npos)
+      << big.raw;
+  auto c = s.client();
+  EXPECT_EQ(post(c, "/v1/completions", request(8)).status, 200);  // still serving
+  EXPECT_EQ(wait_kv_free(c, 2.0), 0);
+  EXPECT_EQ(s.terminate(), 0) << s.log();
+}
+
+// Four connection threads, no backlog: one streams a long answer, three sit idle, and then 64
+// more connections arrive at once. Every one of them is refused (503) quickly, and the stream
+// goes on without a pause the flood caused (the engine thread is never blocked by connections).
+TEST(Exhaustion, ConnectionFloodIsRefusedWhileTheEngineKeepsStreaming) {
+  ServerProcess s({"--model", model_path("qwen2-tiny"), "--kv-memory", "16MiB", "--max-connections",
+                   "4", "--connection-backlog", "0", "--read-timeout", "10"});
+  ASSERT_TRUE(s.ok()) << s.log();
+  TimedStream streamed;
+  std::thread streaming([&] {
+    auto c = s.client();
+    streamed = timed_stream(c, request(480));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::vector<int> idle;
+  for (int i = 0; i < 3; ++i) idle.push_back(connect_to(s.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::atomic<int> refused{0}, slow{0};
+  std::vector<std::thread> flood;
+  for (int i = 0; i < 64; ++i) {
+    flood.emplace_back([&] {
+      auto c = s.client();
+      const auto t0 = Clock::now();
+      const Reply r = get(c, "/health");
+      if (r.status == 503) ++refused;
+      if (Clock::now() - t0 > std::chrono::milliseconds(1000)) ++slow;
+    });
+  }
+  for (auto& t : flood) t.join();
+  streaming.join();
+  for (int fd : idle) close(fd);
+  EXPECT_EQ(refused.load(), 64);
+  EXPECT_EQ(slow.load(), 0);
+  EXPECT_EQ(streamed.status, 200);
+  EXPECT_TRUE(streamed.done);
+  EXPECT_GE(streamed.events, 480);
+  EXPECT_LT(streamed.longest_gap_s, 1.0);
+  auto c = s.client();
+  EXPECT_EQ(wait_kv_free(c, 2.0), 0);
+  EXPECT_EQ(s.terminate(), 0) << s.log();
+}
+
+// Full load: max-num-seqs running, the queue at its bound, more arriving (and refused with 429).
+// /health never waits for the engine: every probe answers 200 within 100 ms.
+TEST(Exhaustion, HealthAnswersWithin100MsUnderFullLoad) {
+  ServerProcess s({"--model", model_path("qwen2-tiny"), "--kv-memory", "16MiB", "--max-num-seqs",
+                   "4", "--max-waiting", "8"});
+  ASSERT_TRUE(s.ok()) << s.log();
+  std::atomic<bool> stop{false};
+  std::atomic<int> requests{0};
+  std::vector<std::thread> load;
+  for (int i = 0; i < 16; ++i) {
+    load.emplace_back([&] {
+      auto c = s.client();
+      while (!stop) {
+        (void)post(c, "/v1/completions", request(64));
+        ++requests;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto probe = s.client();
+  double worst_ms = 0;
+  int ok = 0, full = 0;
+  for (int i = 0; i < 30; ++i) {
+    const auto m = get(probe, "/metrics");
+    if (metric(m.raw, "odma:num_requests_running") == 4) ++full;
+    const auto t0 = Clock::now();
+    ok += get(probe, "/health").status == 200;
+    worst_ms =
+        std::max(worst_ms, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  stop = true;
+  for (auto& t : load) t.join();
+  EXPECT_EQ(ok, 30);
+  EXPECT_GE(full, 20) << "the engine was not at max-num-seqs for most probes";
+  EXPECT_LT(worst_ms, 100.0);
+  EXPECT_GT(requests.load(), 16);
+  EXPECT_EQ(wait_kv_free(probe, 2.0), 0);
+  EXPECT_EQ(s.terminate(), 0) << s.log();
+}
+
+}  // namespace
+}  // namespace odma::server::testing
