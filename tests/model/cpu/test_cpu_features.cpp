@@ -74,7 +74,7 @@ TEST(CpuFeatures, ScopedOverrideCapsNestsAndRestores) {
 
 TEST(CpuFeatures, OverrideAboveTheCpuIsAnError) {
   if (detected_isa() == Isa::kAmx) GTEST_SKIP() << "this CPU has every level";
-  EXPECT_THROW(ScopedIsaOverride(Isa::kAmx), Error);
+  EXPECT_THROW(ScopedIsaOverride{Isa::kAmx}, Error);  // braces: clang reads (Isa::kAmx) as a declaration
 }
 
 TEST(CpuFeatures, DescriptionNamesTheActiveLevel) {
