@@ -150,10 +150,11 @@ cleanup() {
   fi
   if [ "$CREATED_RUN_DIR" -eq 1 ] && [ "$KEEP_RUN_DIR" -eq 0 ]; then
     rm -rf "$RUN_DIR"
-  else
+  elif [ ${#REPLICA_PIDS[@]} -gt 0 ]; then
     say "logs kept in $RUN_DIR"
   fi
-  say "stopped"
+  [ ${#REPLICA_PIDS[@]} -gt 0 ] && say "stopped"
+  return 0
 }
 trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
@@ -168,6 +169,17 @@ print(s.getsockname()[1])
 s.close()
 EOF
 }
+
+# in_use PORT: something already accepts connections on 127.0.0.1:PORT. Checked before starting:
+# odma (cpp-httplib) sets SO_REUSEPORT, so a replica on a taken port would start and silently
+# share it with whatever listens there.
+in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ "$BASE_PORT" -ne 0 ]; then
+  for ((i = 0; i < N; i++)); do
+    in_use $((BASE_PORT + i)) && die "port $((BASE_PORT + i)) is in use (--base-port P, or 0 for any)"
+  done
+fi
+[ "$LB_PORT" -ne 0 ] && in_use "$LB_PORT" && die "port $LB_PORT is in use (--lb-port Q, or 0 for any)"
 
 # --- replicas ---------------------------------------------------------------------------------
 for ((i = 0; i < N; i++)); do
@@ -192,7 +204,8 @@ for ((i = 0; i < N; i++)); do
       exit 1
     fi
     if [ -z "${REPLICA_PORTS[i]:-}" ]; then
-      p=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$log" | head -n 1)
+      # (the log may not exist yet: the background job opens it)
+      p=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$log" 2>/dev/null | head -n 1 || true)
       [ -n "$p" ] && REPLICA_PORTS[i]=$p
     fi
     if [ -n "${REPLICA_PORTS[i]:-}" ] &&
