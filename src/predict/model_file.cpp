@@ -16,8 +16,9 @@ namespace {
 
 static_assert(std::endian::native == std::endian::little, "model files are little-endian");
 constexpr char kMagic[4] = {'O', 'D', 'M', 'P'};
-constexpr std::uint8_t kRowInt8 = 0;  // u8 tag, f32 step, bins × i8: w = q · step
-constexpr std::uint8_t kRowF32 = 1;   // u8 tag, bins × f32 (rows int8 cannot reproduce exactly)
+constexpr std::uint8_t kRowInt8 = 0;   // u8 tag, f32 step, bins × i8: w = q · step
+constexpr std::uint8_t kRowF32 = 1;    // u8 tag, bins × f32 (rows int8 cannot reproduce exactly)
+constexpr float kMaxAbsWeight = 1e6f;  // far beyond any trained weight (|w| < 100)
 
 template <typename T>
 void put(std::string& out, T v) {
@@ -251,6 +252,13 @@ PredictorModel parse_model(const std::string& bytes, const std::string& source) 
       for (std::int32_t b = 0; b < nb; ++b) w[b] = pr.get<float>("row weights");
     } else {
       throw Error(source + ": unknown row encoding " + std::to_string(tag));
+    }
+    // A NaN, infinite or huge weight (the CRC only proves the bytes are as written) would turn
+    // every prediction's softmax into NaN.
+    for (std::int32_t b = 0; b < nb; ++b) {
+      if (!(std::fabs(w[b]) <= kMaxAbsWeight))
+        throw Error(source + ": weight row " + std::to_string(r) + " bin " + std::to_string(b) +
+                    " is " + std::to_string(w[b]) + " (must be finite, |w| <= 1e6)");
     }
   }
   if (pr.left() != 0)
