@@ -5,6 +5,8 @@
 #include <random>
 #include <thread>
 
+#include "base/error.h"
+#include "model/timed_kernels.h"
 #include "serve/engine.h"
 
 namespace odma::bench {
@@ -20,16 +22,35 @@ std::vector<std::int32_t> prompt_ids(std::size_t index, std::int32_t n, int voca
 
 }  // namespace
 
+BenchPolicy parse_bench_policy(const std::string& name) {
+  if (name.rfind("paged-", 0) != 0) return {name, 16};
+  const std::string n = name.substr(6);
+  std::int32_t tokens = 0;
+  try {
+    std::size_t used = 0;
+    tokens = std::stoi(n, &used);
+    if (used != n.size()) tokens = 0;
+  } catch (const std::exception&) {
+    tokens = 0;
+  }
+  if (tokens < 1) throw Error("bench: \"" + name + "\": paged-N needs a block size N >= 1");
+  return {"paged", tokens};
+}
+
 E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun& run,
                   const std::string& policy) {
+  const BenchPolicy bp = parse_bench_policy(policy);
   serve::EngineConfig config;
-  config.policy = policy;
+  config.policy = bp.policy;
+  config.kv.block_tokens = bp.block_tokens;
   config.kv.capacity_tokens = run.capacity;
   config.kv.max_model_len = run.max_model_len;
   config.max_output_tokens = run.max_tokens;  // also S3's range (kv/session.h)
   config.kv.odma.max_extents = run.odma_max_extents;
   config.arena = run.arena;
   const int vocab = model->config().vocab_size;
+  const auto* timed = dynamic_cast<const model::TimedKernels*>(&model->kernels());
+  if (timed != nullptr) timed->reset();
   serve::Engine engine(std::move(model), config);
 
   const auto& reqs = run.trace.requests;
@@ -76,6 +97,11 @@ E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun&
   r.failed_requests = engine.counters().failed + k.failed_requests;
   r.copied_slots = engine.counters().copied_slots;
   r.forward_s = engine.counters().forward_s;
+  if (timed != nullptr) {
+    const model::KernelTimes t = timed->times();
+    r.attention_s = t.attention_s;
+    r.project_s = t.project_s;
+  }
   return r;
 }
 

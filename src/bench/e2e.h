@@ -32,8 +32,18 @@ struct E2eResult {
   std::int64_t preemptions = 0;
   std::int64_t failed_requests = 0;  // engine failures + policy failures (must be 0)
   std::int64_t copied_slots = 0;
-  double forward_s = 0.0;  // time in Transformer::forward
+  double forward_s = 0.0;    // time in Transformer::forward
+  double attention_s = 0.0;  // of which decode/prefill attention (0 without TimedKernels)
+  double project_s = 0.0;    // and projections
 };
+
+// A policy name as the bench takes it: a kv::policy_names() entry, or "paged-N" for the paged
+// policy with N-token blocks (the block size vLLM users pick: 16 by default, larger to jump less).
+struct BenchPolicy {
+  std::string policy;
+  std::int32_t block_tokens = 16;
+};
+BenchPolicy parse_bench_policy(const std::string& name);
 
 struct E2eRun {
   std::string workload;
@@ -50,8 +60,9 @@ struct E2eRun {
   std::shared_ptr<model::KvStorage> arena;  // shared by every policy's run (EngineConfig::arena)
 };
 
-// Runs `run` under `policy` on `model`; prompts are deterministic random ids of the trace's
-// lengths.
+// Runs `run` under `policy` (parse_bench_policy) on `model`; prompts are deterministic random ids
+// of the trace's lengths. If the model's kernels are model::TimedKernels, the result splits the
+// forward time into attention and projections.
 E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun& run,
                   const std::string& policy);
 

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <numeric>
 #include <random>
 
 #include "bench/scattered_layout.h"
 #include "model/cpu/attention.h"
+#include "model/cpu/bf16.h"
 #include "model/cpu/mapped_buffer.h"
 #include "model/cpu/thread_pool.h"
 #include "model/kv_storage.h"
@@ -41,15 +43,22 @@ double read_gbps(const float* buf, std::size_t n, double seconds) {
 // a shared machine's bandwidth between two probes.
 double attention_gbps(const KernelBenchOptions& o, int layout, int batch, int ctx,
                       double* arena_read = nullptr) {
-  const std::int64_t per_layer = std::int64_t{batch} * ctx * o.kv_heads * o.head_dim * 4 * 2;
+  const std::int64_t elem = static_cast<std::int64_t>(model::element_size(o.kv_dtype));
+  const std::int64_t per_layer = std::int64_t{batch} * ctx * o.kv_heads * o.head_dim * elem * 2;
   const int layers =
       static_cast<int>(std::clamp<std::int64_t>(o.working_set_bytes / per_layer, 1, 64));
   const std::int64_t capacity = std::int64_t{batch} * ctx;
-  model::KvStorage st(layers, o.kv_heads, o.head_dim, capacity);
+  model::KvStorage st(layers, o.kv_heads, o.head_dim, capacity, o.kv_dtype);
   for (int l = 0; l < layers; ++l)
     for (int kv = 0; kv < 2; ++kv)
-      for (int h = 0; h < o.kv_heads; ++h)
-        std::fill_n(st.plane(l, kv, h), capacity * o.head_dim, 0.01f);
+      for (int h = 0; h < o.kv_heads; ++h) {
+        const std::size_t n = static_cast<std::size_t>(capacity * o.head_dim);
+        if (o.kv_dtype == model::DType::kBF16) {
+          std::fill_n(st.plane_bf16(l, kv, h), n, model::cpu::to_bf16(0.01f));
+        } else {
+          std::fill_n(st.plane(l, kv, h), n, 0.01f);
+        }
+      }
   const std::vector<model::SeqKv> seqs = scattered_layout(batch, ctx, layout);
   std::vector<float> q(static_cast<std::size_t>(batch) * o.heads * o.head_dim, 0.05f),
       out(q.size());
@@ -60,7 +69,7 @@ double attention_gbps(const KernelBenchOptions& o, int layout, int batch, int ct
         {q.data() + off, out.data() + off, 1, ctx - 1, &seqs[static_cast<std::size_t>(b)]});
   }
   if (arena_read != nullptr)
-    *arena_read = read_gbps(st.plane(0, 0, 0), st.bytes() / sizeof(float), o.seconds_per_case);
+    *arena_read = measure_read_gbps({{st.plane_bytes(0, 0, 0), st.bytes()}}, o.seconds_per_case);
   model::cpu::ThreadPool& pool = model::cpu::ThreadPool::shared();
   const double s = best_seconds(
       [&] {
@@ -72,37 +81,49 @@ double attention_gbps(const KernelBenchOptions& o, int layout, int batch, int ct
 
 }  // namespace
 
-double measure_read_gbps(const std::vector<std::pair<const float*, std::size_t>>& spans,
+double measure_read_gbps(const std::vector<std::pair<const std::byte*, std::size_t>>& spans,
                          double seconds) {
-  // Pieces of ~256 KiB (whole spans if smaller), claimed by the pool in address order.
-  constexpr std::size_t kPiece = std::size_t{64} << 10;  // floats
-  std::vector<std::pair<const float*, std::size_t>> pieces;
+  // Pieces of ~256 KiB (whole spans if smaller), claimed by the pool in address order. Read as
+  // 32-bit integers: the bytes may be BF16 pairs or floats, and integer adds have no slow inputs
+  // (a float sum over arbitrary bits would meet denormals).
+  constexpr std::size_t kPiece = std::size_t{64} << 10;  // words
+  std::vector<std::pair<const std::uint32_t*, std::size_t>> pieces;
   std::size_t total = 0;
-  for (const auto& [data, n] : spans) {
+  for (const auto& [data, bytes] : spans) {
+    const auto* words = reinterpret_cast<const std::uint32_t*>(data);
+    const std::size_t n = bytes / sizeof(std::uint32_t);
     for (std::size_t i = 0; i < n; i += kPiece)
-      pieces.emplace_back(data + i, std::min(kPiece, n - i));
+      pieces.emplace_back(words + i, std::min(kPiece, n - i));
     total += n;
   }
   if (pieces.empty()) return 0.0;
   model::cpu::ThreadPool& pool = model::cpu::ThreadPool::shared();
-  std::vector<float> partial(pieces.size());
-  volatile float sink = 0.0f;
+  std::vector<std::uint32_t> partial(pieces.size());
+  volatile std::uint32_t sink = 0;
   const double s = best_seconds(
       [&] {
         pool.parallel_for(static_cast<int>(pieces.size()), [&](int c) {
           const auto [p, n] = pieces[static_cast<std::size_t>(c)];
           // 64 independent sums (4 vector chains): the loop is bound by memory, not add latency.
-          float acc[64] = {};
+          std::uint32_t acc[64] = {};
           std::size_t i = 0;
           for (; i + 64 <= n; i += 64)
             for (int j = 0; j < 64; ++j) acc[j] += p[i + static_cast<std::size_t>(j)];
           for (; i < n; ++i) acc[0] += p[i];
-          partial[static_cast<std::size_t>(c)] = std::accumulate(acc, acc + 64, 0.0f);
+          partial[static_cast<std::size_t>(c)] = std::accumulate(acc, acc + 64, 0u);
         });
         sink = sink + partial[0];
       },
       seconds);
-  return static_cast<double>(total * sizeof(float)) / s / 1e9;
+  return static_cast<double>(total * sizeof(std::uint32_t)) / s / 1e9;
+}
+
+double measure_read_gbps(const std::vector<std::pair<const float*, std::size_t>>& spans,
+                         double seconds) {
+  std::vector<std::pair<const std::byte*, std::size_t>> bytes;
+  for (const auto& [data, n] : spans)
+    bytes.emplace_back(reinterpret_cast<const std::byte*>(data), n * sizeof(float));
+  return measure_read_gbps(bytes, seconds);
 }
 
 double measure_sequential_read(std::int64_t bytes, double seconds) {

@@ -10,6 +10,8 @@
 //                    (memory: 2 MiB transparent huge pages for both, see model/mapped_buffer.h)
 #pragma once
 
+#include "model/safetensors.h"  // DType
+
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -25,6 +27,7 @@ struct KernelBenchOptions {
   std::vector<int> batches{8, 32};
   std::vector<int> contexts{512, 2048};
   double seconds_per_case = 0.4;
+  model::DType kv_dtype = model::DType::kF32;  // the planes' dtype (the engine's arena's)
 };
 
 struct KernelCase {
@@ -46,6 +49,9 @@ struct KernelBenchResult {
 // arena, the weights) makes the ratio immune to where the OS happened to place them: on the CI
 // VM a fresh buffer reads at ~31 or ~52 GB/s depending on its physical pages.
 double measure_read_gbps(const std::vector<std::pair<const float*, std::size_t>>& spans,
+                         double seconds);
+// The same over (bytes, size) spans: weights of any dtype (ModelWeights::spans()).
+double measure_read_gbps(const std::vector<std::pair<const std::byte*, std::size_t>>& spans,
                          double seconds);
 
 // Sequential read bandwidth of a fresh `bytes` buffer with the shared thread pool (GB/s).

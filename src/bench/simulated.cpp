@@ -32,8 +32,10 @@ sim::DeviceProfile measured_cpu_profile(const KernelBenchResult& k,
 
 sim::SimResult simulate_e2e(const E2eRun& run, const std::string& policy,
                             const sim::CostModel& cost) {
+  const BenchPolicy bp = parse_bench_policy(policy);
   sim::SimOptions o;
   o.sample_every = 0;
+  o.session.kv.block_tokens = bp.block_tokens;
   o.session.kv.capacity_tokens = run.capacity;
   o.session.kv.max_model_len = run.max_model_len;
   o.session.kv.odma.max_extents = run.odma_max_extents;
@@ -41,7 +43,7 @@ sim::SimResult simulate_e2e(const E2eRun& run, const std::string& policy,
   workload::Trace trace = run.trace;
   if (run.offline)
     for (auto& r : trace.requests) r.arrival_s = 0.0;
-  return sim::simulate(trace, run.predictions, policy, cost, o);
+  return sim::simulate(trace, run.predictions, bp.policy, cost, o);
 }
 
 }  // namespace odma::bench

@@ -8,6 +8,7 @@
 #include "bench/simulated.h"
 #include "kv/policy.h"
 #include "model/random_model.h"
+#include "model/timed_kernels.h"
 #include "predict/predictor_source.h"
 #include "serve/engine.h"
 #include "sim/device_profile.h"
@@ -47,8 +48,11 @@ std::vector<kv::LengthPrediction> predictions_for(const workload::Trace& trace, 
   }
 }
 
-KernelBenchOptions kernel_options(const model::ModelConfig& mc, bool quick) {
+KernelBenchOptions kernel_options(const model::Transformer& m, const SuiteOptions& o) {
+  const model::ModelConfig& mc = m.config();
+  const bool quick = o.quick;
   KernelBenchOptions ko;
+  ko.kv_dtype = o.kv_dtype.value_or(m.default_kv_dtype());
   ko.head_dim = mc.head_dim;
   ko.kv_heads = mc.num_kv_heads;
   ko.heads = mc.num_heads;
@@ -109,7 +113,7 @@ E2eRun prepare_run(const WorkloadSpec& w, const model::Transformer& model, std::
   run.odma_max_extents = o.extents;
   run.predictions = predictions_for(run.trace, predictor, o.seed, w.cap);
   run.capacity = o.kv_slots > 0 ? o.kv_slots : kv_budget(run.trace, w.cap, w.static_slots);
-  run.arena = model.make_storage(run.capacity);  // one arena: same pages for every policy
+  run.arena = model.make_storage(run.capacity, o.kv_dtype);  // one arena: the same pages for all
   std::int64_t max_prompt = 0;
   for (const auto& r : run.trace.requests)
     max_prompt = std::max<std::int64_t>(max_prompt, r.prompt_tokens);
@@ -132,6 +136,9 @@ SuiteOptions quick_defaults() {
 
 void validate(const SuiteOptions& o) {
   if (o.kv_slots < 0) throw Error("--kv-slots must be >= 1");
+  if (o.repeats < 1) throw Error("--repeats must be >= 1");
+  for (std::int32_t b : o.paged_blocks)
+    if (b < 1) throw Error("--paged-blocks: every block size must be >= 1");
   if (o.requests < 1 || o.long_requests < 1 || o.max_tokens < 1 || o.static_slots < 1 ||
       o.extents < 1) {
     throw Error(
@@ -140,23 +147,40 @@ void validate(const SuiteOptions& o) {
   }
 }
 
-BenchModel load_bench_model(const std::optional<std::string>& dir) {
-  if (dir) return {model::Transformer::load(*dir), *dir};
-  const model::ModelConfig c = model::preset_config("small");
-  return {std::make_shared<const model::Transformer>(c, model::random_weights(c, 1)),
-          "random Qwen2 `small` preset (seed 1)"};
+BenchModel load_bench_model(const SuiteOptions& o) {
+  auto kernels = std::make_shared<const model::TimedKernels>(model::default_kernels());
+  if (o.model_dir) return {model::Transformer::load(*o.model_dir, o.load, kernels), *o.model_dir};
+  const model::ModelConfig c = model::preset_config(o.preset);
+  // A preset's checkpoint (make-random) is BF16, so "auto" means BF16 here too.
+  const model::DType dtype = model::resolve_weight_dtype(o.load, model::DType::kBF16);
+  return {
+      std::make_shared<const model::Transformer>(c, model::random_weights(c, 1, dtype), kernels),
+      "random Qwen2 `" + o.preset + "` preset (seed 1)"};
+}
+
+std::vector<std::string> bench_policies(const SuiteOptions& o) {
+  const std::vector<std::string> base = o.policies.empty() ? kv::policy_names() : o.policies;
+  std::vector<std::string> out;
+  for (const std::string& p : base) {
+    if (p != "paged" || o.paged_blocks.empty()) {
+      out.push_back(p);
+      continue;
+    }
+    for (std::int32_t b : o.paged_blocks) out.push_back("paged-" + std::to_string(b));
+  }
+  return out;
 }
 
 void run_suite(const SuiteOptions& o, SuiteObserver& observer) {
   validate(o);
-  const std::vector<std::string> policies = o.policies.empty() ? kv::policy_names() : o.policies;
-  const BenchModel bm = load_bench_model(o.model_dir);
+  const std::vector<std::string> policies = bench_policies(o);
+  const BenchModel bm = load_bench_model(o);
   observer.on_model(bm);
   const model::ModelConfig& mc = bm.model->config();
 
   KernelBenchResult kernels;
   if (o.kernels && !o.e2e_only) {
-    const KernelBenchOptions ko = kernel_options(mc, o.quick);
+    const KernelBenchOptions ko = kernel_options(*bm.model, o);
     kernels = run_kernel_bench(ko);
     observer.on_kernels(kernels, ko);
   }
@@ -201,10 +225,25 @@ void run_suite(const SuiteOptions& o, SuiteObserver& observer) {
       run.workload = w.name + "/" + mode;
       result.run = &run;
       result.predictor = predictor;
-      for (const std::string& policy : policies) {
-        observer.on_progress(run.workload, policy);
-        result.rows.push_back(run_e2e(bm.model, run, policy));
-        if (run.offline) offline_rps[policy] = result.rows.back().summary.rps;
+      // Repeats interleave the policies (r1: A B C, r2: A B C, ...) so that drift in a shared
+      // machine's speed lands on every policy alike.
+      for (std::int32_t r = 0; r < o.repeats; ++r) {
+        std::vector<E2eResult> rep;
+        for (const std::string& policy : policies) {
+          observer.on_progress(run.workload + (o.repeats > 1 ? " #" + std::to_string(r + 1) : ""),
+                               policy);
+          rep.push_back(run_e2e(bm.model, run, policy));
+        }
+        result.repeats.push_back(std::move(rep));
+      }
+      for (std::size_t i = 0; i < policies.size(); ++i) {
+        std::vector<const E2eResult*> runs;
+        for (const auto& rep : result.repeats) runs.push_back(&rep[i]);
+        std::sort(runs.begin(), runs.end(), [](const E2eResult* a, const E2eResult* b) {
+          return a->summary.tps < b->summary.tps;
+        });
+        result.rows.push_back(*runs[runs.size() / 2]);  // the median run (upper for even counts)
+        if (run.offline) offline_rps[policies[i]] = result.rows.back().summary.rps;
       }
       for (const std::string& policy : policies)
         result.simulated.push_back(simulate_e2e(run, policy, cost));

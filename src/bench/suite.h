@@ -23,10 +23,16 @@
 namespace odma::bench {
 
 struct SuiteOptions {
-  std::optional<std::string> model_dir;  // none: the `small` random Qwen2 preset, in memory
-  bool quick = false;                    // ~1 minute: fewer requests, one kernel case, offline only
-  bool kernels = true;                   // part (1); without it the simulator uses cpu-local
-  std::vector<std::string> policies;     // every policy of kv::policy_names() when empty
+  std::optional<std::string> model_dir;  // none: the random Qwen2 `preset`, in memory
+  std::string preset = "small";          // data/model_shapes/<preset>.json (model/random_model.h)
+  model::LoadOptions load;               // weights' dtype (default: the checkpoint's; presets BF16)
+  std::optional<model::DType> kv_dtype;  // nullopt: the model's default (BF16 for BF16 weights)
+  std::int32_t repeats = 1;              // e2e runs per policy, interleaved across policies
+  // The paged policy at these block sizes ("paged-16", ...; empty: the policy's default 16).
+  std::vector<std::int32_t> paged_blocks;
+  bool quick = false;                 // ~1 minute: fewer requests, one kernel case, offline only
+  bool kernels = true;                // part (1); without it the simulator uses cpu-local
+  std::vector<std::string> policies;  // every policy of kv::policy_names() when empty
   std::string predictor = "bundled@0.5";
   std::uint64_t seed = 1;
   std::size_t requests = 48;      // per Alpaca / NQ workload
@@ -51,7 +57,13 @@ struct BenchModel {
   std::shared_ptr<const model::Transformer> model;
   std::string name;  // the directory, or a description of the preset
 };
-BenchModel load_bench_model(const std::optional<std::string>& dir);
+// The model the suite serves: the directory, or the preset's random weights in memory, on the
+// machine's kernels wrapped in model::TimedKernels (attention's share of the step).
+BenchModel load_bench_model(const SuiteOptions& options);
+
+// The policy names one suite run compares: `options.policies` (all when empty) with "paged"
+// expanded to "paged-N" for each of options.paged_blocks.
+std::vector<std::string> bench_policies(const SuiteOptions& options);
 
 struct DecodeBound {
   double weight_bytes = 0;  // bytes a batch-1 decode step streams
@@ -64,9 +76,11 @@ struct DecodeBound {
 
 // One end-to-end table: every policy on one workload in one arrival mode.
 struct WorkloadResult {
-  const E2eRun* run = nullptr;            // the run as served (trace, budget, predictions)
-  double poisson_rate = 0;                // requests/s; 0 offline
-  std::vector<E2eResult> rows;            // one per policy, in option order
+  const E2eRun* run = nullptr;  // the run as served (trace, budget, predictions)
+  double poisson_rate = 0;      // requests/s; 0 offline
+  std::vector<E2eResult> rows;  // one per policy, in option order: its median-TPS run
+  // Every run: repeats[r][i] is policy i in repeat r (policies interleaved within a repeat).
+  std::vector<std::vector<E2eResult>> repeats;
   std::vector<sim::SimResult> simulated;  // the simulator on the same run, same order
   std::string predictor;                  // the spec actually used (bundled may fall back)
 };

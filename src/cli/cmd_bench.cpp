@@ -1,6 +1,9 @@
 // `odma bench`: flags and tables; the measurements themselves are bench/suite.h. docs/bench.md
 // explains the method.
+#include <algorithm>
 #include <cstdio>
+#include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -8,9 +11,11 @@
 #include "base/error.h"
 #include "base/file_io.h"
 #include "base/table.h"
+#include "bench/machine.h"
 #include "bench/suite.h"
 #include "cli/command.h"
 #include "cli/policy_list.h"
+#include "model/weights.h"
 #include "predict/predictor_spec.h"
 #include "sim/device_profile.h"
 
@@ -26,7 +31,15 @@ constexpr const char* kHelp = R"(usage: odma bench [options]
     Alpaca and NQ test splits and the arXiv-summarization lengths ("arxiv-long"), all requests at
     once ("offline") and at a Poisson rate — with forced output lengths (ignore_eos).
 
-  --model DIR         model to serve (default: the `small` random Qwen2 preset, built in memory)
+  --model DIR         model to serve (default: the --preset random Qwen2, built in memory)
+  --preset P          the random model's shape when no --model: small (default), tiny,
+                      qwen2-0.5b-shape (0.99 GB BF16: weights and bounds leave the caches), ...
+  --dtype D           weights: auto (the checkpoint's; presets are BF16), bf16, f32
+  --kv-dtype D        K/V: auto (bf16 for bf16 weights, else f32), bf16, f32
+  --repeats N         end-to-end runs per policy, interleaved across policies; tables show the
+                      median run and each ratio's median (min–max) over repeats (default 1)
+  --paged-blocks L    run the paged policy at each of these block sizes, e.g. 16,64,256 (rows
+                      paged-16, ...); "vs best paged" compares with the fastest of them
   --json PATH         also write {"results": [...]} as JSON
   --quick             a ~1 minute smoke run: 8 + 8 + 2 requests, max tokens 128, offline arrivals
                       only, one kernel case
@@ -75,6 +88,8 @@ nlohmann::json to_json(const bench::E2eResult& r, double sim_tps) {
           {"failed_requests", r.failed_requests},
           {"completed", r.summary.completed},
           {"wall_s", r.summary.wall_s},
+          {"forward_s", r.forward_s},
+          {"attention_s", r.attention_s},
           {"sim_tps", sim_tps}};
 }
 
@@ -82,23 +97,53 @@ std::string ratio(double a, double b) {
   return b > 0 ? fmt(a / b, 2) + "x" : "-";
 }
 
+// "1.31x" for one repeat; "1.31x (1.22–1.40)": the median and the range over repeats.
+std::string ratio_range(std::vector<double> r) {
+  r.erase(std::remove_if(r.begin(), r.end(), [](double v) { return !(v > 0); }), r.end());
+  if (r.empty()) return "-";
+  std::sort(r.begin(), r.end());
+  const std::string median = fmt(r[r.size() / 2], 2) + "x";
+  if (r.size() == 1) return median;
+  return median + " (" + fmt(r.front(), 2) + "–" + fmt(r.back(), 2) + ")";
+}
+
+bool is_paged(const std::string& policy) {
+  return policy == "paged" || policy.rfind("paged-", 0) == 0;
+}
+
 // Prints every part of the suite as it completes and collects the JSON rows.
 class BenchPrinter final : public bench::SuiteObserver {
  public:
+  explicit BenchPrinter(const bench::SuiteOptions& o) : options_(o) {}
+
   void on_model(const bench::BenchModel& m) override {
     const model::ModelConfig& mc = m.model->config();
     std::printf(
         "# odma bench — model: %s (%d layers, hidden %d, %d/%d heads, head_dim %d, %.1f M "
-        "params)\n",
+        "params)\n\n",
         m.name.c_str(), mc.num_layers, mc.hidden_size, mc.num_heads, mc.num_kv_heads, mc.head_dim,
-        static_cast<double>(m.model->weights().bytes()) / 4e6);
-    kv_bytes_per_slot_ = mc.kv_bytes_per_token(4);
+        static_cast<double>(m.model->weights().parameters()) / 1e6);
+    kv_dtype_ = options_.kv_dtype.value_or(m.model->default_kv_dtype());
+    weights_dtype_ = m.model->weights().dtype();
+    kv_bytes_per_slot_ = m.model->kv_bytes_per_slot(kv_dtype_);
+    llc_bytes_ = bench::last_level_cache_bytes();
+    weight_bytes_ = static_cast<double>(m.model->weights().bytes());
+    std::printf(
+        "regime: weights %s %.1f MiB (%s); K/V %s, %lld B per slot; last-level cache %.0f MiB "
+        "(sysfs); kernels %s\n",
+        model::to_string(m.model->weights().dtype()), weight_bytes_ / 1048576.0,
+        bench::residency(weight_bytes_, llc_bytes_).c_str(), model::to_string(kv_dtype_),
+        static_cast<long long>(kv_bytes_per_slot_), static_cast<double>(llc_bytes_) / 1048576.0,
+        m.model->kernels().name().c_str());
   }
 
   void on_kernels(const bench::KernelBenchResult& k, const bench::KernelBenchOptions& o) override {
     std::printf(
-        "\n## Decode attention: contiguous vs paged KV (F32, head_dim %d, %d KV heads, GQA %d)\n\n",
-        o.head_dim, o.kv_heads, o.heads / o.kv_heads);
+        "\n## Decode attention: contiguous vs paged KV (%s, head_dim %d, %d KV heads, GQA %d, "
+        "%.0f MiB of K/V per case: %s)\n\n",
+        model::to_string(o.kv_dtype), o.head_dim, o.kv_heads, o.heads / o.kv_heads,
+        static_cast<double>(o.working_set_bytes) / 1048576.0,
+        bench::residency(static_cast<double>(o.working_set_bytes), llc_bytes_).c_str());
     std::printf(
         "sequential read: %.1f GB/s (best probe; each row's ratio uses the read of its own arena, "
         "measured just before)\n\n",
@@ -117,8 +162,8 @@ class BenchPrinter final : public bench::SuiteObserver {
 
   void on_decode(const bench::DecodeBound& d) override {
     std::printf("\n## Batch-1 decode vs the memory-bandwidth bound\n\n");
-    Table t({"weights (F32)", "weights read GB/s", "bound ms/token", "measured TPOT ms",
-             "measured / bound"});
+    Table t({"weights (" + std::string(model::to_string(dtype_of_weights())) + ")",
+             "weights read GB/s", "bound ms/token", "measured TPOT ms", "measured / bound"});
     t.add_row({fmt(d.weight_bytes / 1048576.0, 1) + " MiB", fmt(d.read_gbps, 1),
                fmt(d.bound_s * 1e3, 3), fmt(d.tpot_s * 1e3, 3), ratio(d.tpot_s, d.bound_s)});
     std::fputs(t.to_markdown().c_str(), stdout);
@@ -140,28 +185,49 @@ class BenchPrinter final : public bench::SuiteObserver {
 
   void on_workload(const bench::WorkloadResult& w) override {
     const bench::E2eRun& run = *w.run;
+    const double kv_bytes = static_cast<double>(run.capacity * kv_bytes_per_slot_);
     std::printf(
         "\n## %s — %zu requests, output cap %d (forced lengths), KV budget %lld slots "
-        "(%.1f MiB), predictor %s%s\n\n",
+        "(%.1f MiB; weights + KV %s), predictor %s%s%s\n\n",
         run.workload.c_str(), run.trace.requests.size(), run.max_tokens,
-        static_cast<long long>(run.capacity),
-        static_cast<double>(run.capacity * kv_bytes_per_slot_) / 1048576.0, w.predictor.c_str(),
-        run.offline ? "" : (", Poisson " + fmt(w.poisson_rate, 2) + " req/s").c_str());
-    double static_tps = 0.0, paged_tps = 0.0, sim_static = 0.0;
+        static_cast<long long>(run.capacity), kv_bytes / 1048576.0,
+        bench::residency(weight_bytes_ + kv_bytes, llc_bytes_).c_str(), w.predictor.c_str(),
+        run.offline ? "" : (", Poisson " + fmt(w.poisson_rate, 2) + " req/s").c_str(),
+        w.repeats.size() > 1
+            ? (", " + std::to_string(w.repeats.size()) +
+               " interleaved repeats: median run, ratios median (min–max) over repeats")
+                  .c_str()
+            : "");
+    double static_tps = 0.0, sim_static = 0.0;
     for (std::size_t i = 0; i < w.rows.size(); ++i) {
       if (w.rows[i].policy == "static") {
         static_tps = w.rows[i].summary.tps;
         sim_static = w.simulated[i].tps;
       }
-      if (w.rows[i].policy == "paged") paged_tps = w.rows[i].summary.tps;
     }
-    Table t({"policy", "TPS", "RPS", "vs static", "vs paged", "KV util", "cap usage", "mean batch",
-             "TTFT p50/p99 s", "TPOT p50/p99 ms", "migr", "preempt", "failed"});
-    for (const auto& r : w.rows) {
-      t.add_row({r.policy, fmt(r.summary.tps, 1), fmt(r.summary.rps, 2),
-                 ratio(r.summary.tps, static_tps), ratio(r.summary.tps, paged_tps),
-                 fmt_percent(r.kv_utilization, 1), fmt_percent(r.capacity_usage, 1),
-                 fmt(r.mean_batch, 1),
+    // Per repeat: each policy's TPS over static's and over the best paged block size's.
+    const std::size_t n = w.rows.size();
+    std::vector<std::vector<double>> vs_static(n), vs_paged(n);
+    for (const auto& rep : w.repeats) {
+      double st = 0.0, pg = 0.0;
+      for (const auto& r : rep) {
+        if (r.policy == "static") st = r.summary.tps;
+        if (is_paged(r.policy)) pg = std::max(pg, r.summary.tps);
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        vs_static[i].push_back(st > 0 ? rep[i].summary.tps / st : 0.0);
+        vs_paged[i].push_back(pg > 0 ? rep[i].summary.tps / pg : 0.0);
+      }
+    }
+    Table t({"policy", "TPS", "RPS", "vs static", "vs best paged", "KV util", "cap usage",
+             "mean batch", "attn share", "TTFT p50/p99 s", "TPOT p50/p99 ms", "migr", "preempt",
+             "failed"});
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& r = w.rows[i];
+      t.add_row({r.policy, fmt(r.summary.tps, 1), fmt(r.summary.rps, 2), ratio_range(vs_static[i]),
+                 ratio_range(vs_paged[i]), fmt_percent(r.kv_utilization, 1),
+                 fmt_percent(r.capacity_usage, 1), fmt(r.mean_batch, 1),
+                 r.forward_s > 0 ? fmt_percent(r.attention_s / r.forward_s, 0) : "-",
                  fmt(r.summary.ttft_s.p50, 2) + " / " + fmt(r.summary.ttft_s.p99, 2),
                  fmt(r.summary.tpot_s.p50 * 1e3, 1) + " / " + fmt(r.summary.tpot_s.p99 * 1e3, 1),
                  std::to_string(r.migrations), std::to_string(r.preemptions),
@@ -189,6 +255,12 @@ class BenchPrinter final : public bench::SuiteObserver {
   const std::optional<sim::DeviceProfile>& profile() const { return profile_; }
 
  private:
+  model::DType dtype_of_weights() const { return weights_dtype_; }
+
+  const bench::SuiteOptions& options_;
+  model::DType kv_dtype_ = model::DType::kF32, weights_dtype_ = model::DType::kF32;
+  std::int64_t llc_bytes_ = 0;
+  double weight_bytes_ = 0;
   std::int64_t kv_bytes_per_slot_ = 0;
   std::optional<sim::DeviceProfile> profile_;
   nlohmann::json results_ = nlohmann::json::array();
@@ -200,9 +272,11 @@ int run_bench(const std::vector<std::string>& argv) {
     std::fputs(expand_help(kHelp).c_str(), stdout);
     return 0;
   }
-  args.reject_unknown({"help", "quick", "skip-kernels", "e2e-only", "trace", "kv-slots", "model",
-                       "json", "policies", "predictor", "requests", "long-requests", "max-tokens",
-                       "static-slots", "extents", "seed", "write-profile"});
+  args.reject_unknown({"help",     "quick",         "skip-kernels", "e2e-only",     "trace",
+                       "kv-slots", "model",         "json",         "policies",     "predictor",
+                       "requests", "long-requests", "max-tokens",   "static-slots", "extents",
+                       "seed",     "write-profile", "preset",       "dtype",        "kv-dtype",
+                       "repeats",  "paged-blocks"});
   bench::SuiteOptions o = args.has("quick") ? bench::quick_defaults() : bench::SuiteOptions{};
   o.model_dir = args.get("model");
   o.kernels = !args.has("skip-kernels");
@@ -219,9 +293,23 @@ int run_bench(const std::vector<std::string>& argv) {
   o.e2e_only = args.has("e2e-only");
   if (auto t = args.get("trace")) o.trace_file = *t;
   o.kv_slots = args.get_int("kv-slots", 0);
+  o.preset = args.get_or("preset", o.preset);
+  o.load.dtype = model::parse_dtype_flag(args.get_or("dtype", "auto"), "--dtype");
+  o.kv_dtype = model::parse_dtype_flag(args.get_or("kv-dtype", "auto"), "--kv-dtype");
+  o.repeats = static_cast<std::int32_t>(args.get_int("repeats", o.repeats));
+  if (auto list = args.get("paged-blocks")) {
+    std::stringstream in(*list);
+    for (std::string item; std::getline(in, item, ',');) {
+      try {
+        o.paged_blocks.push_back(std::stoi(item));
+      } catch (const std::exception&) {
+        throw Error("--paged-blocks: \"" + item + "\" is not a block size");
+      }
+    }
+  }
   bench::validate(o);
 
-  BenchPrinter printer;
+  BenchPrinter printer(o);
   bench::run_suite(o, printer);
   if (auto path = args.get("write-profile")) {
     if (!printer.profile())

@@ -1,14 +1,18 @@
 // `odma generate`: one prompt through the serving engine, text streamed as it is sampled.
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "base/args.h"
 #include "base/error.h"
+#include "base/process_memory.h"
 #include "base/table.h"
 #include "cli/command.h"
 #include "cli/policy_list.h"
 #include "kv/policy.h"
 #include "model/transformer.h"
+#include "model/weights.h"
 #include "predict/predictor.h"
 #include "serve/engine.h"
 #include "tokenizer/stream_decoder.h"
@@ -33,6 +37,9 @@ tokenizer.json) through the serving engine, streaming the text, then prints per-
   --ignore-eos        keep generating past EOS until --max-tokens
   --stop TEXT         stop when the output contains TEXT (cut before it)
   --capacity N        KV arena in token slots (default: the model's max length, at most 8192)
+  --kv-memory SIZE    KV arena in bytes instead, e.g. 4GiB (slots = SIZE / bytes per slot)
+  --dtype D           weights: auto (the checkpoint's; F16 → bf16), bf16, f32 (default auto)
+  --kv-dtype D        K/V cache: auto (bf16 for bf16 weights, else f32), bf16, f32
   --predictor SPEC    output-length predictor: {predictor}; a server-side run
                       takes model:PATH, bundled or none (default bundled@0.5: the shipped model at
                       its median, growth covers the rest; none reserves for --max-tokens)
@@ -45,7 +52,8 @@ int run_generate(const std::vector<std::string>& argv) {
     return 0;
   }
   args.reject_unknown({"help", "model", "prompt", "policy", "max-tokens", "temperature", "top-k",
-                       "top-p", "seed", "ignore-eos", "stop", "capacity", "predictor"});
+                       "top-p", "seed", "ignore-eos", "stop", "capacity", "kv-memory", "predictor",
+                       "dtype", "kv-dtype"});
   const auto dir = args.get("model");
   if (!dir) throw Error("--model DIR is required");
   const auto text = args.get("prompt");
@@ -61,7 +69,15 @@ int run_generate(const std::vector<std::string>& argv) {
   if (auto s = args.get("stop")) params.stop.push_back(*s);
   params.sampling.validate();
 
-  std::shared_ptr<const model::Transformer> model = model::Transformer::load(*dir);
+  if (args.has("capacity") && args.has("kv-memory"))
+    throw Error("--capacity and --kv-memory both size the KV arena: give one");
+  const model::LoadOptions load{model::parse_dtype_flag(args.get_or("dtype", "auto"), "--dtype")};
+  const std::optional<model::DType> kv_dtype =
+      model::parse_dtype_flag(args.get_or("kv-dtype", "auto"), "--kv-dtype");
+  const auto load_start = std::chrono::steady_clock::now();
+  std::shared_ptr<const model::Transformer> model = model::Transformer::load(*dir, load);
+  const double load_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   tokenizer::Tokenizer tokenizer = tokenizer::Tokenizer::load(*dir);
   std::vector<std::int32_t> prompt = tokenizer.encode(*text, /*add_special_tokens=*/true);
 
@@ -69,7 +85,15 @@ int run_generate(const std::vector<std::string>& argv) {
   config.policy = args.get_or("policy", "odma");
   const int positions = model->config().max_position_embeddings;
   config.kv.max_model_len = positions;
+  config.kv_dtype = kv_dtype.value_or(model->default_kv_dtype());
   config.kv.capacity_tokens = args.get_int("capacity", std::min(positions, 8192));
+  if (auto v = args.get("kv-memory")) {
+    const std::int64_t per_slot = model->kv_bytes_per_slot(config.kv_dtype);
+    config.kv.capacity_tokens = parse_bytes(*v, "--kv-memory") / per_slot;
+    if (config.kv.capacity_tokens < 1)
+      throw Error("--kv-memory holds no KV slot of this model (" + std::to_string(per_slot) +
+                  " bytes each)");
+  }
   config.predictor = predict::make_serving_predictor(
       predict::PredictorSpec::parse(args.get_or("predictor", "bundled@0.5")));
   params.prompt_text = *text;
@@ -96,7 +120,13 @@ int run_generate(const std::vector<std::string>& argv) {
   const kv::KvCounters kc = engine.policy().counters();
   const double gen_s = o.latency_s() - o.first_token_s;
   Table t({"stat", "value"});
+  const ProcessMemory mem = process_memory();
   t.add_row({"policy", config.policy});
+  t.add_row({"weights", std::string(model::to_string(model->weights().dtype())) + ", " +
+                            fmt(static_cast<double>(model->weights().bytes()) / 1e9, 3) +
+                            " GB, loaded in " + fmt(load_s, 1) + " s"});
+  t.add_row({"K/V dtype", model::to_string(*config.kv_dtype)});
+  t.add_row({"kernels", model->kernels().name()});
   t.add_row({"prompt tokens", std::to_string(o.prompt_tokens)});
   t.add_row({"output tokens", std::to_string(o.output_ids.size())});
   t.add_row({"finish", std::string(serve::to_string(o.finish))});
@@ -112,6 +142,9 @@ int run_generate(const std::vector<std::string>& argv) {
   t.add_row(
       {"KV arena (slots / MiB)", std::to_string(config.kv.capacity_tokens) + " / " +
                                      fmt(static_cast<double>(engine.kv_bytes()) / 1048576.0, 1)});
+  t.add_row({"resident memory now / peak (GB)",
+             fmt(static_cast<double>(mem.resident_bytes) / 1e9, 2) + " / " +
+                 fmt(static_cast<double>(mem.peak_resident_bytes) / 1e9, 2)});
   t.add_row({"migrations", std::to_string(kc.migrations)});
   t.add_row({"preemptions", std::to_string(kc.preemptions)});
   std::fputs(t.to_markdown().c_str(), stderr);

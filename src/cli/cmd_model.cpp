@@ -64,7 +64,7 @@ int run_model(const std::vector<std::string>& argv) {
   std::printf("%s: %s preset, %.1f M params, config.json + tokenizer.json", out->c_str(),
               preset->c_str(), static_cast<double>(params) / 1e6);
   if (weights) {
-    std::printf(" + model.safetensors (%.1f MB BF16; %.1f MB as F32 once loaded)\n",
+    std::printf(" + model.safetensors (%.1f MB BF16, served as such; %.1f MB with --dtype f32)\n",
                 static_cast<double>(r.weight_bytes) / 1e6, static_cast<double>(params) * 4 / 1e6);
   } else {
     std::printf("; weights not written (%.2f GB BF16; pass --weights)\n",

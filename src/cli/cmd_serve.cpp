@@ -6,6 +6,7 @@
 #include "base/error.h"
 #include "cli/command.h"
 #include "cli/policy_list.h"
+#include "model/weights.h"
 #include "server/server.h"
 
 namespace odma::cli {
@@ -22,7 +23,9 @@ continuous batching with the chosen KV policy; HTTP threads parse, queue and str
   --host H                 address to listen on (default 127.0.0.1: this machine only)
   --port P                 port (default 8000; 0 = any free port, printed on stderr)
   --policy P               KV policy: {policies} (default odma)
-  --kv-memory SIZE         KV arena, e.g. 512MiB, 4GiB (default 1GiB; F32 K/V)
+  --kv-memory SIZE         KV arena, e.g. 512MiB, 4GiB (default 1GiB)
+  --dtype D                weights: auto (the checkpoint's; F16 → bf16), bf16, f32 (default auto)
+  --kv-dtype D             K/V cache: auto (bf16 for bf16 weights, else f32), bf16, f32
   --max-model-len N        context limit (default: the model's max_position_embeddings)
   --max-num-seqs N         running requests at most (default 256; vLLM's name)
   --predictor SPEC         output-length predictor: model:PATH | bundled | none, each with an
@@ -47,10 +50,27 @@ int run_serve(const std::vector<std::string>& argv) {
     std::fputs(expand_help(kHelp).c_str(), stdout);
     return 0;
   }
-  args.reject_unknown({"help", "model", "served-model-name", "host", "port", "policy", "kv-memory",
-                       "max-model-len", "max-num-seqs", "predictor", "chat-template", "api-key",
-                       "max-waiting", "max-body", "max-connections", "connection-backlog",
-                       "read-timeout", "write-timeout", "shutdown-timeout"});
+  args.reject_unknown({"help",
+                       "model",
+                       "served-model-name",
+                       "host",
+                       "port",
+                       "policy",
+                       "kv-memory",
+                       "max-model-len",
+                       "max-num-seqs",
+                       "predictor",
+                       "dtype",
+                       "kv-dtype",
+                       "chat-template",
+                       "api-key",
+                       "max-waiting",
+                       "max-body",
+                       "max-connections",
+                       "connection-backlog",
+                       "read-timeout",
+                       "write-timeout",
+                       "shutdown-timeout"});
   server::ServeOptions o;
   o.model_dir = args.get_or("model", "");
   o.served_model_name = args.get_or("served-model-name", "");
@@ -58,6 +78,8 @@ int run_serve(const std::vector<std::string>& argv) {
   o.port = static_cast<int>(args.get_int("port", o.port));
   o.policy = parse_policy_list(args.get_or("policy", o.policy)).at(0);
   if (auto v = args.get("kv-memory")) o.kv_memory_bytes = parse_bytes(*v, "--kv-memory");
+  o.dtype = model::parse_dtype_flag(args.get_or("dtype", "auto"), "--dtype");
+  o.kv_dtype = model::parse_dtype_flag(args.get_or("kv-dtype", "auto"), "--kv-dtype");
   o.max_model_len = static_cast<std::int32_t>(args.get_int("max-model-len", 0));
   o.max_batch = static_cast<std::int32_t>(args.get_int("max-num-seqs", o.max_batch));
   o.predictor = args.get_or("predictor", o.predictor);

@@ -1,8 +1,8 @@
 // The seam between the forward pass and the kernels that run it.
 //
 // transformer.cpp is written once against Kernels; a kernel set implements it for one kind of
-// hardware: cpu/ today (F32, AVX-512 where the build has it, OpenBLAS for prefill), a BF16/AMX set
-// beside it, a device backend later. The engine never calls a kernel directly: it goes through
+// hardware: cpu/ today (F32 and BF16 weights and K/V, AVX-512 / AVX512-BF16 / AMX picked at run
+// time), a device backend later. The engine never calls a kernel directly: it goes through
 // Transformer (forward, copy_kv), so swapping the kernel set touches neither the engine nor the
 // scheduler.
 //
@@ -17,12 +17,14 @@
 
 #include "kv/types.h"
 #include "model/kv_storage.h"
+#include "model/weight_matrix.h"
 
 namespace odma::model {
 
-// y[t][out] = x[t][in] · w[out][in]ᵀ + beta · y   (HF layout: row-major [out_features][in]).
+// y[t][out] = x[t][in] · w[out][in]ᵀ + beta · y   (HF layout: row-major [out_features][in]),
+// w F32 or BF16; x and y F32.
 struct Projection {
-  const float* w;
+  WeightRef w;
   int out;
   float* y;  // [t][out]
   float beta;
@@ -51,8 +53,9 @@ class Kernels {
   virtual void attention(const KvStorage& storage, int layer, int num_heads,
                          std::span<const AttentionItem> items) const = 0;
 
-  // Writes the K and V rows of t tokens ([t][kv_heads × head_dim] each) to `slots[i]` of every
-  // (layer, K|V, kv-head) plane of `layer`. Precondition: every slot < storage.capacity().
+  // Writes the K and V rows of t tokens ([t][kv_heads × head_dim] each, F32) to `slots[i]` of every
+  // (layer, K|V, kv-head) plane of `layer`, in the storage's dtype. Precondition: every slot <
+  // storage.capacity().
   virtual void store_kv(KvStorage& storage, int layer, const float* k, const float* v,
                         std::span<const std::int64_t> slots) const = 0;
 

@@ -35,27 +35,39 @@ std::int64_t SeqKv::slot(std::int64_t pos) const {
   return -1;  // past capacity(): callers check capacity first
 }
 
-KvStorage::KvStorage(int num_layers, int num_kv_heads, int head_dim, std::int64_t capacity)
+KvStorage::KvStorage(int num_layers, int num_kv_heads, int head_dim, std::int64_t capacity,
+                     DType dtype)
     : num_layers_(num_layers),
       num_kv_heads_(num_kv_heads),
       head_dim_(head_dim),
-      capacity_(capacity) {
+      capacity_(capacity),
+      dtype_(dtype) {
   if (num_layers <= 0 || num_kv_heads <= 0 || head_dim <= 0 || capacity <= 0) {
     throw Error("KvStorage: layers, kv heads, head_dim and capacity must be > 0");
   }
-  plane_stride_ =
-      (static_cast<std::size_t>(capacity) * static_cast<std::size_t>(head_dim) + 15) / 16 * 16;
-  bytes_ = plane_stride_ * static_cast<std::size_t>(num_layers) * 2 *
-           static_cast<std::size_t>(num_kv_heads) * sizeof(float);
+  if (dtype != DType::kF32 && dtype != DType::kBF16) {
+    throw Error(std::string("KvStorage: K/V are held as F32 or BF16, not ") + to_string(dtype));
+  }
+  plane_stride_bytes_ = (static_cast<std::size_t>(capacity) * static_cast<std::size_t>(head_dim) *
+                             element_size(dtype) +
+                         63) /
+                        64 * 64;
+  bytes_ = plane_stride_bytes_ * static_cast<std::size_t>(num_layers) * 2 *
+           static_cast<std::size_t>(num_kv_heads);
   try {
     buffer_ = std::make_unique<cpu::MappedBuffer>(bytes_);
   } catch (const Error&) {
     throw Error("KvStorage: cannot map " + std::to_string(bytes_) + " bytes for " +
                 std::to_string(capacity) + " slots");
   }
-  base_ = static_cast<float*>(buffer_->data());
+  base_ = static_cast<std::byte*>(buffer_->data());
 }
 
 KvStorage::~KvStorage() = default;
+
+std::size_t KvStorage::slot_bytes(int num_layers, int num_kv_heads, int head_dim, DType dtype) {
+  return static_cast<std::size_t>(num_layers) * 2 * static_cast<std::size_t>(num_kv_heads) *
+         static_cast<std::size_t>(head_dim) * element_size(dtype);
+}
 
 }  // namespace odma::model

@@ -1,15 +1,16 @@
 // The engine's KV arena: the tensor storage behind kv::Extent offsets.
 //
-//   plane   capacity slots × head_dim floats for one (layer, K|V, kv-head); 64-byte aligned.
+//   plane   capacity slots × head_dim values for one (layer, K|V, kv-head); 64-byte aligned.
 //   slot    index into every plane at once: slot s of plane P lives at plane(P) + s * head_dim.
 //   SeqKv   where one sequence's logical positions live: a chain of extents (contiguous layout;
 //           position p is the p-th slot of the extents taken in order) or a block table (paged
 //           layout; position p is at block_table[p / block_tokens] + p % block_tokens).
 //
-// Storage is F32: bytes = capacity × layers × 2 × kv_heads × head_dim × 4 (twice BF16; the
-// DeepSeek-R1-Distill-Qwen-7B shape costs 114,688 B per slot, i.e. 1.75 GB per 16k slots). It is
-// a MappedBuffer (2 MiB-aligned, transparent huge pages), so pages are committed by the OS only
-// when first written.
+// Values are F32 or BF16 (dtype()): bytes = capacity × layers × 2 × kv_heads × head_dim × 4 or 2
+// (the DeepSeek-R1-Distill-Qwen-7B shape costs 114,688 B per slot in F32, 57,344 B in BF16: 0.94
+// GB per 16k slots). BF16 planes hold K (after RoPE) and V rounded to nearest even (cpu/bf16.h);
+// the kernels read them directly. The storage is a MappedBuffer (2 MiB-aligned, transparent huge
+// pages), so pages are committed by the OS only when first written.
 #pragma once
 
 #include <cstddef>
@@ -17,8 +18,10 @@
 #include <memory>
 #include <vector>
 
+#include "base/debug.h"
 #include "kv/types.h"
 #include "model/cpu/mapped_buffer.h"
+#include "model/safetensors.h"  // DType
 
 namespace odma::model {
 
@@ -36,33 +39,55 @@ struct SeqKv {
 
 class KvStorage {
  public:
-  KvStorage(int num_layers, int num_kv_heads, int head_dim, std::int64_t capacity);
+  // dtype: kF32 or kBF16 (odma::Error otherwise).
+  KvStorage(int num_layers, int num_kv_heads, int head_dim, std::int64_t capacity,
+            DType dtype = DType::kF32);
   ~KvStorage();
   KvStorage(const KvStorage&) = delete;
   KvStorage& operator=(const KvStorage&) = delete;
 
-  // kv: 0 = K, 1 = V.
-  float* plane(int layer, int kv, int head) {
+  // The start of plane (layer, K|V, head); kv: 0 = K, 1 = V.
+  std::byte* plane_bytes(int layer, int kv, int head) {
     return base_ +
-           plane_stride_ * static_cast<std::size_t>((layer * 2 + kv) * num_kv_heads_ + head);
+           plane_stride_bytes_ * static_cast<std::size_t>((layer * 2 + kv) * num_kv_heads_ + head);
+  }
+  const std::byte* plane_bytes(int layer, int kv, int head) const {
+    return const_cast<KvStorage*>(this)->plane_bytes(layer, kv, head);
+  }
+  // Typed views; precondition: dtype() is kF32 (plane) or kBF16 (plane_bf16).
+  float* plane(int layer, int kv, int head) {
+    ODMA_ASSERT(dtype_ == DType::kF32);
+    return reinterpret_cast<float*>(plane_bytes(layer, kv, head));
   }
   const float* plane(int layer, int kv, int head) const {
     return const_cast<KvStorage*>(this)->plane(layer, kv, head);
+  }
+  std::uint16_t* plane_bf16(int layer, int kv, int head) {
+    ODMA_ASSERT(dtype_ == DType::kBF16);
+    return reinterpret_cast<std::uint16_t*>(plane_bytes(layer, kv, head));
+  }
+  const std::uint16_t* plane_bf16(int layer, int kv, int head) const {
+    return const_cast<KvStorage*>(this)->plane_bf16(layer, kv, head);
   }
 
   int num_layers() const { return num_layers_; }
   int num_kv_heads() const { return num_kv_heads_; }
   int head_dim() const { return head_dim_; }
   std::int64_t capacity() const { return capacity_; }
+  DType dtype() const { return dtype_; }
+  std::size_t element_bytes() const { return element_size(dtype_); }
   std::size_t bytes() const { return bytes_; }
+  // Bytes one slot takes over all planes (layers × 2 × kv_heads × head_dim × element).
+  static std::size_t slot_bytes(int num_layers, int num_kv_heads, int head_dim, DType dtype);
 
  private:
   int num_layers_, num_kv_heads_, head_dim_;
   std::int64_t capacity_;
-  std::size_t plane_stride_;  // floats between planes (capacity × head_dim, rounded up to 16)
+  DType dtype_;
+  std::size_t plane_stride_bytes_;  // capacity × head_dim values, rounded up to 64 bytes
   std::size_t bytes_;
   std::unique_ptr<cpu::MappedBuffer> buffer_;
-  float* base_ = nullptr;
+  std::byte* base_ = nullptr;
 };
 
 }  // namespace odma::model

@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
+#include "model/cpu/bf16.h"
 #include "model/safetensors.h"
 
 namespace odma::model {
@@ -80,48 +81,61 @@ ModelConfig preset_config(const std::string& preset) {
   return parse_model_config(read_file(path), path.string());
 }
 
-ModelWeights random_weights(const ModelConfig& c, std::uint64_t seed) {
-  // Generate the BF16 file in memory, tensor by tensor, then load through the normal path so tests
-  // exercise exactly what a written model would.
-  auto specs = expected_tensors(c, DType::kF32);
-  ModelWeights w;
-  auto values = [&](const std::string& name) {
+ModelWeights random_weights(const ModelConfig& c, std::uint64_t seed, DType dtype) {
+  // The values a written BF16 file holds, tensor by tensor (same generator, same rounding), so a
+  // test on the in-memory model exercises exactly what a written model would.
+  const auto specs = expected_tensors(c, DType::kBF16);
+  auto bf16_values = [&](const std::string& name, std::int64_t n) {
     for (const auto& s : specs) {
       if (s.name != name) continue;
       Generator gen(s, seed);
-      std::int64_t n = 1;
-      for (auto d : s.shape) n *= d;
-      HugePageFloats out(static_cast<std::size_t>(n));
-      for (std::int64_t i = 0; i < n; ++i) {
-        out[static_cast<std::size_t>(i)] =
-            bf16_to_f32(f32_to_bf16(gen(static_cast<std::uint64_t>(i))));
-      }
+      std::vector<std::uint16_t> out(static_cast<std::size_t>(n));
+      for (std::size_t i = 0; i < out.size(); ++i) out[i] = cpu::to_bf16(gen(i));
       return out;
     }
     throw Error("random_weights: no tensor " + name);
   };
-  w.embed = values("model.embed_tokens.weight");
+  auto vector = [&](const std::string& name, std::int64_t n) {
+    const auto b = bf16_values(name, n);
+    HugePageFloats out(b.size());
+    for (std::size_t i = 0; i < b.size(); ++i) out[i] = cpu::to_f32(b[i]);
+    return out;
+  };
+  auto matrix = [&](const std::string& name, std::int64_t rows, std::int64_t cols) {
+    const auto b = bf16_values(name, rows * cols);
+    WeightMatrix m(dtype, rows, cols);
+    if (dtype == DType::kBF16) {
+      std::memcpy(m.mutable_data(), b.data(), b.size() * 2);
+    } else {
+      auto* f = reinterpret_cast<float*>(m.mutable_data());
+      for (std::size_t i = 0; i < b.size(); ++i) f[i] = cpu::to_f32(b[i]);
+    }
+    return m;
+  };
+  const std::int64_t h = c.hidden_size, q = c.q_dim(), kv = c.kv_dim(), mi = c.intermediate_size;
+  ModelWeights w;
+  w.embed = matrix("model.embed_tokens.weight", c.vocab_size, h);
   for (int i = 0; i < c.num_layers; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
     LayerWeights l;
-    l.attn_norm = values(p + "input_layernorm.weight");
-    l.wq = values(p + "self_attn.q_proj.weight");
-    l.wk = values(p + "self_attn.k_proj.weight");
-    l.wv = values(p + "self_attn.v_proj.weight");
+    l.attn_norm = vector(p + "input_layernorm.weight", h);
+    l.wq = matrix(p + "self_attn.q_proj.weight", q, h);
+    l.wk = matrix(p + "self_attn.k_proj.weight", kv, h);
+    l.wv = matrix(p + "self_attn.v_proj.weight", kv, h);
     if (c.attention_bias) {
-      l.bq = values(p + "self_attn.q_proj.bias");
-      l.bk = values(p + "self_attn.k_proj.bias");
-      l.bv = values(p + "self_attn.v_proj.bias");
+      l.bq = vector(p + "self_attn.q_proj.bias", q);
+      l.bk = vector(p + "self_attn.k_proj.bias", kv);
+      l.bv = vector(p + "self_attn.v_proj.bias", kv);
     }
-    l.wo = values(p + "self_attn.o_proj.weight");
-    l.mlp_norm = values(p + "post_attention_layernorm.weight");
-    l.w_gate = values(p + "mlp.gate_proj.weight");
-    l.w_up = values(p + "mlp.up_proj.weight");
-    l.w_down = values(p + "mlp.down_proj.weight");
+    l.wo = matrix(p + "self_attn.o_proj.weight", h, q);
+    l.mlp_norm = vector(p + "post_attention_layernorm.weight", h);
+    l.w_gate = matrix(p + "mlp.gate_proj.weight", mi, h);
+    l.w_up = matrix(p + "mlp.up_proj.weight", mi, h);
+    l.w_down = matrix(p + "mlp.down_proj.weight", h, mi);
     w.layers.push_back(std::move(l));
   }
-  w.final_norm = values("model.norm.weight");
-  if (!c.tie_word_embeddings) w.lm_head = values("lm_head.weight");
+  w.final_norm = vector("model.norm.weight", h);
+  if (!c.tie_word_embeddings) w.lm_head = matrix("lm_head.weight", c.vocab_size, h);
   return w;
 }
 
@@ -138,7 +152,7 @@ MakeRandomResult write_random_model(const std::filesystem::path& dir, const Mode
                       [&](std::size_t t, std::byte* out, std::size_t nbytes) {
                         Generator gen(specs[t], seed);
                         for (std::size_t i = 0; i < nbytes / 2; ++i) {
-                          const std::uint16_t b = f32_to_bf16(gen(i));
+                          const std::uint16_t b = cpu::to_bf16(gen(i));
                           std::memcpy(out + 2 * i, &b, 2);
                         }
                       });

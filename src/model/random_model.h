@@ -25,8 +25,9 @@ namespace odma::model {
 ModelConfig preset_config(const std::string& preset);
 std::vector<std::string> preset_names();  // sorted
 
-// In-memory weights (already BF16-rounded, as if loaded from the written file).
-ModelWeights random_weights(const ModelConfig& config, std::uint64_t seed);
+// In-memory weights: the values the written BF16 file holds, as if loaded from it with `dtype`.
+ModelWeights random_weights(const ModelConfig& config, std::uint64_t seed,
+                            DType dtype = DType::kF32);
 
 struct MakeRandomResult {
   std::uint64_t weight_bytes = 0;  // bytes of model.safetensors (0 when not written)

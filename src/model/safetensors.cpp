@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -102,6 +103,17 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) {
 
 SafetensorsFile::~SafetensorsFile() {
   if (map_ != nullptr) ::munmap(map_, map_size_);
+}
+
+void SafetensorsFile::release(const TensorView& t) const {
+  if (map_ == nullptr || t.nbytes == 0) return;
+  const auto base = reinterpret_cast<std::uintptr_t>(map_);
+  const auto begin = reinterpret_cast<std::uintptr_t>(t.data);
+  if (begin < base || begin + t.nbytes > base + map_size_) return;  // not from this mapping
+  const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const std::uintptr_t first = (begin + page - 1) / page * page;  // whole pages inside t only:
+  const std::uintptr_t last = (begin + t.nbytes) / page * page;   // neighbours stay resident
+  if (last > first) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 void SafetensorsFile::parse(const std::string& path) {
@@ -222,6 +234,10 @@ const TensorView* SafetensorsSet::find(const std::string& name) const {
   return it == index_.end() ? nullptr : it->second;
 }
 
+void SafetensorsSet::release(const TensorView& t) const {
+  for (const auto& f : files_) f->release(t);
+}
+
 const TensorView& SafetensorsSet::get(const std::string& name) const {
   const TensorView* t = find(name);
   if (t == nullptr) throw Error(where_ + ": tensor " + name + " is missing");
@@ -257,14 +273,6 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
     out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
     if (!out) throw Error("write error on " + path.string());
   }
-}
-
-std::uint16_t f32_to_bf16(float f) {
-  std::uint32_t u;
-  std::memcpy(&u, &f, 4);
-  if (std::isnan(f)) return static_cast<std::uint16_t>((u >> 16) | 0x40);
-  u += 0x7fff + ((u >> 16) & 1);
-  return static_cast<std::uint16_t>(u >> 16);
 }
 
 float f16_to_f32(std::uint16_t h) {

@@ -47,6 +47,9 @@ class SafetensorsFile {
   SafetensorsFile& operator=(const SafetensorsFile&) = delete;
 
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }
+  // Drops the mapped pages wholly inside `t` from this process (MADV_DONTNEED): they are read
+  // again from the file if touched. No-op for decompressed (.gz) files.
+  void release(const TensorView& t) const;
 
  private:
   void parse(const std::string& path);
@@ -65,6 +68,8 @@ class SafetensorsSet {
   // Throws odma::Error naming the tensor if it is absent.
   const TensorView& get(const std::string& name) const;
   const TensorView* find(const std::string& name) const;
+  // See SafetensorsFile::release: called by the loader once a tensor is copied.
+  void release(const TensorView& t) const;
   std::size_t size() const { return index_.size(); }
 
  private:
@@ -86,14 +91,7 @@ using TensorFill =
 void write_safetensors(const std::filesystem::path& path, const std::vector<TensorSpec>& specs,
                        const TensorFill& fill);
 
-// BF16 <-> F32 (round to nearest even; BF16 is the top half of an IEEE float).
-inline float bf16_to_f32(std::uint16_t b) {
-  std::uint32_t u = static_cast<std::uint32_t>(b) << 16;
-  float f;
-  __builtin_memcpy(&f, &u, 4);
-  return f;
-}
-std::uint16_t f32_to_bf16(float f);
+// F16 (IEEE binary16) → F32, exact. (BF16 conversions: model/cpu/bf16.h.)
 float f16_to_f32(std::uint16_t h);
 
 }  // namespace odma::model

@@ -46,16 +46,29 @@ Transformer::Transformer(ModelConfig config, ModelWeights weights,
       kernels_(kernels != nullptr ? std::move(kernels) : default_kernels()) {}
 
 std::unique_ptr<Transformer> Transformer::load(const std::filesystem::path& dir,
+                                               const LoadOptions& options,
                                                std::shared_ptr<const Kernels> kernels) {
   ModelConfig c = load_model_config(dir);
   SafetensorsSet tensors(dir);
-  ModelWeights w = load_weights(c, tensors);
+  const DType dtype = resolve_weight_dtype(options, checkpoint_dtype(tensors));
+  ModelWeights w = load_weights(c, tensors, dtype);
   return std::make_unique<Transformer>(std::move(c), std::move(w), std::move(kernels));
 }
 
-std::unique_ptr<KvStorage> Transformer::make_storage(std::int64_t capacity) const {
+DType Transformer::default_kv_dtype() const {
+  return weights_.dtype() == DType::kBF16 ? DType::kBF16 : DType::kF32;
+}
+
+std::int64_t Transformer::kv_bytes_per_slot(std::optional<DType> kv_dtype) const {
+  return static_cast<std::int64_t>(KvStorage::slot_bytes(config_.num_layers, config_.num_kv_heads,
+                                                         config_.head_dim,
+                                                         kv_dtype.value_or(default_kv_dtype())));
+}
+
+std::unique_ptr<KvStorage> Transformer::make_storage(std::int64_t capacity,
+                                                     std::optional<DType> kv_dtype) const {
   return std::make_unique<KvStorage>(config_.num_layers, config_.num_kv_heads, config_.head_dim,
-                                     capacity);
+                                     capacity, kv_dtype.value_or(default_kv_dtype()));
 }
 
 void Transformer::forward(const std::vector<BatchItem>& batch, KvStorage& st, float* logits) const {
@@ -98,8 +111,7 @@ void Transformer::forward(const std::vector<BatchItem>& batch, KvStorage& st, fl
   std::size_t r = 0;
   for (const BatchItem& it : batch) {
     for (int i = 0; i < it.n_tokens; ++i, ++r) {
-      const float* e = weights_.embed.data() + static_cast<std::size_t>(it.tokens[i]) * H;
-      std::copy(e, e + H, x.data() + r * H);
+      weights_.embed.row_to_f32(it.tokens[i], x.data() + r * H);
       const int pos = it.start_pos + i;
       for (int j = 0; j < half; ++j) {
         const double angle = pos * inv_freq[j];
@@ -119,9 +131,9 @@ void Transformer::forward(const std::vector<BatchItem>& batch, KvStorage& st, fl
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = weights_.layers[static_cast<std::size_t>(l)];
     for (std::size_t i = 0; i < t; ++i) rmsnorm(&x[i * H], w.attn_norm, H, eps, &h[i * H]);
-    const Projection qkv[] = {{w.wq.data(), Q, q.data(), 0.0f},
-                              {w.wk.data(), KV, k.data(), 0.0f},
-                              {w.wv.data(), KV, v.data(), 0.0f}};
+    const Projection qkv[] = {{w.wq.ref(), Q, q.data(), 0.0f},
+                              {w.wk.ref(), KV, k.data(), 0.0f},
+                              {w.wv.ref(), KV, v.data(), 0.0f}};
     kernels_->project(h.data(), T, H, qkv);
     add_bias(q.data(), T, w.bq);
     add_bias(k.data(), T, w.bk);
@@ -132,17 +144,17 @@ void Transformer::forward(const std::vector<BatchItem>& batch, KvStorage& st, fl
     }
     kernels_->store_kv(st, l, k.data(), v.data(), slots);
     kernels_->attention(st, l, c.num_heads, items);
-    const Projection o_proj{w.wo.data(), H, x.data(), 1.0f};  // residual add via beta = 1
+    const Projection o_proj{w.wo.ref(), H, x.data(), 1.0f};  // residual add via beta = 1
     kernels_->project(attn.data(), T, Q, {&o_proj, 1});
     for (std::size_t i = 0; i < t; ++i) rmsnorm(&x[i * H], w.mlp_norm, H, eps, &h[i * H]);
-    const Projection gate_up[] = {{w.w_gate.data(), M, gate.data(), 0.0f},
-                                  {w.w_up.data(), M, up.data(), 0.0f}};
+    const Projection gate_up[] = {{w.w_gate.ref(), M, gate.data(), 0.0f},
+                                  {w.w_up.ref(), M, up.data(), 0.0f}};
     kernels_->project(h.data(), T, H, gate_up);
     for (std::size_t i = 0; i < gate.size(); ++i) {
       const float g = gate[i];
       gate[i] = g / (1.0f + std::exp(-g)) * up[i];
     }
-    const Projection down{w.w_down.data(), H, x.data(), 1.0f};
+    const Projection down{w.w_down.ref(), H, x.data(), 1.0f};
     kernels_->project(gate.data(), T, M, {&down, 1});
   }
 
@@ -153,7 +165,7 @@ void Transformer::forward(const std::vector<BatchItem>& batch, KvStorage& st, fl
     row += static_cast<std::size_t>(batch[b].n_tokens);
     rmsnorm(&x[(row - 1) * H], weights_.final_norm, H, eps, &last[b * H]);
   }
-  const Projection head{weights_.head(), c.vocab_size, logits, 0.0f};
+  const Projection head{weights_.head().ref(), c.vocab_size, logits, 0.0f};
   kernels_->project(last.data(), static_cast<int>(B), H, {&head, 1});
 }
 

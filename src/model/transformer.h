@@ -2,7 +2,8 @@
 //
 // Per layer:  x += o_proj(attention(rope(q), rope(k), v))  with q,k,v = proj(rmsnorm(x)) (+ bias)
 //             x += down(silu(gate(h)) * up(h))             with h = rmsnorm(x)
-// then logits = head(rmsnorm(x)) for the last token of every batch item.
+// then logits = head(rmsnorm(x)) for the last token of every batch item. Activations, norms and
+// the residual stream are F32 whatever the weights' and K/V's dtype (weights.h, kv_storage.h).
 //
 // Batching: a BatchItem is one request's step — a prefill chunk (n_tokens > 1) or a decode token
 // (n_tokens == 1) at positions [start_pos, start_pos + n_tokens). Its K/V for positions
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -37,16 +39,23 @@ class Transformer {
   // `kernels` nullptr = default_kernels() (this machine's CPU set).
   Transformer(ModelConfig config, ModelWeights weights,
               std::shared_ptr<const Kernels> kernels = nullptr);
-  // config.json (+ generation_config.json) and safetensors of a model directory.
+  // config.json (+ generation_config.json) and safetensors of a model directory; weights held in
+  // options.dtype (default: the checkpoint's, weights.h).
   static std::unique_ptr<Transformer> load(const std::filesystem::path& dir,
+                                           const LoadOptions& options = {},
                                            std::shared_ptr<const Kernels> kernels = nullptr);
 
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
   const Kernels& kernels() const { return *kernels_; }
 
+  // The K/V dtype an arena gets unless told: BF16 for BF16 weights, else F32 (`--kv-dtype`).
+  DType default_kv_dtype() const;
+  // Bytes of one KV slot (all layers, K and V) in `kv_dtype` (default: default_kv_dtype()).
+  std::int64_t kv_bytes_per_slot(std::optional<DType> kv_dtype = std::nullopt) const;
   // An arena shaped for this model.
-  std::unique_ptr<KvStorage> make_storage(std::int64_t capacity_slots) const;
+  std::unique_ptr<KvStorage> make_storage(std::int64_t capacity_slots,
+                                          std::optional<DType> kv_dtype = std::nullopt) const;
 
   // Runs one step for every item; writes batch.size() × vocab_size logits (row i = last token of
   // item i). Throws odma::Error on bad ids, positions beyond an item's KV, or a mismatched arena.

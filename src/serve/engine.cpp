@@ -22,10 +22,10 @@ kv::SessionConfig session_config(const EngineConfig& config, const model::Transf
 }
 
 // The caller's arena after checking it fits, else a fresh one.
-std::shared_ptr<model::KvStorage> arena_for(const std::shared_ptr<model::KvStorage>& arena,
-                                            const kv::SessionConfig& c,
+std::shared_ptr<model::KvStorage> arena_for(const EngineConfig& config, const kv::SessionConfig& c,
                                             const model::Transformer& m) {
-  if (!arena) return m.make_storage(c.kv.capacity_tokens);
+  const std::shared_ptr<model::KvStorage>& arena = config.arena;
+  if (!arena) return m.make_storage(c.kv.capacity_tokens, config.kv_dtype);
   const model::ModelConfig& mc = m.config();
   if (arena->num_layers() != mc.num_layers || arena->num_kv_heads() != mc.num_kv_heads ||
       arena->head_dim() != mc.head_dim) {
@@ -46,7 +46,7 @@ Engine::Engine(std::shared_ptr<const model::Transformer> model, const EngineConf
       session_(session_config(config, *model_)),
       predictor_(config.predictor),
       tokenizer_(std::move(tokenizer)),
-      storage_(arena_for(config.arena, session_.config(), *model_)),
+      storage_(arena_for(config, session_.config(), *model_)),
       epoch_(Clock::now()) {
   if (predictor_) {
     // Predict as late as possible, when the request is first admitted: with all it has learnt.

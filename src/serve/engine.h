@@ -60,6 +60,9 @@ struct EngineConfig : kv::SessionConfig {
   // physical pages behind a fresh allocation can read at very different speeds (measured 31 vs
   // 52 GB/s on the CI machine), which would otherwise decide a comparison.
   std::shared_ptr<model::KvStorage> arena;
+  // K/V dtype of the arena the engine allocates (nullopt: the model's default, BF16 for BF16
+  // weights; `--kv-dtype`). kv.capacity_tokens counts slots whatever their size.
+  std::optional<model::DType> kv_dtype;
 };
 
 struct TokenEvent {

@@ -103,7 +103,8 @@ void Server::load() {
                                                          tokenizer::Tokenizer::load(dir),
                                                          {},
                                                          nullptr});
-  std::shared_ptr<const model::Transformer> transformer = model::Transformer::load(dir);
+  std::shared_ptr<const model::Transformer> transformer =
+      model::Transformer::load(dir, model::LoadOptions{options_.dtype});
 
   // The chat template: --chat-template FILE, else tokenizer_config.json's (if it has one).
   const std::filesystem::path config_path = dir / "tokenizer_config.json";
@@ -118,8 +119,13 @@ void Server::load() {
 
   serve::EngineConfig c;
   c.policy = options_.policy;
-  const std::int64_t per_slot = transformer->config().kv_bytes_per_token(4);
+  c.kv_dtype = options_.kv_dtype.value_or(transformer->default_kv_dtype());
+  const std::int64_t per_slot = transformer->kv_bytes_per_slot(c.kv_dtype);
   c.kv.capacity_tokens = options_.kv_memory_bytes / per_slot;
+  if (c.kv.capacity_tokens < 1) {
+    throw Error("serve: --kv-memory " + std::to_string(options_.kv_memory_bytes) +
+                " bytes holds no KV slot of this model (" + std::to_string(per_slot) + " bytes)");
+  }
   c.kv.max_model_len = options_.max_model_len > 0 ? options_.max_model_len
                                                   : transformer->config().max_position_embeddings;
   c.planner.max_batch = options_.max_batch;
@@ -127,10 +133,12 @@ void Server::load() {
   auto engine = std::make_unique<serve::Engine>(transformer, c, model->tokenizer);
   model->max_model_len = engine->max_model_len();
   std::fprintf(stderr,
-               "odma serve: model %s (%s), policy %s, KV %lld slots (%.1f MiB), max_model_len %d, "
-               "predictor %s, kernels %s\n",
-               model->name.c_str(), options_.model_dir.c_str(), options_.policy.c_str(),
-               static_cast<long long>(c.kv.capacity_tokens),
+               "odma serve: model %s (%s), weights %s (%.2f GB), policy %s, KV %s %lld slots "
+               "(%.1f MiB), max_model_len %d, predictor %s, kernels %s\n",
+               model->name.c_str(), options_.model_dir.c_str(),
+               model::to_string(transformer->weights().dtype()),
+               static_cast<double>(transformer->weights().bytes()) / 1e9, options_.policy.c_str(),
+               model::to_string(*c.kv_dtype), static_cast<long long>(c.kv.capacity_tokens),
                static_cast<double>(engine->kv_bytes()) / 1048576.0, model->max_model_len,
                options_.predictor.c_str(), transformer->kernels().name().c_str());
   model->loop =

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 
+#include "model/safetensors.h"  // DType
 #include "server/served_model.h"
 #include "server/server_metrics.h"
 
@@ -38,7 +39,9 @@ struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 8000;                           // 0 = any free port (printed on stderr)
   std::string policy = "odma";               // kv::policy_names()
-  std::int64_t kv_memory_bytes = 1LL << 30;  // the KV arena (F32 K/V)
+  std::int64_t kv_memory_bytes = 1LL << 30;  // the KV arena, whatever the K/V dtype
+  std::optional<model::DType> dtype;         // weights; nullopt = the checkpoint's (--dtype auto)
+  std::optional<model::DType> kv_dtype;      // nullopt = BF16 for BF16 weights, else F32
   std::int32_t max_model_len = 0;            // 0 = the model's max_position_embeddings
   std::int32_t max_batch = 256;              // running requests at most
   std::string predictor = "bundled@0.5";  // predict/predictor_spec.h (model:PATH | bundled | none)

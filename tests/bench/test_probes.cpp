@@ -26,7 +26,7 @@ TEST(BenchProbes, ReadBandwidthCoversOddSpansAndIsZeroForNothing) {
   EXPECT_GT(
       measure_read_gbps({{a.data(), a.size()}, {b.data(), b.size()}, {c.data(), c.size()}}, 0.01),
       0.0);
-  EXPECT_EQ(measure_read_gbps({}, 0.01), 0.0);
+  EXPECT_EQ(measure_read_gbps(std::vector<std::pair<const float*, std::size_t>>{}, 0.01), 0.0);
 }
 
 }  // namespace

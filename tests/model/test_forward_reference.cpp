@@ -16,7 +16,8 @@ TEST(ForwardReference, Stories260KGreedyFromBosMatchesAll256Ids) {
   auto ref = nlohmann::json::parse(read_file(dir / "reference.json"));
   const auto want = ref["greedy_ids_after_bos"].get<std::vector<std::int32_t>>();
   ASSERT_EQ(want.size(), 256u);
-  auto m = Transformer::load(dir);
+  auto m = Transformer::load(dir);  // an F32 checkpoint: F32 weights and K/V by default
+  EXPECT_EQ(m->weights().dtype(), DType::kF32);
   EXPECT_EQ(m->config().rope_theta, 10000.0);
   EXPECT_FLOAT_EQ(static_cast<float>(m->config().rms_norm_eps), 1e-5f);
   auto st = m->make_storage(256);
@@ -28,7 +29,8 @@ TEST(ForwardReference, Stories260KGreedyFromBosMatchesAll256Ids) {
 TEST(ForwardReference, Qwen2TinyGreedyContinuationsMatchEveryCase) {
   auto dir = model_dir("qwen2-tiny");
   auto ref = nlohmann::json::parse(read_file(dir / "reference.json"));
-  auto m = Transformer::load(dir);
+  auto m = Transformer::load(dir, {DType::kF32});  // the references are F32 results
+  EXPECT_EQ(m->make_storage(1)->dtype(), DType::kF32);
   EXPECT_TRUE(m->config().attention_bias);
   EXPECT_TRUE(m->config().tie_word_embeddings);
   EXPECT_EQ(m->config().group_size(), 2);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "model/cpu/bf16.h"
 #include "model/random_model.h"
 #include "model/transformer.h"
 #include "model_test_util.h"
@@ -71,9 +72,10 @@ TEST(Safetensors, ShippedFilesOpenWithExpectedTensors) {
 TEST(Safetensors, WrittenModelLoadsAndMatchesInMemoryWeights) {
   TempDir d;
   auto dir = make_tiny(d);
-  auto m = Transformer::load(dir);
+  auto m = Transformer::load(dir);  // auto: the file's BF16
   const ModelConfig c = preset_config("tiny");
-  auto w = random_weights(c, 1);
+  auto w = random_weights(c, 1, DType::kBF16);
+  EXPECT_EQ(m->weights().dtype(), DType::kBF16);
   EXPECT_EQ(m->weights().embed, w.embed);
   EXPECT_EQ(m->weights().layers[1].w_down, w.layers[1].w_down);
   EXPECT_EQ(m->weights().layers[0].bq, w.layers[0].bq);
@@ -100,7 +102,7 @@ TEST(Safetensors, ShardedIndexLoadsTheSameTensors) {
   write_file(d.path() / "model.safetensors.index.json", index.dump());
   SafetensorsSet set(d.path());
   EXPECT_EQ(set.size(), specs.size());
-  auto loaded = load_weights(c, set);
+  auto loaded = load_weights(c, set, DType::kF32);
   EXPECT_EQ(loaded.embed, w.embed);
   // A shard named in the index but absent is an error naming it.
   index["weight_map"]["model.norm.weight"] = "model-00003-of-00002.safetensors";
@@ -193,9 +195,9 @@ TEST(BadModelDir, InconsistentConfigIsNamed) {
 }
 
 TEST(Bf16, RoundTripAndRounding) {
-  EXPECT_EQ(bf16_to_f32(f32_to_bf16(1.5f)), 1.5f);
-  EXPECT_EQ(bf16_to_f32(f32_to_bf16(-3.0e5f)), -299008.0f);  // nearest BF16
-  EXPECT_EQ(f32_to_bf16(1.0f + 1.0f / 256), 0x3f80);         // tie → even
+  EXPECT_EQ(cpu::to_f32(cpu::to_bf16(1.5f)), 1.5f);
+  EXPECT_EQ(cpu::to_f32(cpu::to_bf16(-3.0e5f)), -299008.0f);  // nearest BF16
+  EXPECT_EQ(cpu::to_bf16(1.0f + 1.0f / 256), 0x3f80);         // tie → even
   EXPECT_EQ(f16_to_f32(0x3c00), 1.0f);
   EXPECT_EQ(f16_to_f32(0xc000), -2.0f);
 }

@@ -19,11 +19,12 @@ inline std::filesystem::path model_dir(const std::string& name) {
   return data_file("models/" + name + "/config.json").parent_path();
 }
 
-// Loaded once per process: the models are immutable and shared by every engine.
+// Loaded once per process, in F32 (the reference ids are F32 results): the models are immutable
+// and shared by every engine.
 inline std::shared_ptr<const model::Transformer> shipped_model(const std::string& name) {
   static std::map<std::string, std::shared_ptr<const model::Transformer>> cache;
   auto& m = cache[name];
-  if (!m) m = model::Transformer::load(model_dir(name));
+  if (!m) m = model::Transformer::load(model_dir(name), {model::DType::kF32});
   return m;
 }
 

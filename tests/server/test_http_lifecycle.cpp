@@ -15,8 +15,8 @@
 namespace odma::server::testing {
 namespace {
 
-// qwen2-tiny K/V per token: 2 layers × 2 × 2 heads × 16 × 4 B = 512 B; 300 KiB = 600 slots, one
-// static reservation of max_model_len 512.
+// qwen2-tiny K/V per token in BF16 (its weights' dtype, so the default): 2 layers × 2 × 2 heads ×
+// 16 × 2 B = 256 B; 150 KiB = 600 slots, one static reservation of max_model_len 512.
 std::vector<std::string> one_at_a_time(const std::string& max_waiting,
                                        const std::string& shutdown_timeout = "20") {
   return {"--model",
@@ -24,7 +24,7 @@ std::vector<std::string> one_at_a_time(const std::string& max_waiting,
           "--policy",
           "static",
           "--kv-memory",
-          "300KiB",
+          "150KiB",
           "--max-model-len",
           "512",
           "--max-waiting",

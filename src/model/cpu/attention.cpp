@@ -3,16 +3,15 @@
 #include <cmath>
 
 #include "base/error.h"
+#include "model/cpu/attention_bf16.h"
+#include "model/cpu/kv_run.h"
 #include "model/cpu/vector_math.h"  // also brings <immintrin.h> under AVX-512
 
 namespace odma::model::cpu {
 namespace {
 
 // `n` consecutive positions whose K/V rows sit at slots [slot, slot + n): one extent, or one block.
-struct Run {
-  std::int64_t slot;
-  int n;
-};
+using Run = KvRun;
 
 // A run starts away from the previous one, where no hardware prefetcher will guess: fetch its
 // first rows (up to 1 KiB) of the plane while the current run is processed.
@@ -329,11 +328,14 @@ std::vector<Run>& run_scratch() {
   return runs;
 }
 
-}  // namespace
-
-void attend_contiguous(const KvStorage& st, int layer, int kv_head, int group, const SeqKv& kv,
-                       int ctx, const float* q, float* out) {
-  std::vector<Run>& runs = run_scratch();
+// The first ctx positions of `kv` as runs: one per extent (contiguous) or per block (paged).
+void collect_runs(const SeqKv& kv, int ctx, std::vector<Run>& runs) {
+  if (kv.is_paged()) {
+    const int bt = kv.block_tokens;
+    for (int p = 0, b = 0; p < ctx; p += bt, ++b)
+      runs.push_back({kv.block_table[static_cast<std::size_t>(b)], std::min(bt, ctx - p)});
+    return;
+  }
   int p = 0;
   for (const auto& e : kv.extents) {
     if (p >= ctx) break;
@@ -341,17 +343,24 @@ void attend_contiguous(const KvStorage& st, int layer, int kv_head, int group, c
     runs.push_back({e.offset, n});
     p += n;
   }
+}
+
+}  // namespace
+
+void attend_contiguous(const KvStorage& st, int layer, int kv_head, int group, const SeqKv& kv,
+                       int ctx, const float* q, float* out) {
+  std::vector<Run>& runs = run_scratch();
+  collect_runs(kv, ctx, runs);
   attend_runs(st, layer, kv_head, group, runs, ctx, q, out);
 }
 
 void attend_paged(const KvStorage& st, int layer, int kv_head, int group, const SeqKv& kv, int ctx,
                   const float* q, float* out) {
   std::vector<Run>& runs = run_scratch();
-  const int bt = kv.block_tokens;
-  for (int p = 0, b = 0; p < ctx; p += bt, ++b)
-    runs.push_back({kv.block_table[static_cast<std::size_t>(b)], std::min(bt, ctx - p)});
+  collect_runs(kv, ctx, runs);
   attend_runs(st, layer, kv_head, group, runs, ctx, q, out);
 }
+
 void attention(const KvStorage& st, int layer, int num_heads, std::span<const AttentionItem> items,
                ThreadPool& pool) {
   const int kvh = st.num_kv_heads(), hd = st.head_dim();
@@ -376,7 +385,12 @@ void attention(const KvStorage& st, int layer, int num_heads, std::span<const At
     const std::size_t off =
         static_cast<std::size_t>(tok) * row + static_cast<std::size_t>(h) * group * hd;
     const int ctx = it.start_pos + tok + 1;
-    if (it.kv->is_paged()) {
+    if (st.dtype() == DType::kBF16) {
+      std::vector<Run>& runs = run_scratch();
+      collect_runs(*it.kv, ctx, runs);
+      attend_bf16(st.plane_bf16(layer, 0, h), st.plane_bf16(layer, 1, h), hd, group, runs.data(),
+                  static_cast<int>(runs.size()), it.q + off, it.out + off);
+    } else if (it.kv->is_paged()) {
       attend_paged(st, layer, h, group, *it.kv, ctx, it.q + off, it.out + off);
     } else {
       attend_contiguous(st, layer, h, group, *it.kv, ctx, it.q + off, it.out + off);

@@ -10,6 +10,10 @@
 //   paged       walks a block table of `block_tokens`-slot blocks, prefetching the next block.
 // Work is split over (sequence, query token, kv head) tasks on a ThreadPool; one task reads each
 // K and V row once for all `group_size` query heads that share it (GQA).
+//
+// A BF16 arena (KvStorage::dtype()) goes through attend_bf16 (attention_bf16.h) with the same
+// tasks and the same runs (one per extent or block), so contiguous and paged stay bitwise equal
+// there too.
 #pragma once
 
 #include <span>
@@ -23,8 +27,8 @@ namespace odma::model::cpu {
 void attention(const KvStorage& storage, int layer, int num_heads,
                std::span<const AttentionItem> items, ThreadPool& pool);
 
-// One task: query heads [kv_head × group, (kv_head + 1) × group) of one token over positions
-// [0, ctx). `q` and `out` point at the first of those heads. Exposed for the benchmark.
+// One task on an F32 arena: query heads [kv_head × group, (kv_head + 1) × group) of one token over
+// positions [0, ctx). `q` and `out` point at the first of those heads. Exposed for the benchmark.
 void attend_contiguous(const KvStorage& storage, int layer, int kv_head, int group, const SeqKv& kv,
                        int ctx, const float* q, float* out);
 void attend_paged(const KvStorage& storage, int layer, int kv_head, int group, const SeqKv& kv,

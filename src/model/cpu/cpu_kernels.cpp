@@ -5,22 +5,39 @@
 
 #include "base/error.h"
 #include "model/cpu/attention.h"
+#include "model/cpu/attention_bf16.h"
+#include "model/cpu/bf16.h"
+#include "model/cpu/gemm_bf16.h"
+#include "model/cpu/gemv_bf16.h"
 #include "model/cpu/linear.h"
+#include "model/cpu/linear_bf16.h"
 
 namespace odma::model::cpu {
 
 std::string CpuKernels::name() const {
 #if defined(__AVX512F__)
-  const char* isa = "AVX-512";
+  const char* f32 = "AVX-512";
 #else
-  const char* isa = "scalar";
+  const char* f32 = "scalar";
 #endif
-  return std::string("cpu (F32, ") + isa + ", " + std::to_string(pool_.threads()) + " threads)";
+  return std::string("cpu (F32: ") + f32 + " + OpenBLAS; BF16: gemv " +
+         gemv_kernel_name(default_gemv_kernel()) + ", gemm " +
+         gemm_kernel_name(default_gemm_kernel()) + ", attention " +
+         attn_kernel_name(default_attn_kernel()) + "; " + std::to_string(pool_.threads()) +
+         " threads)";
 }
 
 void CpuKernels::project(const float* x, int t, int in,
                          std::span<const Projection> projections) const {
-  linear_fused(x, t, in, projections, pool_);
+  // A model's matrices share one dtype; a mixed call (tests) runs each kind as its own group.
+  const auto bf16 = [](const Projection& p) { return p.w.dtype == DType::kBF16; };
+  if (std::all_of(projections.begin(), projections.end(), bf16)) {
+    linear_bf16_fused(x, t, in, projections, pool_);
+  } else if (std::none_of(projections.begin(), projections.end(), bf16)) {
+    linear_fused(x, t, in, projections, pool_);
+  } else {
+    for (const Projection& p : projections) project(x, t, in, {&p, 1});
+  }
 }
 
 void CpuKernels::attention(const KvStorage& storage, int layer, int num_heads,
@@ -32,12 +49,18 @@ void CpuKernels::store_kv(KvStorage& st, int layer, const float* k, const float*
                           std::span<const std::int64_t> slots) const {
   const std::size_t hd = static_cast<std::size_t>(st.head_dim());
   const std::size_t row = static_cast<std::size_t>(st.num_kv_heads()) * hd;
+  const bool bf16 = st.dtype() == DType::kBF16;
   for (std::size_t i = 0; i < slots.size(); ++i) {
     const std::size_t dst = static_cast<std::size_t>(slots[i]) * hd;
     for (int g = 0; g < st.num_kv_heads(); ++g) {
       const std::size_t src = i * row + static_cast<std::size_t>(g) * hd;
-      std::copy(k + src, k + src + hd, st.plane(layer, 0, g) + dst);
-      std::copy(v + src, v + src + hd, st.plane(layer, 1, g) + dst);
+      if (bf16) {
+        convert_f32_to_bf16(k + src, st.plane_bf16(layer, 0, g) + dst, hd);
+        convert_f32_to_bf16(v + src, st.plane_bf16(layer, 1, g) + dst, hd);
+      } else {
+        std::copy(k + src, k + src + hd, st.plane(layer, 0, g) + dst);
+        std::copy(v + src, v + src + hd, st.plane(layer, 1, g) + dst);
+      }
     }
   }
 }
@@ -52,16 +75,16 @@ void CpuKernels::copy_kv(KvStorage& st, std::span<const kv::CopyOp> ops) const {
                   " slots) leaves the arena of " + std::to_string(capacity) + " slots");
     }
   }
-  const std::size_t hd = static_cast<std::size_t>(st.head_dim());
+  const std::size_t row_bytes = static_cast<std::size_t>(st.head_dim()) * st.element_bytes();
   for (const auto& op : ops) {
     if (op.length == 0 || op.src_offset == op.dst_offset) continue;
     for (int l = 0; l < st.num_layers(); ++l) {
       for (int kv = 0; kv < 2; ++kv) {
         for (int h = 0; h < st.num_kv_heads(); ++h) {
-          float* p = st.plane(l, kv, h);
-          std::memmove(p + static_cast<std::size_t>(op.dst_offset) * hd,
-                       p + static_cast<std::size_t>(op.src_offset) * hd,
-                       static_cast<std::size_t>(op.length) * hd * sizeof(float));
+          std::byte* p = st.plane_bytes(l, kv, h);
+          std::memmove(p + static_cast<std::size_t>(op.dst_offset) * row_bytes,
+                       p + static_cast<std::size_t>(op.src_offset) * row_bytes,
+                       static_cast<std::size_t>(op.length) * row_bytes);
         }
       }
     }

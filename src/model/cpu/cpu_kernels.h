@@ -1,5 +1,7 @@
-// The CPU kernel set: F32 weights and K/V; projections through our GEMV (≤ 8 token rows) or
-// single-threaded OpenBLAS sgemm slices, attention through cpu/attention.h, all on one ThreadPool.
+// The CPU kernel set, all on one ThreadPool:
+//   F32 weights   our GEMV (≤ 8 token rows) or single-threaded OpenBLAS sgemm slices (linear.h)
+//   BF16 weights  run-time dispatched GEMV / GEMM (linear_bf16.h: vdpbf16ps, AMX, AVX-512F, AVX2)
+//   K/V           F32 or BF16 planes, attention through cpu/attention.h (BF16: attention_bf16.h)
 #pragma once
 
 #include <memory>

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "model/cpu/aligned_buffer.h"
 #include "model/cpu/bf16.h"
 #include "model/cpu/gemv_bf16.h"
 #include "model/cpu/kernels_internal.h"
@@ -93,6 +94,65 @@ const char* gemm_kernel_name(GemmKernel kernel) {
   return "?";
 }
 
+namespace {
+
+// Value (n, k) of W [out][in], zero outside.
+std::uint16_t weight_at(const std::uint16_t* w, int out, int in, int n, int k) {
+  return n < out && k < in ? w[static_cast<std::size_t>(n) * static_cast<std::size_t>(in) +
+                               static_cast<std::size_t>(k)]
+                           : std::uint16_t{0};
+}
+
+// Panel p of the kAvx512Bf16 layout (gemm_bf16.h): k pair j holds 64 dwords, dword c =
+// (W[64p + c][2j], W[64p + c][2j + 1]). Row by row: each weight row is read sequentially once.
+void pack_panel_avx512bf16(const std::uint16_t* w, int out, int in, int k_pad, int p,
+                           std::uint16_t* d) {
+  const int pairs = k_pad / 2, full = in / 2;
+  for (int c = 0; c < kAvx512Panel; ++c) {
+    const int n = p * kAvx512Panel + c;
+    std::uint16_t* col = d + 2 * c;  // dword (j, c) at col + 2 · 64 · j
+    int j = 0;
+    if (n < out) {
+      const std::uint16_t* row = w + static_cast<std::size_t>(n) * static_cast<std::size_t>(in);
+      for (; j < full; ++j)
+        std::memcpy(col + static_cast<std::size_t>(j) * 2 * kAvx512Panel, row + 2 * j, 4);
+      if (in % 2 != 0) {
+        const std::uint16_t pair[2] = {row[in - 1], 0};
+        std::memcpy(col + static_cast<std::size_t>(j) * 2 * kAvx512Panel, pair, 4);
+        ++j;
+      }
+    }
+    for (; j < pairs; ++j) std::memset(col + static_cast<std::size_t>(j) * 2 * kAvx512Panel, 0, 4);
+  }
+}
+
+// Panel p of the AMX layout: [k block][tile 0|1][k pair 0..15][column 0..15][2].
+void pack_panel_amx(const std::uint16_t* w, int out, int in, int k_pad, int p, std::uint16_t* d) {
+  const int blocks = k_pad / kKBlock;
+  for (int b = 0; b < blocks; ++b)
+    for (int tile = 0; tile < 2; ++tile)
+      for (int j = 0; j < 16; ++j)
+        for (int c = 0; c < 16; ++c)
+          for (int e = 0; e < 2; ++e)
+            *d++ = weight_at(w, out, in, p * kAmxPanel + 16 * tile + c, b * kKBlock + 2 * j + e);
+}
+
+std::size_t panel_elements(GemmKernel kernel, int k_pad) {
+  return static_cast<std::size_t>(k_pad) *
+         static_cast<std::size_t>(kernel == GemmKernel::kAvx512Bf16 ? kAvx512Panel : kAmxPanel);
+}
+
+void pack_panel(const std::uint16_t* w, int out, int in, int k_pad, GemmKernel kernel, int p,
+                std::uint16_t* d) {
+  if (kernel == GemmKernel::kAvx512Bf16) {
+    pack_panel_avx512bf16(w, out, in, k_pad, p, d);
+  } else {
+    pack_panel_amx(w, out, in, k_pad, p, d);
+  }
+}
+
+}  // namespace
+
 PackedGemmWeights PackedGemmWeights::pack(const std::uint16_t* w, int out, int in,
                                           GemmKernel kernel) {
   if (out < 1 || in < 1) throw Error("PackedGemmWeights: out and in must be ≥ 1");
@@ -101,47 +161,19 @@ PackedGemmWeights PackedGemmWeights::pack(const std::uint16_t* w, int out, int i
   p.in_ = in;
   p.kernel_ = kernel;
   p.k_pad_ = round_up(in, kKBlock);
-  const std::size_t k_pad = static_cast<std::size_t>(p.k_pad_);
-  auto at = [&](int n, int k) -> std::uint16_t {
-    return n < out && k < in ? w[static_cast<std::size_t>(n) * static_cast<std::size_t>(in) +
-                                 static_cast<std::size_t>(k)]
-                             : std::uint16_t{0};
-  };
   if (uses_gemv(kernel)) {
     p.w_ = w;
     p.panel_cols_ = 1;
     return p;
   }
-  if (kernel == GemmKernel::kAvx512Bf16) {
-    p.panel_cols_ = kAvx512Panel;
-    const std::size_t panels = static_cast<std::size_t>(p.panels());
-    const std::size_t n = panels * k_pad * kAvx512Panel;
-    p.data_.reset(alloc_u16(n));
-    p.bytes_ = n * sizeof(std::uint16_t);
-    std::uint16_t* d = p.data_.get();
-    for (std::size_t pa = 0; pa < panels; ++pa)
-      for (std::size_t j = 0; j < k_pad / 2; ++j)
-        for (int c = 0; c < kAvx512Panel; ++c)
-          for (int e = 0; e < 2; ++e)
-            *d++ = at(static_cast<int>(pa) * kAvx512Panel + c, static_cast<int>(2 * j) + e);
-    return p;
-  }
-  // AMX: [panel][k block][tile 0|1][k pair 0..15][column 0..15][2].
-  p.panel_cols_ = kAmxPanel;
-  const std::size_t panels = static_cast<std::size_t>(p.panels());
-  const std::size_t blocks = k_pad / kKBlock;
-  const std::size_t n = panels * blocks * 2 * 512;
+  p.panel_cols_ = kernel == GemmKernel::kAvx512Bf16 ? kAvx512Panel : kAmxPanel;
+  const std::size_t per_panel = panel_elements(kernel, p.k_pad_);
+  const std::size_t n = static_cast<std::size_t>(p.panels()) * per_panel;
   p.data_.reset(alloc_u16(n));
   p.bytes_ = n * sizeof(std::uint16_t);
-  std::uint16_t* d = p.data_.get();
-  for (std::size_t pa = 0; pa < panels; ++pa)
-    for (std::size_t b = 0; b < blocks; ++b)
-      for (int tile = 0; tile < 2; ++tile)
-        for (int j = 0; j < 16; ++j)
-          for (int c = 0; c < 16; ++c)
-            for (int e = 0; e < 2; ++e)
-              *d++ = at(static_cast<int>(pa) * kAmxPanel + 16 * tile + c,
-                        static_cast<int>(b) * kKBlock + 2 * j + e);
+  for (int pa = 0; pa < p.panels(); ++pa)
+    pack_panel(w, out, in, p.k_pad_, kernel, pa,
+               p.data_.get() + static_cast<std::size_t>(pa) * per_panel);
   return p;
 }
 
@@ -249,6 +281,55 @@ void gemm_bf16(const GemmInput& x, const PackedGemmWeights& w, float* y, float b
       return detail::gemm_bf16_amx_emulated(a);
     default:
       return;
+  }
+}
+
+int gemm_panel_cols(GemmKernel kernel) {
+  if (uses_gemv(kernel)) return 1;
+  return kernel == GemmKernel::kAvx512Bf16 ? kAvx512Panel : kAmxPanel;
+}
+
+void gemm_bf16_rowmajor(const GemmInput& x, const std::uint16_t* w, int out, int in, float* y,
+                        float beta, int col_begin, int col_end) {
+  if (x.in_ != in) {
+    throw Error("gemm_bf16_rowmajor: input prepared with in " + std::to_string(x.in_) +
+                ", weights have in " + std::to_string(in));
+  }
+  const GemmKernel kernel = x.kernel_;
+  if (uses_gemv(kernel)) {
+    gemm_bf16(x, PackedGemmWeights::pack(w, out, in, kernel), y, beta, col_begin, col_end);
+    return;
+  }
+  if (!isa_supported(required_isa(kernel)) ||
+      (kernel == GemmKernel::kAmx && !detail::amx_compiled())) {
+    throw Error(std::string("gemm_bf16_rowmajor: kernel ") + gemm_kernel_name(kernel) +
+                " is not available on this CPU or in this build");
+  }
+  const int pc = gemm_panel_cols(kernel);
+  if (col_begin < 0 || col_begin > col_end || col_end > out || col_begin % pc != 0 ||
+      (col_end % pc != 0 && col_end != out)) {
+    throw Error("gemm_bf16_rowmajor: columns [" + std::to_string(col_begin) + ", " +
+                std::to_string(col_end) + ") are not whole panels of " + std::to_string(pc) +
+                " within [0, " + std::to_string(out) + ")");
+  }
+  thread_local AlignedBuffer<std::uint16_t> scratch;
+  std::uint16_t* panel = scratch.reserve(panel_elements(kernel, x.k_pad_));
+  for (int c0 = col_begin; c0 < col_end; c0 += pc) {
+    pack_panel(w, out, in, x.k_pad_, kernel, c0 / pc, panel);
+    // One panel at a time, addressed from its first column: the kernel sees a 1-panel matrix.
+    const detail::GemmArgs a{x.a_.get(), x.m_, x.m_pad_, x.k_pad_, panel, out - c0,
+                             y + c0,     out,  beta,     0,        1};
+    switch (kernel) {
+      case GemmKernel::kAvx512Bf16:
+        detail::gemm_bf16_avx512bf16(a);
+        break;
+      case GemmKernel::kAmx:
+        detail::gemm_bf16_amx(a);
+        break;
+      default:
+        detail::gemm_bf16_amx_emulated(a);
+        break;
+    }
   }
 }
 

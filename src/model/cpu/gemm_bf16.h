@@ -76,6 +76,9 @@ class PackedGemmWeights {
   friend void gemm_bf16(const GemmInput&, const PackedGemmWeights&, float*, float, int, int);
 };
 
+// Output columns per panel of `kernel` (1 for the GEMV kernels): the unit column ranges come in.
+int gemm_panel_cols(GemmKernel kernel);
+
 // Activations prepared once per call, shared read-only by all threads' column ranges:
 //   panel kernels   x rounded to BF16, [m_pad][in rounded up to 32], zero padding
 //   GEMV kernels    one GemvInput per 8-row tile
@@ -94,6 +97,8 @@ class GemmInput {
 
  private:
   friend void gemm_bf16(const GemmInput&, const PackedGemmWeights&, float*, float, int, int);
+  friend void gemm_bf16_rowmajor(const GemmInput&, const std::uint16_t*, int, int, float*, float,
+                                 int, int);
   struct Free {
     void operator()(std::uint16_t* p) const;
   };
@@ -110,5 +115,14 @@ class GemmInput {
 // bad ranges, or a kernel whose ISA this CPU lacks.
 void gemm_bf16(const GemmInput& x, const PackedGemmWeights& w, float* y, float beta, int col_begin,
                int col_end);
+
+// The same product over W in its checkpoint layout (row-major [out][in], no packed copy held):
+// each panel of [col_begin, col_end) is packed into this thread's scratch (≤ 64 × in values, in
+// L2) when the call reaches it, then multiplied by every row of x. Weights are thus read once per
+// call, as with pre-packed ones, and the engine keeps one copy of them (a 7B model in 15 GB, not
+// 30). Results are bitwise those of gemm_bf16 on PackedGemmWeights::pack(w, out, in, kernel) for
+// x's kernel. Same preconditions and errors.
+void gemm_bf16_rowmajor(const GemmInput& x, const std::uint16_t* w, int out, int in, float* y,
+                        float beta, int col_begin, int col_end);
 
 }  // namespace odma::model::cpu

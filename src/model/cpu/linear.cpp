@@ -81,7 +81,7 @@ void linear_fused(const float* x, int t, int in, std::span<const Projection> pro
       while (i >= first_task[p + 1]) ++p;
       const Projection& pr = projections[p];
       const int r0 = (i - first_task[p]) * rows;
-      fn(x, pr.w, pr.out, in, pr.y, pr.beta, r0, std::min(pr.out, r0 + rows));
+      fn(x, pr.w.f32(), pr.out, in, pr.y, pr.beta, r0, std::min(pr.out, r0 + rows));
     });
     return;
   }
@@ -104,14 +104,14 @@ void linear_fused(const float* x, int t, int in, std::span<const Projection> pro
     const Projection& pr = projections[p];
     const int r0 = (i - first_task[p]) * slice, rows = std::min(slice, pr.out - r0);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, rows, in, 1.0f, x, in,
-                pr.w + static_cast<std::size_t>(r0) * in, in, pr.beta, pr.y + r0, pr.out);
+                pr.w.f32() + static_cast<std::size_t>(r0) * in, in, pr.beta, pr.y + r0, pr.out);
   });
 }
 
 void linear(const float* x, int t, const float* w, int out, int in, float* y, float beta,
             ThreadPool& pool) {
   if (out <= 0) return;
-  const Projection one{w, out, y, beta};
+  const Projection one{WeightRef{DType::kF32, w}, out, y, beta};
   linear_fused(x, t, in, std::span<const Projection>(&one, 1), pool);
 }
 

@@ -1,4 +1,4 @@
-// y[T][out] = x[T][in] · W[out][in]ᵀ + beta · y: every projection of the forward pass.
+// y[T][out] = x[T][in] · W[out][in]ᵀ + beta · y over F32 weights.
 //
 // Decode steps multiply a handful of token rows by a large weight matrix: the work is reading W
 // once. OpenBLAS's sgemm does that poorly at M ≤ 8 (measured on the `small` preset: batch-1 decode
@@ -22,7 +22,8 @@ void linear(const float* x, int t, const float* w, int out, int in, float* y, fl
             ThreadPool& pool);
 
 // Several projections of the same x (q/k/v; gate/up) in one fork-join on the GEMV path: a decode
-// step has dozens of joins, and each costs the tail of its slowest task.
+// step has dozens of joins, and each costs the tail of its slowest task. Every projection's
+// weights must be F32 (linear_bf16.h takes BF16 ones).
 void linear_fused(const float* x, int t, int in, std::span<const Projection> projections,
                   ThreadPool& pool);
 

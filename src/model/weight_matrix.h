@@ -1,0 +1,63 @@
+// One weight matrix [rows][cols], row-major as the HF checkpoint stores it (y = x · Wᵀ), held in
+// the dtype it is served in: F32, or BF16 (2 bytes per value, used directly by the BF16 kernels,
+// never widened). The bytes are one 2 MiB-aligned huge-page allocation of exactly rows × cols
+// elements: a decode step streams them all once.
+//
+// WeightRef is the non-owning view the kernels take (dtype + pointer), so a kernel can be called
+// on any buffer (tests, benchmarks) without wrapping it in a matrix.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "model/safetensors.h"  // DType
+
+namespace odma::model {
+
+struct WeightRef {
+  DType dtype = DType::kF32;  // kF32 or kBF16
+  const void* data = nullptr;
+
+  const float* f32() const { return static_cast<const float*>(data); }
+  const std::uint16_t* bf16() const { return static_cast<const std::uint16_t*>(data); }
+};
+
+class WeightMatrix {
+ public:
+  WeightMatrix() = default;
+  // Uninitialised storage for rows × cols values; dtype kF32 or kBF16 (odma::Error otherwise).
+  WeightMatrix(DType dtype, std::int64_t rows, std::int64_t cols);
+  ~WeightMatrix();
+  WeightMatrix(WeightMatrix&& o) noexcept;
+  WeightMatrix& operator=(WeightMatrix&& o) noexcept;
+  WeightMatrix(const WeightMatrix&) = delete;
+  WeightMatrix& operator=(const WeightMatrix&) = delete;
+
+  DType dtype() const { return dtype_; }
+  std::int64_t rows() const { return rows_; }
+  std::int64_t cols() const { return cols_; }
+  bool empty() const { return data_ == nullptr; }
+  std::size_t bytes() const { return bytes_; }
+
+  WeightRef ref() const { return {dtype_, data_}; }
+  const std::byte* data() const { return static_cast<const std::byte*>(data_); }
+  std::byte* mutable_data() { return static_cast<std::byte*>(data_); }
+  const float* f32() const;           // precondition: dtype() == kF32
+  const std::uint16_t* bf16() const;  // precondition: dtype() == kBF16
+
+  // Row r widened to F32 (exact for both dtypes): the embedding lookup.
+  void row_to_f32(std::int64_t r, float* out) const;
+  // Element (r, c) as F32, for tests and diagnostics.
+  float at(std::int64_t r, std::int64_t c) const;
+
+  // Same dtype, shape and bytes.
+  friend bool operator==(const WeightMatrix& a, const WeightMatrix& b);
+
+ private:
+  DType dtype_ = DType::kF32;
+  std::int64_t rows_ = 0, cols_ = 0;
+  std::size_t bytes_ = 0;
+  void* data_ = nullptr;
+};
+
+}  // namespace odma::model
