@@ -1,6 +1,7 @@
 // Stream chunks: each compared whole, then a whole stream as the exact bytes sent.
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
 
 #include "base/error.h"
@@ -16,12 +17,16 @@ constexpr auto kCompletion = GenerationRequest::Kind::kCompletion;
 
 const ResponseHeader kHeader{"chatcmpl-7", 1700000000, "llama"};
 
-json chunk(const char* object, json choices) {
+// `choices` as a list: a braced json argument ({choice}) is an array under GCC but a copy of the
+// one element under clang, so the expected chunks would differ by compiler.
+json chunk(const char* object, std::initializer_list<json> choices) {
+  json list = json::array();
+  for (const json& c : choices) list.push_back(c);
   return {{"id", "chatcmpl-7"},
           {"object", object},
           {"created", 1700000000},
           {"model", "llama"},
-          {"choices", std::move(choices)}};
+          {"choices", std::move(list)}};
 }
 
 json chat_choice(json delta, json finish) {
@@ -86,13 +91,13 @@ TEST(OpenAiStream, WithoutIncludeUsageChunksHaveNoUsageKey) {
 }
 
 TEST(OpenAiStream, ChatUsageChunkHasNoChoices) {
-  json expected = chunk("chat.completion.chunk", json::array());
+  json expected = chunk("chat.completion.chunk", {});
   expected["usage"] = {{"prompt_tokens", 4}, {"completion_tokens", 2}, {"total_tokens", 6}};
   EXPECT_EQ(StreamChunks(kChat, kHeader, true).usage_chunk(Usage{4, 2}), expected);
 }
 
 TEST(OpenAiStream, CompletionUsageChunkHasNoChoices) {
-  json expected = chunk("text_completion", json::array());
+  json expected = chunk("text_completion", {});
   expected["usage"] = {{"prompt_tokens", 1}, {"completion_tokens", 1}, {"total_tokens", 2}};
   EXPECT_EQ(StreamChunks(kCompletion, kHeader, true).usage_chunk(Usage{1, 1}), expected);
 }
