@@ -107,22 +107,26 @@ def request(port, method, path, body=None, headers=None, timeout=120):
     return r.status, data
 
 
+def read_to_close(s):
+    """Everything the server sends until it closes (or the socket's timeout)."""
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+    except socket.timeout:
+        return data
+
+
 def raw_send(port, data, linger_s=0.0, read=False):
     """Sends raw bytes; optionally waits, then closes (reading the answer if `read`)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
     s.sendall(data)
     if linger_s:
         time.sleep(linger_s)
-    answer = b""
-    if read:
-        try:
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                answer += chunk
-        except socket.timeout:
-            pass
+    answer = read_to_close(s) if read else b""
     s.close()
     return answer
 
@@ -154,6 +158,7 @@ MALFORMED = [
     ("/v1/completions", b'{"prompt": "\xff\xfe"}', 400),
     ("/v1/completions", b'{"prompt": [1, 2, 99999999]}', 400),
     ("/v1/completions", b'{"prompt": "x", "max_tokens": 100000}', 400),
+    ("/v1/completions", b'{"prompt": "' + b"abc " * 3000 + b'"}', 400),  # past the context
     ("/v1/completions", b'{"prompt": ["a", "b"]}', 400),
     ("/v1/completions", b'{"prompt": "x", "stop": ""}', 400),
     ("/v1/completions", b'{"prompt": "x", "echo": true}', 400),
@@ -224,15 +229,7 @@ def fault_burst(port, counts, rng, width):
             counts.add("cancelled")
             counts.add("unobserved")
             continue
-        data = b""
-        try:
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        except socket.timeout:
-            pass
+        data = read_to_close(s)
         s.close()
         status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.1 ") else 0
         if status == 200:
@@ -247,7 +244,7 @@ def fault_burst(port, counts, rng, width):
 
 def fault_prefill_cancel(port, counts, rng):
     counts.add("sent")
-    prompt = " ".join(rng.choice(["alpha", "beta", "gamma", "delta"]) for _ in range(150))
+    prompt = " ".join(rng.choice(["alpha", "beta", "gamma", "delta"]) for _ in range(60))
     raw_send(port, post_bytes("/v1/completions", completion(prompt, 32)),
              linger_s=rng.uniform(0.0, 0.02))
     counts.add("cancelled")
@@ -335,9 +332,10 @@ def loadgen_rounds(odma, port, stop, tmp, totals, prompts):
         p = subprocess.run([odma, "loadgen", "--base-url", "http://127.0.0.1:%d" % port,
                             "--endpoint", endpoint, "--dataset", "alpaca", "--num-prompts",
                             str(prompts), "--request-rate", "40", "--max-concurrency", "12",
-                            "--max-tokens", "48", "--max-model-len", "512", "--seed", str(n + 1), "--json", out],
+                            "--max-tokens", "48", "--seed", str(n + 1), "--json", out],
                            capture_output=True, text=True)
-        if p.returncode != 0 or not os.path.exists(out):
+        # loadgen exits 1 when any request failed; its JSON says which (429s from our bursts).
+        if p.returncode not in (0, 1) or not os.path.exists(out):
             totals["problems"].append("loadgen round %d exited %d: %s" % (n, p.returncode,
                                                                         p.stderr[-400:]))
             break
@@ -350,7 +348,9 @@ def loadgen_rounds(odma, port, stop, tmp, totals, prompts):
             m = re.match(r"HTTP (\d+)", e)
             status = int(m.group(1)) if m else 0
             totals["status"][status] = totals["status"].get(status, 0) + 1
-            if status != 429:
+            # 429: the queue was full (a burst of ours); 400 context_length_exceeded: an Alpaca
+            # prompt longer than the context in qwen2-tiny's 1,022-token vocabulary.
+            if status != 429 and not (status == 400 and "maximum context length" in e):
                 totals["problems"].append("loadgen error: " + e[:200])
         n += 1
 
@@ -387,7 +387,8 @@ def main():
     # memory flat once warm (its default 256 MiB would grow for many minutes).
     env["ASAN_OPTIONS"] = "detect_leaks=1:log_path=%s/asan:quarantine_size_mb=16" % tmp
     env["UBSAN_OPTIONS"] = "print_stacktrace=1:log_path=%s/ubsan" % tmp
-    server = Server(a.odma, ["--kv-memory", "1MiB", "--max-model-len", "512", "--max-num-seqs",
+    server = Server(a.odma, ["--chat-template", "data/chat_templates/qwen2_5.json",
+                             "--kv-memory", "4MiB", "--max-num-seqs",
                              str(max_seqs), "--max-waiting", str(max_waiting), "--max-body",
                              "64KiB", "--max-connections", "64", "--connection-backlog", "32",
                              "--read-timeout", "5", "--shutdown-timeout", "60"],
@@ -409,7 +410,7 @@ def main():
         t.start()
     start = time.time()
     end = start + a.minutes * 60
-    warm_until = start + min(120, a.minutes * 60 * 0.25)
+    warm_until = start + min(120, a.minutes * 60 * 0.5)
     rss = []  # (seconds, kB)
     while time.time() < end and server.proc.poll() is None:
         time.sleep(min(5, max(0.1, end - time.time())))
@@ -507,7 +508,8 @@ def main():
     growth_mib = (max(warm) - warm[0]) / 1024 if warm else 0
     report["rss_mib"] = {"after_warmup": warm[0] / 1024 if warm else 0,
                          "max": max(kb for _, kb in rss) / 1024 if rss else 0,
-                         "growth_after_warmup": growth_mib, "bound": a.rss_bound_mib}
+                         "growth_after_warmup": growth_mib, "bound": a.rss_bound_mib,
+                         "samples": [(round(t), round(kb / 1024, 1)) for t, kb in rss[::6]]}
     if growth_mib >= a.rss_bound_mib:
         failures.append("resident memory grew %.1f MiB after the warm-up (bound %.0f)" %
                         (growth_mib, a.rss_bound_mib))

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -80,7 +81,9 @@ struct Stream {
   }
 };
 
-inline Stream stream(httplib::Client& c, const std::string& path, nlohmann::json body) {
+// `on_events` (optional) is called whenever a read brings one or more events, e.g. to time them.
+inline Stream stream(httplib::Client& c, const std::string& path, nlohmann::json body,
+                     const std::function<void()>& on_events = {}) {
   body["stream"] = true;
   Stream s;
   sse::Parser parser;
@@ -94,8 +97,10 @@ inline Stream stream(httplib::Client& c, const std::string& path, nlohmann::json
     return true;
   };
   req.content_receiver = [&](const char* d, std::size_t n, std::uint64_t, std::uint64_t) {
+    const std::size_t before = s.events.size();
     for (const std::string& p : parser.feed(std::string_view(d, n)))
       s.events.push_back(nlohmann::json::parse(p, nullptr, false));
+    if (on_events && s.events.size() > before) on_events();
     return true;
   };
   httplib::Response res;

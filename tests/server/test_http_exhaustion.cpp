@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "server/http_test_util.h"
@@ -36,45 +37,22 @@ int connect_to(int port) {
   return fd;
 }
 
-// A stream whose events are timed: the longest pause between two of them, and whether [DONE]
-// came.
+// A stream whose events are timed: the longest pause between two reads that brought events.
 struct TimedStream {
-  int status = 0;
-  bool done = false;
-  int events = 0;
+  Stream stream;
   double longest_gap_s = 0;
 };
 
-TimedStream timed_stream(httplib::Client& c, nlohmann::json body) {
-  body["stream"] = true;
+TimedStream timed_stream(httplib::Client& c, const nlohmann::json& body) {
   TimedStream t;
-  sse::Parser parser;
-  httplib::Request req;
-  req.method = "POST";
-  req.path = "/v1/completions";
-  req.headers.emplace("Content-Type", "application/json");
-  req.body = body.dump();
-  req.response_handler = [&](const httplib::Response& r) {
-    t.status = r.status;
-    return true;
-  };
-  Clock::time_point last = Clock::now();
-  req.content_receiver = [&](const char* d, std::size_t n, std::uint64_t, std::uint64_t) {
-    const auto events = parser.feed(std::string_view(d, n));
-    if (!events.empty()) {
-      const Clock::time_point now = Clock::now();
-      if (t.events > 0)
-        t.longest_gap_s =
-            std::max(t.longest_gap_s, std::chrono::duration<double>(now - last).count());
-      last = now;
-      t.events += static_cast<int>(events.size());
-    }
-    return true;
-  };
-  httplib::Response res;
-  httplib::Error err;
-  (void)c.send(req, res, err);
-  t.done = parser.done();
+  std::optional<Clock::time_point> last;
+  t.stream = stream(c, "/v1/completions", body, [&] {
+    const Clock::time_point now = Clock::now();
+    if (last)
+      t.longest_gap_s =
+          std::max(t.longest_gap_s, std::chrono::duration<double>(now - *last).count());
+    last = now;
+  });
   return t;
 }
 
@@ -121,7 +99,9 @@ TEST(Exhaustion, ConnectionFloodIsRefusedWhileTheEngineKeepsStreaming) {
   TimedStream streamed;
   std::thread streaming([&] {
     auto c = s.client();
-    streamed = timed_stream(c, request(480));
+    nlohmann::json body = request(480);
+    body["stream_options"] = {{"include_usage", true}};
+    streamed = timed_stream(c, body);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   std::vector<int> idle;
@@ -143,9 +123,10 @@ TEST(Exhaustion, ConnectionFloodIsRefusedWhileTheEngineKeepsStreaming) {
   for (int fd : idle) close(fd);
   EXPECT_EQ(refused.load(), 64);
   EXPECT_EQ(slow.load(), 0);
-  EXPECT_EQ(streamed.status, 200);
-  EXPECT_TRUE(streamed.done);
-  EXPECT_GE(streamed.events, 480);
+  EXPECT_EQ(streamed.stream.status, 200);
+  EXPECT_TRUE(streamed.stream.done);
+  ASSERT_FALSE(streamed.stream.events.empty());
+  EXPECT_EQ(streamed.stream.events.back()["usage"]["completion_tokens"], 480);
   EXPECT_LT(streamed.longest_gap_s, 1.0);
   auto c = s.client();
   EXPECT_EQ(wait_kv_free(c, 2.0), 0);
