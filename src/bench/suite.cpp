@@ -189,6 +189,7 @@ void run_suite(const SuiteOptions& o, SuiteObserver& observer) {
     decode = measure_decode_bound(bm.model, o.quick);
     observer.on_decode(decode);
   }
+  if (o.skip_e2e) return;
 
   // The simulator, calibrated on this very run (or the shipped cpu-local profile without kernels).
   const sim::ModelShape shape = engine_shape(mc, bm.name);
@@ -213,7 +214,7 @@ void run_suite(const SuiteOptions& o, SuiteObserver& observer) {
     std::map<std::string, double> offline_rps;
     for (const std::string mode : {"offline", "poisson"}) {
       run.offline = mode == "offline";
-      if ((o.quick || o.trace_file) && !run.offline) continue;
+      if ((o.quick || o.trace_file || o.offline_only) && !run.offline) continue;
       WorkloadResult result;
       if (!run.offline) {
         // 0.9 × the best offline RPS: static (memory-bound) is overloaded, the best policy is not.

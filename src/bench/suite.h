@@ -45,6 +45,8 @@ struct SuiteOptions {
   std::optional<std::string> trace_file;
   std::int64_t kv_slots = 0;  // the KV budget in slots (0: from static_slots)
   bool e2e_only = false;      // skip parts (1) and (2); the simulator uses cpu-local
+  bool skip_e2e = false;      // stop after parts (1) and (2)
+  bool offline_only = false;  // end to end: all-at-once arrivals only (no Poisson tables)
 };
 
 // Defaults of --quick: 8 + 8 + 2 requests, cap 128.

@@ -62,6 +62,8 @@ constexpr const char* kHelp = R"(usage: odma bench [options]
   --seed S            sampling of requests and Poisson arrivals (default 1)
   --skip-kernels      skip part (1) (the simulator then uses the shipped cpu-local profile)
   --e2e-only          skip parts (1) and (2)
+  --skip-e2e          stop after parts (1) and (2)
+  --offline-only      end to end: the all-at-once tables only (no Poisson arrivals)
   --trace FILE        serve this JSONL trace instead of the built-in workloads, all at once (what
                       `odma loadgen --trace FILE --request-rate inf --ignore-eos` sends a server)
   --kv-slots N        the KV budget in slots instead of --static-slots' formula
@@ -267,7 +269,7 @@ class BenchPrinter final : public bench::SuiteObserver {
 };
 
 int run_bench(const std::vector<std::string>& argv) {
-  Args args(argv, {"help", "quick", "skip-kernels", "e2e-only"});
+  Args args(argv, {"help", "quick", "skip-kernels", "e2e-only", "skip-e2e", "offline-only"});
   if (args.has("help")) {
     std::fputs(expand_help(kHelp).c_str(), stdout);
     return 0;
@@ -291,6 +293,9 @@ int run_bench(const std::vector<std::string>& argv) {
   o.static_slots = args.get_double("static-slots", o.static_slots);
   o.extents = static_cast<std::int32_t>(args.get_int("extents", o.extents));
   o.e2e_only = args.has("e2e-only");
+  o.skip_e2e = args.has("skip-e2e");
+  o.offline_only = args.has("offline-only");
+  if (o.e2e_only && o.skip_e2e) throw Error("--e2e-only and --skip-e2e leave nothing to run");
   if (auto t = args.get("trace")) o.trace_file = *t;
   o.kv_slots = args.get_int("kv-slots", 0);
   o.preset = args.get_or("preset", o.preset);

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <numeric>
+#include <random>
 #include <vector>
 
 #include "base/file_io.h"
@@ -49,6 +51,18 @@ inline std::vector<std::int32_t> greedy(const Transformer& m, KvStorage& st, con
                                         const std::vector<std::int32_t>& prompt, int n_new,
                                         int chunk = 0) {
   return generate(m, st, kv, prompt, n_new, chunk).tokens;
+}
+
+// A block table of `seq_slots / bt` blocks of `bt` slots, drawn in random order from an arena of
+// `arena_slots`: a paged layout whose blocks sit anywhere, as after long churn.
+inline std::vector<std::int64_t> scattered_blocks(std::int64_t arena_slots, int bt,
+                                                  std::int64_t seq_slots, std::mt19937& rng) {
+  std::vector<std::int64_t> blocks(static_cast<std::size_t>(arena_slots / bt));
+  std::iota(blocks.begin(), blocks.end(), 0);
+  std::shuffle(blocks.begin(), blocks.end(), rng);
+  for (auto& b : blocks) b *= bt;
+  blocks.resize(static_cast<std::size_t>(seq_slots / bt));
+  return blocks;
 }
 
 // Largest |a - b| over two equally long vectors (infinity if the lengths differ).

@@ -54,11 +54,7 @@ TEST_F(ForwardConsistency, ContiguousChainedAndPagedPlacementsGiveSameTokens) {
   EXPECT_EQ(chained.logits, want.logits);  // bitwise: same math in the same order
   std::mt19937 rng(3);
   for (int bt : {16, 1}) {
-    std::vector<std::int64_t> blocks(static_cast<std::size_t>(1024 / bt));
-    std::iota(blocks.begin(), blocks.end(), 0);
-    std::shuffle(blocks.begin(), blocks.end(), rng);
-    for (auto& b : blocks) b *= bt;
-    blocks.resize(static_cast<std::size_t>(128 / bt));
+    const auto blocks = testing::scattered_blocks(1024, bt, 128, rng);
     const auto paged = generate(*model_, *st, SeqKv::paged(blocks, bt), p, n_new, 0, kSampled);
     EXPECT_EQ(paged.tokens, want.tokens) << "block " << bt;
     EXPECT_EQ(paged.logits, want.logits) << "block " << bt;
