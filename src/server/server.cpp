@@ -263,7 +263,10 @@ int Server::run() {
   // on it again with a real backlog once bound (Linux updates the backlog of a listening socket).
   int listen_fd = -1;
   s.set_socket_options([&listen_fd](socket_t fd) {
-    httplib::default_socket_options(fd);
+    // SO_REUSEADDR only (a restart may bind at once over TIME_WAIT), not httplib's default
+    // SO_REUSEPORT: with it a second server on a taken port would start and silently share it.
+    int yes = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     listen_fd = fd;
   });
   s.set_payload_max_length(options_.max_body_bytes);

@@ -2,7 +2,10 @@
 // after every case a good request still succeeds and, once idle, every KV slot is free.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "server/http_test_util.h"
@@ -115,6 +118,22 @@ TEST_F(Errors, BodyOverTheLimitIs413) {
   auto c = server_->client();
   const std::string big = "{\"prompt\": \"" + std::string(100 * 1024, 'a') + "\"}";
   expect_error(post(c, "/v1/completions", big), 413);
+}
+
+// A taken port is an error at start, not a second listener silently sharing it (SO_REUSEPORT).
+TEST_F(Errors, ASecondServerOnATakenPortRefusesToStart) {
+  const std::string cmd = std::string(ODMA_BINARY) + " serve --model " + model_path("qwen2-tiny") +
+                          " --host 127.0.0.1 --port " + std::to_string(server_->port()) + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  const int rc = pclose(p);
+  EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) != 0) << out;
+  EXPECT_NE(out.find("cannot listen on 127.0.0.1:" + std::to_string(server_->port())),
+            std::string::npos)
+      << out;
 }
 
 }  // namespace
