@@ -33,6 +33,16 @@ double get_number(const json& j, const std::string& source, const std::string& f
   return it->get<double>();
 }
 
+// A missing or null field is `fallback`; any other non-string is an error naming the field
+// (json::value would throw a type_error that names nothing).
+std::string get_string(const json& j, const std::string& source, const std::string& field,
+                       const std::string& fallback) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_string()) fail(source, field, "must be a string, got " + it->dump());
+  return it->get<std::string>();
+}
+
 bool get_bool(const json& j, const std::string& source, const std::string& field, bool fallback) {
   auto it = j.find(field);
   if (it == j.end() || it->is_null()) return fallback;
@@ -78,11 +88,11 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
       it != j.end() && it->is_array() && !it->empty() && (*it)[0].is_string()) {
     c.architecture = (*it)[0].get<std::string>();
   }
-  c.model_type = j.value("model_type", std::string());
+  c.model_type = get_string(j, source, "model_type", "");
   if (c.model_type != "llama" && c.model_type != "qwen2") {
     fail(source, "model_type", "must be \"llama\" or \"qwen2\", got \"" + c.model_type + "\"");
   }
-  if (j.value("hidden_act", std::string("silu")) != "silu") {
+  if (get_string(j, source, "hidden_act", "silu") != "silu") {
     fail(source, "hidden_act", "must be \"silu\"");
   }
   if (auto it = j.find("rope_scaling"); it != j.end() && !it->is_null()) {
@@ -122,7 +132,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   c.attention_bias = c.model_type == "qwen2" || get_bool(j, source, "attention_bias", false);
   if (get_bool(j, source, "mlp_bias", false)) fail(source, "mlp_bias", "is not supported");
   c.tie_word_embeddings = get_bool(j, source, "tie_word_embeddings", false);
-  c.torch_dtype = j.value("torch_dtype", std::string());
+  c.torch_dtype = get_string(j, source, "torch_dtype", "");
   auto bos = get_ids(j, source, "bos_token_id");
   if (!bos.empty()) c.bos_token_id = bos[0];
   c.eos_token_ids = get_ids(j, source, "eos_token_id");
