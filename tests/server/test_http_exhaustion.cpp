@@ -56,12 +56,12 @@ TimedStream timed_stream(httplib::Client& c, const nlohmann::json& body) {
   return t;
 }
 
-// qwen2-tiny holds 512 B of K/V a token: 64 KiB = 128 slots. A request that must grow past them
-// fails — only it, with the policy's reason — while small ones beside it are served, and every
-// slot is free afterwards.
+// qwen2-tiny (BF16, so BF16 KV) holds 256 B of K/V a token: 32 KiB = 128 slots. A request that
+// must grow past them fails — only it, with the policy's reason — while small ones beside it are
+// served, and every slot is free afterwards.
 TEST(Exhaustion, KvBudgetTooSmallForARequestFailsItAloneWithAClearError) {
   ServerProcess s(
-      {"--model", model_path("qwen2-tiny"), "--kv-memory", "64KiB", "--max-model-len", "512"});
+      {"--model", model_path("qwen2-tiny"), "--kv-memory", "32KiB", "--max-model-len", "512"});
   ASSERT_TRUE(s.ok()) << s.log();
   Reply big;
   std::thread too_big([&] {
@@ -92,41 +92,53 @@ TEST(Exhaustion, KvBudgetTooSmallForARequestFailsItAloneWithAClearError) {
 // Four connection threads, no backlog: one streams a long answer, three sit idle, and then 64
 // more connections arrive at once. Every one of them is refused (503) quickly, and the stream
 // goes on without a pause the flood caused (the engine thread is never blocked by connections).
+// The answer is long enough (4,000 tokens) to outlast the flood: once it ends, its connection
+// thread is free and the next connection is served, as it should be.
 TEST(Exhaustion, ConnectionFloodIsRefusedWhileTheEngineKeepsStreaming) {
   ServerProcess s({"--model", model_path("qwen2-tiny"), "--kv-memory", "16MiB", "--max-connections",
                    "4", "--connection-backlog", "0", "--read-timeout", "10"});
   ASSERT_TRUE(s.ok()) << s.log();
+  constexpr int kStreamed = 4000;  // of the 4,096-token context
   TimedStream streamed;
+  Clock::time_point stream_end;
   std::thread streaming([&] {
     auto c = s.client();
-    nlohmann::json body = request(480);
+    nlohmann::json body = request(kStreamed);
     body["stream_options"] = {{"include_usage", true}};
     streamed = timed_stream(c, body);
+    stream_end = Clock::now();
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   std::vector<int> idle;
   for (int i = 0; i < 3; ++i) idle.push_back(connect_to(s.port()));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   std::atomic<int> refused{0}, slow{0};
+  std::vector<int> statuses(64);
   std::vector<std::thread> flood;
   for (int i = 0; i < 64; ++i) {
-    flood.emplace_back([&] {
+    flood.emplace_back([&, i] {
       auto c = s.client();
       const auto t0 = Clock::now();
       const Reply r = get(c, "/health");
+      statuses[static_cast<std::size_t>(i)] = r.status;
       if (r.status == 503) ++refused;
       if (Clock::now() - t0 > std::chrono::milliseconds(1000)) ++slow;
     });
   }
   for (auto& t : flood) t.join();
+  const Clock::time_point flood_end = Clock::now();
+  std::string seen;
+  for (int st : statuses) seen += std::to_string(st) + " ";
   streaming.join();
   for (int fd : idle) close(fd);
-  EXPECT_EQ(refused.load(), 64);
+  ASSERT_GT(stream_end, flood_end) << "the stream ended before the flood did: make it longer; "
+                                   << streamed.stream.status << " " << s.log();
+  EXPECT_EQ(refused.load(), 64) << "statuses: " << seen;
   EXPECT_EQ(slow.load(), 0);
   EXPECT_EQ(streamed.stream.status, 200);
   EXPECT_TRUE(streamed.stream.done);
   ASSERT_FALSE(streamed.stream.events.empty());
-  EXPECT_EQ(streamed.stream.events.back()["usage"]["completion_tokens"], 480);
+  EXPECT_EQ(streamed.stream.events.back()["usage"]["completion_tokens"], kStreamed);
   EXPECT_LT(streamed.longest_gap_s, 1.0);
   auto c = s.client();
   EXPECT_EQ(wait_kv_free(c, 2.0), 0);
