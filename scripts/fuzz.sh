@@ -33,8 +33,8 @@ for t in "${targets[@]}"; do
     "fuzz/corpus/$t" "${dict[@]}" >"$log" 2>&1 || { result="FOUND (see $log)"; status=1; }
   # The last status line ("#N DONE cov: C ft: F corp: K/..b ... exec/s: E ...") and the final stats.
   line=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
-  execs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$log" | grep -oE '[0-9]+$' || echo "${line%% *}")
-  rate=$(grep -oE 'stat::average_exec_per_sec: [0-9]+' "$log" | grep -oE '[0-9]+$' || true)
+  execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "${line%% *}")
+  rate=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' || true)
   cov=$(grep -oE 'cov: [0-9]+' <<<"$line" | grep -oE '[0-9]+' || true)
   ft=$(grep -oE 'ft: [0-9]+' <<<"$line" | grep -oE '[0-9]+' || true)
   corp=$(grep -oE 'corp: [0-9]+' <<<"$line" | grep -oE '[0-9]+' || true)
