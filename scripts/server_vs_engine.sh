@@ -16,7 +16,7 @@ repeats=${1:-3}
 work=$(mktemp -d /tmp/odma-server-vs-engine.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 slots=816                      # the bench's Alpaca budget: 3 static reservations (docs/bench.md)
-kv_bytes=$((slots * 8192))     # `small`: 8 layers x 2 x 2 KV heads x 64 x 4 B per slot
+kv_bytes=$((slots * 4096))     # `small` in BF16 (its checkpoint's dtype): 8 layers x 2 x 2 KV heads x 64 x 2 B
 
 $odma model make-random --preset small --out "$work/small" >/dev/null
 $odma trace --mix alpaca --count 48 --seed 1 |
