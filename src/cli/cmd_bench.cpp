@@ -278,7 +278,7 @@ int run_bench(const std::vector<std::string>& argv) {
                        "kv-slots", "model",         "json",         "policies",     "predictor",
                        "requests", "long-requests", "max-tokens",   "static-slots", "extents",
                        "seed",     "write-profile", "preset",       "dtype",        "kv-dtype",
-                       "repeats",  "paged-blocks"});
+                       "repeats",  "paged-blocks",  "skip-e2e",     "offline-only"});
   bench::SuiteOptions o = args.has("quick") ? bench::quick_defaults() : bench::SuiteOptions{};
   o.model_dir = args.get("model");
   o.kernels = !args.has("skip-kernels");
