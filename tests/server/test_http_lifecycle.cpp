@@ -90,15 +90,16 @@ TEST(Lifecycle, ClientVanishingMidStreamFreesItsKvWithinASecond) {
 }
 
 // A client that leaves while its request is still waiting for KV: the request never runs. The
-// `small` model (8 KiB of K/V a token) with 20 MiB and max_model_len 2048 holds one static
-// reservation: a second request waits while the first generates 400 tokens.
+// `small` model (BF16, so 4 KiB of BF16 K/V a token) with 10 MiB (2,560 slots) and max_model_len
+// 2048 holds one static reservation: a second request waits while the first generates 2,000
+// tokens (long enough to still run after the second one's client has left).
 TEST(Lifecycle, ClientLeavingWhileQueuedIsCancelledAtOnce) {
-  ServerProcess s({"--model", small_model(), "--policy", "static", "--kv-memory", "20MiB",
+  ServerProcess s({"--model", small_model(), "--policy", "static", "--kv-memory", "10MiB",
                    "--max-model-len", "2048"});
   ASSERT_TRUE(s.ok()) << s.log();
   std::thread busy([&] {
     auto c = s.client();
-    EXPECT_EQ(post(c, "/v1/completions", long_request(400)).status, 200);
+    EXPECT_EQ(post(c, "/v1/completions", long_request(2000)).status, 200);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   {
