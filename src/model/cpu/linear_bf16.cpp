@@ -48,7 +48,7 @@ void prefill(const float* x, int t, int in, std::span<const Projection> projecti
              ThreadPool& pool) {
   thread_local GemmInput per_thread;  // as in decode(): one per caller, shared by its tasks
   GemmInput& input = per_thread;
-  const GemmKernel kernel = default_gemm_kernel();
+  const GemmKernel kernel = t <= kTiledMaxTokens ? GemmKernel::kGemvTiles : default_gemm_kernel();
   input.reset(x, t, in, kernel);
   const int blocks = (t + GemmInput::kRowBlock - 1) / GemmInput::kRowBlock;
   pool.parallel_for(blocks, [&](int b) {

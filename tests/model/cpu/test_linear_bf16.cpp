@@ -27,9 +27,9 @@ struct Shape {
   int t, out, in;
 };
 
-// Outputs not a multiple of any panel, odd `in` (a half k pair), and both paths of T.
-constexpr Shape kShapes[] = {{1, 200, 96}, {3, 77, 99},   {8, 130, 64},
-                             {9, 200, 96}, {37, 130, 99}, {70, 65, 33}};
+// Outputs not a multiple of any panel, odd `in` (a half k pair), and all three paths of T.
+constexpr Shape kShapes[] = {{1, 200, 96},  {3, 77, 99},   {8, 130, 64},  {9, 200, 96},
+                             {37, 130, 99}, {128, 65, 33}, {129, 70, 33}, {200, 130, 99}};
 
 TEST(LinearBf16, DecodeRowsEqualTheGemvKernelAndPrefillEqualsThePackedGemm) {
   std::mt19937 rng(11);
@@ -49,10 +49,14 @@ TEST(LinearBf16, DecodeRowsEqualTheGemvKernelAndPrefillEqualsThePackedGemm) {
       gemv_bf16(x.data(), s.t, wa.data(), s.out, s.in, wa_ref.data(), 0.0f, 0, s.out);
       gemv_bf16(x.data(), s.t, wb.data(), s.out, s.in, wb_ref.data(), 1.0f, 0, s.out);
     } else {
+      // Up to kTiledMaxTokens the GEMV kernel over 8-token tiles, beyond it the packed GEMM.
+      const GemmKernel k = s.t <= kTiledMaxTokens ? GemmKernel::kGemvTiles : default_gemm_kernel();
       GemmInput in;
-      in.prepare(x.data(), s.t, s.in, default_gemm_kernel());
-      gemm_bf16(in, PackedGemmWeights::pack(wa.data(), s.out, s.in), wa_ref.data(), 0.0f, 0, s.out);
-      gemm_bf16(in, PackedGemmWeights::pack(wb.data(), s.out, s.in), wb_ref.data(), 1.0f, 0, s.out);
+      in.prepare(x.data(), s.t, s.in, k);
+      gemm_bf16(in, PackedGemmWeights::pack(wa.data(), s.out, s.in, k), wa_ref.data(), 0.0f, 0,
+                s.out);
+      gemm_bf16(in, PackedGemmWeights::pack(wb.data(), s.out, s.in, k), wb_ref.data(), 1.0f, 0,
+                s.out);
     }
     EXPECT_EQ(ya, wa_ref) << "t " << s.t << " out " << s.out << " in " << s.in;
     EXPECT_EQ(yb, wb_ref) << "t " << s.t << " out " << s.out << " in " << s.in;
