@@ -134,6 +134,19 @@ SuiteOptions quick_defaults() {
   return o;
 }
 
+SuiteOptions dram_defaults() {
+  SuiteOptions o;
+  o.preset = "qwen2-0.5b-shape";
+  o.e2e_only = true;
+  o.offline_only = true;
+  o.repeats = 3;
+  o.paged_blocks = {16, 64, 256};
+  o.policies = {"static", "paged", "odma"};
+  o.requests = 24;
+  o.long_requests = 4;
+  return o;
+}
+
 void validate(const SuiteOptions& o) {
   if (o.kv_slots < 0) throw Error("--kv-slots must be >= 1");
   if (o.repeats < 1) throw Error("--repeats must be >= 1");

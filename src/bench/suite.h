@@ -52,6 +52,12 @@ struct SuiteOptions {
 // Defaults of --quick: 8 + 8 + 2 requests, cap 128.
 SuiteOptions quick_defaults();
 
+// Defaults of --dram, the documented DRAM-resident end-to-end configuration (docs/bench.md): the
+// qwen2-0.5b-shape preset (0.94 GiB of BF16 weights, >= 4x the LLC), end to end only, all at
+// once, static / paged at 16, 64 and 256-token blocks / odma, 24 + 24 + 4 requests, 3 interleaved
+// repeats (19 minutes on 2 cores, 2026-12-01).
+SuiteOptions dram_defaults();
+
 // Throws odma::Error naming the option when a count or size is out of range.
 void validate(const SuiteOptions& options);
 

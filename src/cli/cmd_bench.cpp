@@ -43,6 +43,10 @@ constexpr const char* kHelp = R"(usage: odma bench [options]
   --json PATH         also write {"results": [...]} as JSON
   --quick             a ~1 minute smoke run: 8 + 8 + 2 requests, max tokens 128, offline arrivals
                       only, one kernel case
+  --dram              the DRAM-resident end-to-end configuration (19 minutes on 2 cores):
+                      --preset qwen2-0.5b-shape --e2e-only --offline-only --repeats 3
+                      --paged-blocks 16,64,256 --policies static,paged,odma --requests 24
+                      --long-requests 4 (each can still be overridden)
   --policies LIST     {policies} (default: all)
   --predictor SPEC    {predictor} (default bundled@0.5: the shipped model
                       reserving at its median, growth covers the rest; falls back to noisy:0.3 if
@@ -269,20 +273,25 @@ class BenchPrinter final : public bench::SuiteObserver {
 };
 
 int run_bench(const std::vector<std::string>& argv) {
-  Args args(argv, {"help", "quick", "skip-kernels", "e2e-only", "skip-e2e", "offline-only"});
+  Args args(argv,
+            {"help", "quick", "dram", "skip-kernels", "e2e-only", "skip-e2e", "offline-only"});
   if (args.has("help")) {
     std::fputs(expand_help(kHelp).c_str(), stdout);
     return 0;
   }
-  args.reject_unknown({"help",     "quick",         "skip-kernels", "e2e-only",     "trace",
-                       "kv-slots", "model",         "json",         "policies",     "predictor",
-                       "requests", "long-requests", "max-tokens",   "static-slots", "extents",
-                       "seed",     "write-profile", "preset",       "dtype",        "kv-dtype",
-                       "repeats",  "paged-blocks",  "skip-e2e",     "offline-only"});
-  bench::SuiteOptions o = args.has("quick") ? bench::quick_defaults() : bench::SuiteOptions{};
+  args.reject_unknown({"help",      "quick",    "dram",          "skip-kernels", "e2e-only",
+                       "trace",     "kv-slots", "model",         "json",         "policies",
+                       "predictor", "requests", "long-requests", "max-tokens",   "static-slots",
+                       "extents",   "seed",     "write-profile", "preset",       "dtype",
+                       "kv-dtype",  "repeats",  "paged-blocks",  "skip-e2e",     "offline-only"});
+  if (args.has("quick") && args.has("dram"))
+    throw Error("--quick and --dram are two presets: pick one");
+  bench::SuiteOptions o = args.has("quick")  ? bench::quick_defaults()
+                          : args.has("dram") ? bench::dram_defaults()
+                                             : bench::SuiteOptions{};
   o.model_dir = args.get("model");
   o.kernels = !args.has("skip-kernels");
-  o.policies = parse_policy_list(args.get_or("policies", ""));
+  if (auto list = args.get("policies")) o.policies = parse_policy_list(*list);
   o.predictor = args.get_or("predictor", o.predictor);
   o.seed = static_cast<std::uint64_t>(args.get_int("seed", 1));
   o.requests =
@@ -292,9 +301,9 @@ int run_bench(const std::vector<std::string>& argv) {
   o.max_tokens = static_cast<std::int32_t>(args.get_int("max-tokens", o.max_tokens));
   o.static_slots = args.get_double("static-slots", o.static_slots);
   o.extents = static_cast<std::int32_t>(args.get_int("extents", o.extents));
-  o.e2e_only = args.has("e2e-only");
+  o.e2e_only = o.e2e_only || args.has("e2e-only");
   o.skip_e2e = args.has("skip-e2e");
-  o.offline_only = args.has("offline-only");
+  o.offline_only = o.offline_only || args.has("offline-only");
   if (o.e2e_only && o.skip_e2e) throw Error("--e2e-only and --skip-e2e leave nothing to run");
   if (auto t = args.get("trace")) o.trace_file = *t;
   o.kv_slots = args.get_int("kv-slots", 0);
@@ -303,6 +312,7 @@ int run_bench(const std::vector<std::string>& argv) {
   o.kv_dtype = model::parse_dtype_flag(args.get_or("kv-dtype", "auto"), "--kv-dtype");
   o.repeats = static_cast<std::int32_t>(args.get_int("repeats", o.repeats));
   if (auto list = args.get("paged-blocks")) {
+    o.paged_blocks.clear();  // replaces --dram's
     std::stringstream in(*list);
     for (std::string item; std::getline(in, item, ',');) {
       try {
