@@ -4,7 +4,7 @@
 # under `odma loadgen --trace`, all requests at once, forced output lengths. Then every policy
 # behind the server on that trace, and the most concurrent streams held without a failure.
 #
-#   scripts/server_vs_engine.sh [REPEATS]      (default 3; needs ./build/odma; ~10 min on 2 cores)
+#   scripts/server_vs_engine.sh [REPEATS]      (default 3; needs ./build/odma; ~2 min on 2 cores)
 #
 # The model is the `small` random preset (the bench's default, written to a temp folder); the
 # trace is 48 Alpaca test requests (the bench's Alpaca sample), prompts as token ids of their
@@ -25,7 +25,10 @@ $odma trace --mix alpaca --count 48 --seed 1 |
 serve() {  # policy, extra flags...; waits until ready; sets $port
   local policy=$1
   shift
-  $odma serve --model "$work/small" --policy "$policy" --kv-memory "$kv_bytes" --port 0 "$@" \
+  # max_model_len 512 (the trace's largest request is 285 tokens): the server checks that one
+  # request of max_model_len fits the budget, as static must hold one.
+  $odma serve --model "$work/small" --policy "$policy" --kv-memory "$kv_bytes" --port 0 \
+    --max-model-len 512 "$@" \
     2>"$work/serve.log" &
   pid=$!
   for _ in $(seq 1 600); do
@@ -41,9 +44,13 @@ stop() {
 field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d$2)" "$1"; }
 
 echo "== 1. in-process engine vs the server, predictor none: both reserve each request's max_tokens"
-echo "   (= its output length, as loadgen sends it), so both do the same work"
-printf '| policy | run | engine TPS | server TPS | server / engine | engine TTFT p50 ms | server TTFT p50 ms | added TTFT p50 ms | engine TPOT p50 ms | server TPOT p50 ms | added per token µs |\n'
-printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
+echo "   (= its output length, as loadgen sends it), so both do the same work. ODMA_THREADS=1: the"
+echo "   engine on one core, the other left to the HTTP threads and the load generator (a client"
+echo "   runs elsewhere in a deployment); threads 2: the engine on both cores, the client competing"
+printf '| threads | policy | run | engine TPS | server TPS | server / engine | engine TTFT p50 ms | server TTFT p50 ms | added TTFT p50 ms | engine TPOT p50 ms | server TPOT p50 ms | added per token µs |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+for threads in 1 2; do
+export ODMA_THREADS=$threads
 for r in $(seq 1 "$repeats"); do
   for policy in static paged odma; do
     $odma bench --model "$work/small" --trace "$work/trace.jsonl" --kv-slots $slots \
@@ -53,7 +60,7 @@ for r in $(seq 1 "$repeats"); do
     $odma loadgen --base-url "http://127.0.0.1:$port" --trace "$work/trace.jsonl" \
       --request-rate inf --max-tokens 256 --ignore-eos --json "$work/l.json" >/dev/null 2>&1
     stop
-    python3 - "$work/b.json" "$work/l.json" $policy $r <<'EOF'
+    python3 - "$work/b.json" "$work/l.json" $policy $r $threads <<'EOF'
 import json, sys
 b = json.load(open(sys.argv[1]))["results"][0]
 l = json.load(open(sys.argv[2]))
@@ -61,10 +68,33 @@ assert l["failed"] == 0, l["errors"][:3]
 e_tps, s_tps = b["tps"], l["output_throughput"]
 e_ttft, s_ttft = b["ttft_p50_s"] * 1e3, l["median_ttft_ms"]
 e_tpot, s_tpot = b["tpot_p50_s"] * 1e3, l["median_tpot_ms"]
-print(f"| {sys.argv[3]} | {sys.argv[4]} | {e_tps:.1f} | {s_tps:.1f} | {s_tps / e_tps:.3f}x | {e_ttft:.1f} | {s_ttft:.1f} | {s_ttft - e_ttft:+.1f} | {e_tpot:.2f} | {s_tpot:.2f} | {(s_tpot - e_tpot) * 1e3:+.0f} |")
+print(f"| {sys.argv[5]} | {sys.argv[3]} | {sys.argv[4]} | {e_tps:.1f} | {s_tps:.1f} | {s_tps / e_tps:.3f}x | {e_ttft:.1f} | {s_ttft:.1f} | {s_ttft - e_ttft:+.1f} | {e_tpot:.2f} | {s_tpot:.2f} | {(s_tpot - e_tpot) * 1e3:+.0f} |")
 EOF
   done
 done
+done
+unset ODMA_THREADS
+
+echo
+echo "== 1b. one request at a time (no queueing): TTFT of the same request in process and over HTTP"
+printf '| request | prompt tokens | engine TTFT ms | server TTFT ms | added ms |\n|---|---|---|---|---|\n'
+serve odma --predictor none
+for i in $(seq 1 8); do
+  sed -n "${i}p" "$work/trace.jsonl" >"$work/one.jsonl"
+  $odma bench --model "$work/small" --trace "$work/one.jsonl" --kv-slots $slots --policies odma \
+    --predictor none --max-tokens 256 --e2e-only --json "$work/b.json" >/dev/null 2>&1
+  $odma loadgen --base-url "http://127.0.0.1:$port" --trace "$work/one.jsonl" --request-rate inf \
+    --max-tokens 256 --ignore-eos --json "$work/l.json" >/dev/null 2>&1
+  python3 - "$work/b.json" "$work/l.json" "$work/one.jsonl" $i <<'EOF'
+import json, sys
+b = json.load(open(sys.argv[1]))["results"][0]
+l = json.load(open(sys.argv[2]))
+n = json.loads(open(sys.argv[3]).read())["prompt_tokens"]
+e, s = b["ttft_p50_s"] * 1e3, l["median_ttft_ms"]
+print(f"| {sys.argv[4]} | {n} | {e:.2f} | {s:.2f} | {s - e:+.2f} |")
+EOF
+done
+stop
 
 echo
 echo "== 2. every policy behind the server (predictor bundled@0.5, the server's default)"
