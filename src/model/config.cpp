@@ -1,5 +1,7 @@
 #include "model/config.h"
 
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
@@ -57,8 +59,9 @@ std::vector<std::int32_t> get_ids(const json& j, const std::string& source,
   auto it = j.find(field);
   if (it == j.end() || it->is_null()) return ids;
   auto one = [&](const json& v) {
-    if (!v.is_number_integer() || v.get<long long>() < 0)
-      fail(source, field, "must hold token ids");
+    // Token ids are int32 (found by fuzz_model_config: 3468620001 became a negative id).
+    if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > INT32_MAX)
+      fail(source, field, "must hold token ids in [0, 2^31)");
     ids.push_back(static_cast<std::int32_t>(v.get<long long>()));
   };
   if (it->is_array()) {

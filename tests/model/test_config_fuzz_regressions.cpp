@@ -34,5 +34,25 @@ TEST(ModelConfigFuzz, AStringFieldOfTheWrongTypeNamesTheField) {
   }
 }
 
+// A token id past int32 was cast to a negative id (3468620001 became -826347295), which the
+// config's own writer then emitted and its parser refused (found by fuzz_model_config's
+// round-trip property). Ids must fit int32, and saying so names the field.
+TEST(ModelConfigFuzz, ATokenIdPastInt32IsAnErrorNamingTheField) {
+  const std::string base =
+      R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2,
+          "num_attention_heads": 4, "intermediate_size": 176, "vocab_size": 1024, )";
+  EXPECT_NO_THROW((void)parse_model_config(base + R"("eos_token_id": 2147483647})", "c.json"));
+  for (const std::string ids : {"3468620001", "[2, 2147483648]", "-1"}) {
+    try {
+      (void)parse_model_config(base + R"("eos_token_id": )" + ids + "}", "c.json");
+      ADD_FAILURE() << "accepted eos_token_id " << ids;
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("c.json"), std::string::npos) << what;
+      EXPECT_NE(what.find("eos_token_id"), std::string::npos) << what;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace odma::model
