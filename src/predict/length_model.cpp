@@ -35,7 +35,10 @@ std::int32_t Distribution::quantile(double q) const {
     double p = prob_[b];
     if (p > 0 && before + p >= target) {
       double width = e[b + 1] - e[b];
-      auto inside = static_cast<std::int32_t>(std::ceil((target - before) / p * width));
+      // The fraction of this bin's mass below the target, in [0, 1]: q = 0 makes target
+      // negative, and a tiny p would scale that far outside int (found by fuzz_predictor_model).
+      const double fraction = std::clamp((target - before) / p, 0.0, 1.0);
+      auto inside = static_cast<std::int32_t>(std::ceil(fraction * width));
       return e[b] + std::clamp(inside, 1, e[b + 1] - e[b]);
     }
     before += p;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "predict/length_model.h"
 #include "predict/model_file.h"
 
 namespace odma::predict {
@@ -52,6 +53,25 @@ TEST(PredictorFuzz, ANonFiniteOrHugeWeightIsAnErrorNamingTheFileAndRow) {
       EXPECT_NE(what.find("m.odmp"), std::string::npos) << what;
       EXPECT_NE(what.find("weight row 3"), std::string::npos) << what;
     }
+  }
+}
+
+// quantile(0) of a distribution whose first non-empty bin has a tiny probability: the target
+// (q minus a rounding tolerance) is below zero, and dividing by that p sent the in-bin offset to
+// -7.7e15 before its cast to int (UBSan, found by fuzz_predictor_model). Every quantile must lie
+// inside its bin.
+TEST(PredictorFuzz, QuantileOfATinyProbabilityBinStaysInsideTheBin) {
+  auto edges =
+      std::make_shared<const std::vector<std::int32_t>>(std::vector<std::int32_t>{0, 4, 16, 64});
+  const Distribution d(edges, {1e-30f, 0.5f, 0.5f});
+  EXPECT_EQ(d.quantile(0.0), 1);  // the smallest length of the first bin with mass
+  EXPECT_EQ(d.quantile(1e-31), 1);
+  EXPECT_EQ(d.quantile(0.25), 4 + 6);  // halfway through (4, 16]
+  EXPECT_EQ(d.quantile(1.0), 64);
+  for (double q = 0; q <= 1.0; q += 0.01) {
+    const std::int32_t v = d.quantile(q);
+    EXPECT_GE(v, 1) << q;
+    EXPECT_LE(v, 64) << q;
   }
 }
 
