@@ -144,10 +144,12 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
 
 void apply_generation_config(ModelConfig& config, const std::string& json_text,
                              const std::string& source) {
+  // Both fields are read before either is applied: a bad one leaves the config unchanged
+  // (found by fuzz_model_config: a valid eos_token_id was applied, then bos_token_id: -1 threw).
   json j = parse_json(json_text, source);
   auto eos = get_ids(j, source, "eos_token_id");
-  if (!eos.empty()) config.eos_token_ids = eos;
   auto bos = get_ids(j, source, "bos_token_id");
+  if (!eos.empty()) config.eos_token_ids = eos;
   if (!bos.empty()) config.bos_token_id = bos[0];
 }
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "model/config.h"
@@ -52,6 +53,24 @@ TEST(ModelConfigFuzz, ATokenIdPastInt32IsAnErrorNamingTheField) {
       EXPECT_NE(what.find("eos_token_id"), std::string::npos) << what;
     }
   }
+}
+
+// generation_config.json applied its eos_token_id, then threw on bos_token_id: -1, leaving the
+// config half-changed (found by fuzz_model_config's no-partial-state property).
+TEST(ModelConfigFuzz, ARejectedGenerationConfigLeavesTheConfigUnchanged) {
+  ModelConfig c = parse_model_config(
+      R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2,
+          "num_attention_heads": 4, "intermediate_size": 176, "vocab_size": 1024,
+          "bos_token_id": 1022, "eos_token_id": 1023})",
+      "config.json");
+  EXPECT_THROW(apply_generation_config(c, R"({"bos_token_id": -1, "eos_token_id": [2, 3]})",
+                                       "generation_config.json"),
+               Error);
+  EXPECT_EQ(c.bos_token_id, 1022);
+  EXPECT_EQ(c.eos_token_ids, std::vector<std::int32_t>{1023});
+  apply_generation_config(c, R"({"bos_token_id": 1, "eos_token_id": [2, 3]})", "g.json");
+  EXPECT_EQ(c.bos_token_id, 1);
+  EXPECT_EQ(c.eos_token_ids, (std::vector<std::int32_t>{2, 3}));
 }
 
 }  // namespace
