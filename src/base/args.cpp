@@ -7,7 +7,8 @@
 
 namespace odma {
 
-Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& flags) {
+Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& flags)
+    : flags_(flags) {
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
     if (a.size() < 3 || a.rfind("--", 0) != 0) {
@@ -66,7 +67,7 @@ long long Args::get_int(const std::string& name, long long fallback) const {
 
 void Args::reject_unknown(const std::set<std::string>& known) const {
   for (const auto& [name, value] : values_) {
-    if (known.count(name) == 0) throw Error("unknown option --" + name);
+    if (known.count(name) == 0 && flags_.count(name) == 0) throw Error("unknown option --" + name);
   }
 }
 

@@ -22,12 +22,14 @@ class Args {
   long long get_int(const std::string& name, long long fallback) const;
   const std::vector<std::string>& positionals() const { return positionals_; }
 
-  // Throws odma::Error if any option outside `known` was given (call after reading options).
+  // Throws odma::Error if any option outside `known` and the constructor's `flags` was given
+  // (call after reading options). The flags count as known, so the two lists cannot disagree.
   void reject_unknown(const std::set<std::string>& known) const;
 
  private:
   std::map<std::string, std::string> values_;
   std::vector<std::string> positionals_;
+  std::set<std::string> flags_;
 };
 
 // "1073741824", "512MiB", "2GiB", "1.5G", "64k" → bytes (k/M/G/T are powers of 1024, as

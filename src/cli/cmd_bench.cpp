@@ -279,11 +279,9 @@ int run_bench(const std::vector<std::string>& argv) {
     std::fputs(expand_help(kHelp).c_str(), stdout);
     return 0;
   }
-  args.reject_unknown({"help",      "quick",    "dram",          "skip-kernels", "e2e-only",
-                       "trace",     "kv-slots", "model",         "json",         "policies",
-                       "predictor", "requests", "long-requests", "max-tokens",   "static-slots",
-                       "extents",   "seed",     "write-profile", "preset",       "dtype",
-                       "kv-dtype",  "repeats",  "paged-blocks",  "skip-e2e",     "offline-only"});
+  args.reject_unknown({"trace", "kv-slots", "model", "json", "policies", "predictor", "requests",
+                       "long-requests", "max-tokens", "static-slots", "extents", "seed",
+                       "write-profile", "preset", "dtype", "kv-dtype", "repeats", "paged-blocks"});
   if (args.has("quick") && args.has("dram"))
     throw Error("--quick and --dram are two presets: pick one");
   bench::SuiteOptions o = args.has("quick")  ? bench::quick_defaults()
