@@ -55,13 +55,24 @@ endfunction()
 # odma_add_test(name SOURCES ... DEPS ... [LABELS ...]): one gtest binary, registered with CTest.
 # Label "slow" marks tests the sanitizer job may run with smaller sizes (see .ci/run).
 function(odma_add_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS;SERIAL" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   odma_target_defaults(${name})
   include(GoogleTest)
-  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60
-                       WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  # SERIAL: tests (full names) that measure the machine's timing, run alone (RUN_SERIAL) instead
+  # of beside other tests.
+  set(filter "*")
+  if(ARG_SERIAL)
+    list(JOIN ARG_SERIAL ":" serial)
+    set(filter "-${serial}")
+    foreach(t ${ARG_SERIAL})
+      add_test(NAME ${t} COMMAND ${name} --gtest_filter=${t} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+      set_tests_properties(${t} PROPERTIES RUN_SERIAL TRUE LABELS "${ARG_LABELS}")
+    endforeach()
+  endif()
+  gtest_discover_tests(${name} TEST_FILTER "${filter}" PROPERTIES LABELS "${ARG_LABELS}"
+                       DISCOVERY_TIMEOUT 60 WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endfunction()
 
 # odma_add_bench(name SOURCES ... DEPS ...): one Google Benchmark binary.
