@@ -18,6 +18,7 @@ PACKAGES=(
   python3             # scripts/soak.py: the soak's fault injector (CTest label soak)
   libdnnl-dev         # oneDNN: odma_bench_bf16_gemm compares it with odma's own BF16 GEMM
   nginx               # scripts/replicas.sh and tests/deploy: the load balancer in front of replicas
+  ccache              # optional compiler cache: faster rebuilds and CI runs (cache outside the clone)
   clang-14 libclang-rt-14-dev  # .ci/run's sanitizer build and the libFuzzer targets (fuzz/)
 )
 
