@@ -1,13 +1,14 @@
 #include "kv/arena.h"
 
-#include <cassert>
 #include <iterator>
 #include <sstream>
+
+#include "base/debug.h"
 
 namespace odma::kv {
 
 Arena::Arena(std::int64_t capacity, std::int64_t granule) : capacity_(capacity), granule_(granule) {
-  assert(capacity > 0 && granule > 0 && capacity % granule == 0);
+  ODMA_ASSERT(capacity > 0 && granule > 0 && capacity % granule == 0);
   ranges_.emplace(0, Range{capacity, 0, true});
   index_free(0, capacity);
   free_slots_ = capacity;
@@ -53,8 +54,8 @@ void Arena::unindex_free(std::int64_t offset, std::int64_t length) {
 void Arena::carve(Ranges::iterator it, std::int64_t offset, std::int64_t length, RequestId owner) {
   const std::int64_t range_offset = it->first;
   const std::int64_t range_length = it->second.length;
-  assert(it->second.free && range_offset <= offset &&
-         offset + length <= range_offset + range_length);
+  ODMA_ASSERT(it->second.free && range_offset <= offset &&
+              offset + length <= range_offset + range_length);
   const std::int64_t before = offset - range_offset;
   const std::int64_t after = range_offset + range_length - (offset + length);
   unindex_free(range_offset, range_length);
@@ -74,7 +75,7 @@ void Arena::carve(Ranges::iterator it, std::int64_t offset, std::int64_t length,
 }
 
 std::optional<std::int64_t> Arena::allocate(std::int64_t length, RequestId owner, Handle* handle) {
-  assert(length > 0 && length % granule_ == 0);
+  ODMA_ASSERT(length > 0 && length % granule_ == 0);
   auto best = free_by_size_.lower_bound({length, -1});
   if (best == free_by_size_.end()) return std::nullopt;
   const std::int64_t offset = best->second;
@@ -105,7 +106,7 @@ std::int64_t Arena::free_after(Handle h) const {
 
 bool Arena::grow_in_place(std::int64_t offset, std::int64_t length, std::int64_t extra) {
   auto it = ranges_.find(offset);
-  assert(it != ranges_.end() && !it->second.free && it->second.length == length);
+  ODMA_ASSERT(it != ranges_.end() && !it->second.free && it->second.length == length);
   (void)length;
   return grow_in_place(it, extra);
 }
@@ -124,7 +125,7 @@ bool Arena::grow_in_place(Handle it, std::int64_t extra) {
 
 void Arena::release(std::int64_t offset, std::int64_t length) {
   auto it = ranges_.find(offset);
-  assert(it != ranges_.end() && !it->second.free && it->second.length == length);
+  ODMA_ASSERT(it != ranges_.end() && !it->second.free && it->second.length == length);
   (void)length;
   release(it);
 }
@@ -168,7 +169,7 @@ std::optional<std::vector<SlideMove>> Arena::plan_slide(std::int64_t max_moves,
   ++it;
   std::vector<SlideMove> moves;
   while (static_cast<std::int64_t>(moves.size()) < max_moves && it != ranges_.end()) {
-    assert(!it->second.free && it->first == hole.end());
+    ODMA_ASSERT(!it->second.free && it->first == hole.end());
     const SlideMove move{it->second.owner, it->first, hole.offset, it->second.length};
     ++it;
     hole.offset += move.length;
@@ -185,7 +186,7 @@ std::optional<std::vector<SlideMove>> Arena::plan_slide(std::int64_t max_moves,
 Arena::Handle Arena::apply(const SlideMove& move) {
   release(move.from, move.length);
   [[maybe_unused]] const bool placed = allocate_at(move.to, move.length, move.owner);
-  assert(placed);
+  ODMA_ASSERT(placed);
   return ranges_.find(move.to);
 }
 

@@ -1,7 +1,8 @@
 // Base of the contiguous policies (static, s3, oracle, odma): a request is admitted with one
 // extent of `reservation(spec)` slots at the best-fitting free range; growth within the
 // reservation only records `used`; growth past it is the policy's `overflow()` decision
-// (default: preempt, as S3 does).
+// (default: release the request itself for recompute, as S3 does: its next admission takes the next
+// bucket).
 #pragma once
 
 #include <optional>
@@ -32,7 +33,7 @@ class ContiguousPolicy : public PolicyBase {
   }
   // Growth past the reservation. `total_tokens` passed check_growth and exceeds alloc.reserved.
   virtual GrowResult overflow(Live& live, std::int64_t /*total_tokens*/) {
-    return preempt(live.spec.id);
+    return preempt_self(live.spec.id);
   }
 };
 

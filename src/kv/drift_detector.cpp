@@ -1,9 +1,10 @@
 #include "kv/drift_detector.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 #include <limits>
+
+#include "base/debug.h"
 
 namespace odma::kv {
 
@@ -13,7 +14,7 @@ DriftDetector::DriftDetector(std::int32_t window, double false_alarm)
       threshold_(std::numeric_limits<double>::infinity()),
       ring_(static_cast<std::size_t>(window), 0),
       ring_bucket_(static_cast<std::size_t>(window), 0) {
-  assert(window >= 1 && false_alarm > 0 && false_alarm < 1);
+  ODMA_ASSERT(window >= 1 && false_alarm > 0 && false_alarm < 1);
 }
 
 std::int32_t DriftDetector::bucket_of(std::int32_t length) const {
@@ -24,7 +25,7 @@ std::int32_t DriftDetector::bucket_of(std::int32_t length) const {
 
 void DriftDetector::set_reference(std::span<const std::int32_t> edges,
                                   std::span<const double> cdf_at_edges, double n_eff) {
-  assert(edges.size() == cdf_at_edges.size() && !edges.empty());
+  ODMA_ASSERT(edges.size() == cdf_at_edges.size() && !edges.empty());
   edges_.assign(edges.begin(), edges.end());
   reference_cdf_.assign(cdf_at_edges.begin(), cdf_at_edges.end());
   threshold_ = n_eff > 0 ? std::sqrt(log_term_ * (1.0 / window_ + 1.0 / n_eff))

@@ -1,8 +1,9 @@
 #include "kv/length_histogram.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
+
+#include "base/debug.h"
 
 namespace odma::kv {
 
@@ -12,7 +13,7 @@ LengthHistogram::LengthHistogram(std::int32_t max_length, std::int32_t granule, 
       growth_(std::exp2(std::min(1.0 / half_life, kMaxGrowthLog2))),
       mass_raw_(static_cast<std::size_t>((max_length + granule - 1) / granule), 0.0),
       length_sum_raw_(mass_raw_.size(), 0.0) {
-  assert(granule >= 1 && max_length >= granule && half_life > 0);
+  ODMA_ASSERT(granule >= 1 && max_length >= granule && half_life > 0);
 }
 
 std::int32_t LengthHistogram::bin_of(std::int32_t length) const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "base/debug.h"
 #include "base/error.h"
 
 namespace odma::kv {
@@ -29,23 +30,40 @@ std::int32_t StepPlanner::context_target(const Request& r) const {
 
 bool StepPlanner::ensure_slots(Request& r, std::int64_t total, StepPlan& plan) {
   if (total <= r.used) return true;
-  GrowResult g = policy_.grow(r.spec.id, total);
-  switch (g.status) {
-    case Status::kOk:
-    case Status::kGrewInPlace:
-    case Status::kChained:
-    case Status::kMigrated:
-      plan.copies.insert(plan.copies.end(), g.copies.begin(), g.copies.end());
-      r.used = total;
-      return true;
-    case Status::kPreempted:
-      requeue_preempted(r.spec.id, plan);
-      return false;
-    default:
-      (void)policy_.release(r.spec.id);
-      fail(r.spec.id, plan);
-      return false;
+  for (;;) {
+    GrowResult g = policy_.grow(r.spec.id, total);
+    switch (g.status) {
+      case Status::kOk:
+      case Status::kGrewInPlace:
+      case Status::kChained:
+      case Status::kMigrated:
+        plan.copies.insert(plan.copies.end(), g.copies.begin(), g.copies.end());
+        r.used = total;
+        return true;
+      case Status::kPreempted:  // the policy released it itself (S3)
+        requeue_preempted(r.spec.id, plan);
+        return false;
+      case Status::kNoRoom:
+        if (preempt_newest(plan) == r.spec.id) return false;
+        continue;  // room was freed: try again
+      default:
+        ODMA_CHECK_STATUS(policy_.release(r.spec.id));
+        fail(r.spec.id, plan);
+        return false;
+    }
   }
+}
+
+RequestId StepPlanner::preempt_newest(StepPlan& plan) {
+  const RequestId victim = running_.back();
+  ODMA_CHECK_STATUS(policy_.preempt(victim));
+  // Work already planned for it this step is dropped, and its tokens go back to the budget.
+  for (const WorkItem& w : plan.items) {
+    if (w.id == victim) budget_ += w.n_tokens;
+  }
+  std::erase_if(plan.items, [victim](const WorkItem& w) { return w.id == victim; });
+  requeue_preempted(victim, plan);
+  return victim;
 }
 
 void StepPlanner::requeue_preempted(RequestId id, StepPlan& plan) {
@@ -53,6 +71,7 @@ void StepPlanner::requeue_preempted(RequestId id, StepPlan& plan) {
   r.spec.generated_before_preemption = r.generated;
   r.computed = 0;
   r.used = 0;
+  r.running = false;
   running_.erase(std::find(running_.begin(), running_.end(), id));
   waiting_.push_front(id);
   plan.preempted.push_back(id);
@@ -69,9 +88,9 @@ void StepPlanner::fail(RequestId id, StepPlan& plan) {
   ++failed_;
 }
 
-void StepPlanner::admit_waiting(StepPlan& plan, std::int32_t& budget) {
+void StepPlanner::admit_waiting(StepPlan& plan) {
   while (!waiting_.empty() && running_.size() < static_cast<std::size_t>(config_.max_batch) &&
-         budget > 0) {
+         budget_ > 0) {
     RequestId id = waiting_.front();
     Request& r = requests_.at(id);
     if (r.needs_prediction) {
@@ -93,48 +112,49 @@ void StepPlanner::admit_waiting(StepPlan& plan, std::int32_t& budget) {
     }
     waiting_.pop_front();
     running_.push_back(id);
+    r.running = true;
     plan.admitted.push_back(id);
     plan.copies.insert(plan.copies.end(), a.copies.begin(), a.copies.end());
     r.used = r.spec.prompt_tokens;
     r.computed = 0;
     std::int32_t target = context_target(r);
-    std::int32_t chunk = std::min({target, config_.prefill_chunk_tokens, budget});
+    std::int32_t chunk = std::min({target, config_.prefill_chunk_tokens, budget_});
     // A recompute may need more than the admission gave; if growing fails the request is back at
     // the head of the queue, and admitting it again this step would only repeat that.
     if (!ensure_slots(r, chunk, plan)) return;
     bool emits = chunk == target && r.generated == 0;
     plan.items.push_back({id, WorkKind::kPrefill, 0, chunk, emits});
-    budget -= chunk;
+    budget_ -= chunk;
   }
 }
 
 StepPlan StepPlanner::plan_step() {
   StepPlan plan;
-  std::int32_t budget = config_.step_token_budget;
+  budget_ = config_.step_token_budget;
   // Decodes first: running requests keep their pace (and their growth beats new admissions).
   const std::vector<RequestId> order = running_;
   for (RequestId id : order) {
-    if (budget == 0) break;
+    if (budget_ == 0) break;
     Request& r = requests_.at(id);
-    if (r.computed < context_target(r)) continue;
+    if (!r.running || r.computed < context_target(r)) continue;  // preempted meanwhile / prefilling
     std::int32_t pos = r.spec.prompt_tokens + r.generated - 1;
     if (!ensure_slots(r, pos + 1, plan)) continue;
     plan.items.push_back({id, WorkKind::kDecode, pos, 1, true});
-    --budget;
+    --budget_;
   }
   // Then chunks of prefills already under way, in admission order.
   for (RequestId id : std::vector<RequestId>(running_)) {
-    if (budget == 0) break;
+    if (budget_ == 0) break;
     Request& r = requests_.at(id);
     std::int32_t target = context_target(r);
-    if (r.computed >= target) continue;
-    std::int32_t chunk = std::min({target - r.computed, config_.prefill_chunk_tokens, budget});
+    if (!r.running || r.computed >= target) continue;
+    std::int32_t chunk = std::min({target - r.computed, config_.prefill_chunk_tokens, budget_});
     if (!ensure_slots(r, r.computed + chunk, plan)) continue;
     bool emits = r.computed + chunk == target && r.generated == 0;
     plan.items.push_back({id, WorkKind::kPrefill, r.computed, chunk, emits});
-    budget -= chunk;
+    budget_ -= chunk;
   }
-  admit_waiting(plan, budget);
+  admit_waiting(plan);
   last_items_ = plan.items;
   return plan;
 }
@@ -144,7 +164,7 @@ Completion StepPlanner::finish(RequestId id) {
   const Allocation* a = policy_.allocation(id);
   Completion c{id, r.generated, static_cast<std::int64_t>(r.spec.prompt_tokens) + r.generated,
                a != nullptr ? a->reserved : 0, r.spec.prediction.output_tokens};
-  (void)policy_.finish(id, r.generated);
+  ODMA_CHECK_STATUS(policy_.finish(id, r.generated));
   requests_.erase(id);
   return c;
 }
@@ -177,7 +197,7 @@ bool StepPlanner::cancel(RequestId id) {
   if (auto it = std::find(waiting_.begin(), waiting_.end(), id); it != waiting_.end()) {
     waiting_.erase(it);
   } else {
-    (void)policy_.release(id);
+    ODMA_CHECK_STATUS(policy_.release(id));
     std::erase(running_, id);
   }
   std::erase_if(last_items_, [&](const WorkItem& w) { return w.id == id; });

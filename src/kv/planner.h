@@ -9,6 +9,17 @@
 // b slots and, on its last chunk, samples output token 1. Decoding token g + 1 writes position
 // P + g − 1 and so needs P + g slots. After a preemption the request is re-queued at the front and
 // recomputes its P + g − 1 context tokens by prefill (vLLM's recompute), then decodes on.
+//
+// Preemption (vLLM's scheduler rule, the same for every policy so that comparisons differ only in
+// memory management): when the policy answers a growth with kNoRoom, the planner preempts the
+// newest running request (vllm/v1/core/sched/scheduler.py: `self.running.pop()`), drops any work
+// it was given this step, puts it at the front of the waiting queue and retries the growth; when
+// the newest is the grower itself, the grower is preempted and the retries end. Victims popped one
+// after another are prepended in turn, so they resume oldest first. A policy may still release a
+// request itself on overflow (kPreempted: S3 re-admits it with the next bucket); that request
+// goes to the front of the queue the same way. Copies already planned for a victim this step stay
+// in the list: their destinations were free when planned and every later copy or write lands
+// after them, so they are harmless.
 #pragma once
 
 #include <cstdint>
@@ -97,11 +108,14 @@ class StepPlanner {
     std::int32_t computed = 0;      // context positions whose KV is written
     std::int64_t used = 0;          // slots the policy was last told this request stores
     bool needs_prediction = false;  // the admission predictor has not been asked yet
+    bool running = false;           // admitted and not preempted since
   };
   std::int32_t context_target(const Request& r) const;  // KV positions needed before decoding
-  void admit_waiting(StepPlan& plan, std::int32_t& budget);
+  void admit_waiting(StepPlan& plan);
   bool ensure_slots(Request& r, std::int64_t total, StepPlan& plan);  // false → preempted/failed
   void requeue_preempted(RequestId id, StepPlan& plan);
+  // vLLM's rule after kNoRoom: preempts the newest running request; returns its id.
+  RequestId preempt_newest(StepPlan& plan);
   void fail(RequestId id, StepPlan& plan);
   Completion finish(RequestId id);
 
@@ -112,6 +126,7 @@ class StepPlanner {
   std::deque<RequestId> waiting_;
   std::vector<RequestId> running_;    // admission order
   std::vector<WorkItem> last_items_;  // the work of the last plan, applied by commit_step
+  std::int32_t budget_ = 0;           // tokens the step being planned may still compute
   std::int64_t preemptions_ = 0;
   std::int64_t failed_ = 0;
 };

@@ -1,8 +1,8 @@
 // The one interface every KV policy implements (static, paged, s3, odma, oracle).
 //
-// Transactional contract: a call that returns an error or kDeferred leaves every observable part of
-// the policy (allocations, arena, counters except `deferrals`) unchanged. Misuse returns an error
-// Status; it is never undefined behaviour.
+// Transactional contract: a call that returns an error, kDeferred or kNoRoom leaves every
+// observable part of the policy (allocations, arena, counters except `deferrals` and `no_room`)
+// unchanged. Misuse returns an error Status; it is never undefined behaviour.
 #pragma once
 
 #include <cstdint>
@@ -42,12 +42,15 @@ struct PolicyConfig {
 struct KvCounters {
   std::int64_t admitted =
       0;  // successful admissions (a re-admission after preemption counts again)
-  std::int64_t deferrals = 0;         // admissions answered kDeferred
-  std::int64_t overflows = 0;         // growth calls that needed more than the current reservation
-  std::int64_t grow_in_place = 0;     // overflows served by extending the extent in place
-  std::int64_t migrations = 0;        // overflows served by moving to a larger extent (copy)
-  std::int64_t chains = 0;            // overflows served by appending an extent / paged block
-  std::int64_t preemptions = 0;       // overflows that released the request for recompute
+  std::int64_t deferrals = 0;      // admissions answered kDeferred
+  std::int64_t overflows = 0;      // growth calls past the reservation that were served (in place,
+                                   //   migrated, chained) or released the request itself (S3)
+  std::int64_t grow_in_place = 0;  // overflows served by extending the extent in place
+  std::int64_t migrations = 0;     // overflows served by moving to a larger extent (copy)
+  std::int64_t chains = 0;         // overflows served by appending an extent / paged block
+  std::int64_t preemptions = 0;    // requests released for recompute: victims the planner
+                                   //   chose (preempt()) and S3's own overflows
+  std::int64_t no_room = 0;        // growth calls answered kNoRoom (state unchanged)
   std::int64_t compaction_moves = 0;  // extents moved by compaction to coalesce free space
   std::int64_t copied_tokens = 0;     // Σ CopyOp::length over migrations and compaction
   std::int64_t recalibrations = 0;    // adaptive bucket recalibrations (odma only)
@@ -82,7 +85,8 @@ struct AdmitResult {
 };
 
 struct GrowResult {
-  Status status = Status::kOk;  // kOk (fits), kGrewInPlace, kMigrated, kChained, kPreempted, error
+  Status status = Status::kOk;  // kOk (fits), kGrewInPlace, kMigrated, kChained, kPreempted,
+                                // kNoRoom, error
   std::vector<CopyOp> copies;   // for kMigrated (and any compaction it needed), in order
 };
 
@@ -105,6 +109,10 @@ class Policy {
 
   // The request is gone without a usable length (client abort, error): frees its slots only.
   [[nodiscard]] virtual Status release(RequestId id) = 0;
+
+  // Releases the request for recompute (the caller re-queues it) and counts a preemption: how the
+  // planner frees room after a kNoRoom. Victim choice is the caller's, the same for every policy.
+  [[nodiscard]] virtual Status preempt(RequestId id) = 0;
 
   virtual const Allocation* allocation(RequestId id) const = 0;  // nullptr if not live
   virtual KvCounters counters() const = 0;

@@ -81,11 +81,24 @@ void PolicyBase::release_extents(const Allocation& alloc, Arena::Handle head) {
   }
 }
 
-GrowResult PolicyBase::preempt(RequestId id) {
+GrowResult PolicyBase::preempt_self(RequestId id) {
   ++counters_.overflows;
   ++counters_.preemptions;
   drop_live(id);
   return {Status::kPreempted, {}};
+}
+
+GrowResult PolicyBase::no_room() {
+  ++counters_.no_room;
+  return {Status::kNoRoom, {}};
+}
+
+Status PolicyBase::preempt(RequestId id) {
+  auto it = live_.find(id);
+  if (it == live_.end()) return Status::kUnknownRequest;
+  ++counters_.preemptions;
+  drop_live(it);
+  return Status::kOk;
 }
 
 void PolicyBase::set_used(Live& live, std::int64_t total_tokens) {

@@ -19,6 +19,7 @@ class PolicyBase : public Policy {
  public:
   [[nodiscard]] Status finish(RequestId id, std::int32_t output_tokens) override;
   [[nodiscard]] Status release(RequestId id) override;
+  [[nodiscard]] Status preempt(RequestId id) override;
   const Allocation* allocation(RequestId id) const override;
   KvCounters counters() const override { return counters_; }
   KvGauges gauges() const override;
@@ -55,8 +56,10 @@ class PolicyBase : public Policy {
   // Frees every extent and forgets the request (finish, release, preemption).
   void drop_live(RequestId id);
   void drop_live(std::unordered_map<RequestId, Live>::iterator it);
-  // Counts and performs a preemption: the request is released for recompute.
-  GrowResult preempt(RequestId id);
+  // The policy's own overflow answer for `id` that releases it for recompute (S3's re-bucketing).
+  GrowResult preempt_self(RequestId id);
+  // Counts and answers kNoRoom for a growth of `id` (changes nothing else).
+  GrowResult no_room();
   // Adds `delta` slots to `live`'s reservation in the running sums (after the arena changed).
   void add_reserved(std::int64_t delta) { reserved_ += delta; }
   void set_used(Live& live, std::int64_t total_tokens);

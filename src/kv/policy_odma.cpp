@@ -1,8 +1,9 @@
 #include "kv/policy_odma.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
+
+#include "base/debug.h"
 
 namespace odma::kv {
 
@@ -84,6 +85,7 @@ bool OdmaPolicy::try_grow_in_place(Live& live, std::int64_t target, std::int64_t
   [[maybe_unused]] const bool grown = single
                                           ? arena_.grow_in_place(live.head, extra)
                                           : arena_.grow_in_place(last.offset, last.length, extra);
+  ODMA_ASSERT(grown);  // `available` was measured just above
   last.length += extra;
   a.reserved += extra;
   return true;
@@ -165,13 +167,13 @@ GrowResult OdmaPolicy::overflow(Live& live, std::int64_t total_tokens) {
             : options_.compaction_max_moves;
     if (!compact(max_moves, goal, result.copies)) {
       if (live_.size() == 1) ++counters_.failed_requests;
-      return preempt(id);
+      return no_room();  // the last resort, a preemption, is the planner's choice
     }
     if (try_grow_in_place(live, target, minimum)) {
       result.status = Status::kGrewInPlace;
     } else {
       [[maybe_unused]] const bool moved = try_migrate(live, target, minimum, result);
-      assert(moved);  // the compaction goal guaranteed a free range of `minimum`
+      ODMA_ASSERT(moved);  // the compaction goal guaranteed a free range of `minimum`
       result.status = Status::kMigrated;
       transient = before;
     }

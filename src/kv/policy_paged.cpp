@@ -53,7 +53,7 @@ GrowResult PagedPolicy::grow(RequestId id, std::int64_t total_tokens) {
     return {Status::kOk, {}};
   }
   const std::int64_t more = blocks_for(total_tokens) - blocks_for(live->alloc.reserved);
-  if (more > free_blocks()) return preempt(id);
+  if (more > free_blocks()) return no_room();  // the planner preempts a victim (vLLM's rule)
   ++counters_.overflows;
   ++counters_.chains;
   const std::int64_t before = live->alloc.reserved;

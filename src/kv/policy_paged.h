@@ -2,7 +2,8 @@
 // one extent per block, in logical order. Admission allocates the prompt's blocks, keeping a
 // watermark of ⌊paged_watermark · total_blocks⌋ blocks free for running requests (vLLM's
 // watermark; waived when nothing is live, so that any request that fits can start). Growth
-// appends blocks (kChained); if there are not enough free blocks the request is preempted.
+// appends blocks (kChained); if there are not enough free blocks the answer is kNoRoom and the
+// planner preempts the newest running request (vLLM's rule) and retries.
 // Blocks are taken one by one by best fit, so the table is generally not contiguous.
 //
 // Invariant: extents.size() == ⌈used / block_tokens⌉, every extent is one aligned block.

@@ -16,6 +16,8 @@ std::string_view to_string(Status s) {
       return "chained";
     case Status::kPreempted:
       return "preempted";
+    case Status::kNoRoom:
+      return "no room";
     case Status::kUnknownRequest:
       return "unknown-request";
     case Status::kDuplicateRequest:

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/debug.h"
+
 namespace odma::kv {
 
 using RequestId = std::uint64_t;
@@ -71,7 +73,10 @@ enum class Status : std::uint8_t {
   kGrewInPlace,        // growth: the extent was extended over the free range after it
   kMigrated,           // growth: moved to a larger extent; execute `copies`
   kChained,            // growth: a further extent (or paged block) was appended; no copy
-  kPreempted,          // growth: the request was released; re-queue it and recompute its prefix
+  kPreempted,          // growth: the policy released the request itself (S3's re-bucketing);
+                       //   re-queue it and recompute its prefix
+  kNoRoom,             // growth: no room now; state unchanged. The caller frees room by preempting
+                       //   a request of its choice (Policy::preempt) and retries (planner.h)
   kUnknownRequest,     // error: no live request with this id
   kDuplicateRequest,   // error: id already live
   kExceedsModelLimit,  // error: prompt/cap/length beyond max_model_len or the request's cap
@@ -83,5 +88,13 @@ std::string_view to_string(Status s);
 inline bool is_error(Status s) {
   return s >= Status::kUnknownRequest;
 }
+
+// Evaluates `expr` always and, at ODMA_DEBUG >= 1, asserts that the Status it returns is no error:
+// for calls whose success is an invariant of the caller (never bad input).
+#define ODMA_CHECK_STATUS(expr)                                              \
+  do {                                                                       \
+    [[maybe_unused]] const ::odma::kv::Status odma_checked_status_ = (expr); \
+    ODMA_ASSERT(!::odma::kv::is_error(odma_checked_status_));                \
+  } while (false)
 
 }  // namespace odma::kv

@@ -47,7 +47,8 @@ Engine::Engine(std::shared_ptr<const model::Transformer> model, const EngineConf
       predictor_(config.predictor),
       tokenizer_(std::move(tokenizer)),
       storage_(arena_for(config, session_.config(), *model_)),
-      epoch_(Clock::now()) {
+      epoch_(Clock::now()),
+      on_token_(config.on_token) {
   if (predictor_) {
     // Predict as late as possible, when the request is first admitted: with all it has learnt.
     session_.set_admission_predictor([this](const kv::RequestSpec& spec) {
@@ -149,15 +150,15 @@ void Engine::finalize(RequestId id, FinishReason reason, std::string error) {
   Live& l = it->second;
   l.stop.finish();
   // Learn from every request the model finished by itself (not the cancelled or failed ones).
-  if (predictor_ && reason != FinishReason::kFailed && reason != FinishReason::kCancelled &&
-      !l.prompt_text.empty()) {
+  const bool ended_badly = reason == FinishReason::kFailed || reason == FinishReason::kError;
+  if (predictor_ && !ended_badly && reason != FinishReason::kCancelled && !l.prompt_text.empty()) {
     predictor_->observe(l.prompt_text, l.out.prompt_tokens, l.max_tokens,
                         static_cast<std::int32_t>(l.out.output_ids.size()));
   }
   l.out.text = l.stop.text();
   l.out.finish = reason;
   l.out.error = std::move(error);
-  if (reason == FinishReason::kFailed) {
+  if (ended_badly) {
     ++counters_.failed;
   } else if (reason == FinishReason::kCancelled) {
     ++counters_.cancelled;
@@ -221,22 +222,16 @@ StepResult Engine::step() {
   for (std::size_t i = 0; i < plan.items.size(); ++i) {
     const kv::WorkItem& w = plan.items[i];
     if (!w.emits_token) continue;
-    Live& l = live_.at(w.id);
-    const std::int32_t tok =
-        l.sampler.sample(logits_.data() + i * static_cast<std::size_t>(vocab), vocab);
-    l.tokens.push_back(tok);
-    l.out.output_ids.push_back(tok);
-    const double t = now - l.out.arrival_s;
-    if (l.out.first_token_s < 0) l.out.first_token_s = t;
-    l.out.token_s.push_back(t);
-    ++counters_.output_tokens;
-    result.tokens.push_back({w.id, tok});
-    const auto n = static_cast<std::int32_t>(l.out.output_ids.size());
-    const FinishReason why = l.stop.on_token(tok, n);
-    if (tokenizer_) l.out.text = l.stop.text();
-    if (why != FinishReason::kNone) {
-      stopped.push_back(w.id);
-      stopping_[w.id] = why;
+    try {
+      emit(w, logits_.data() + i * static_cast<std::size_t>(vocab), now, result, stopped);
+    } catch (const std::exception& e) {
+      // This request's own failure: it ends alone, its KV freed before the commit; the batch goes
+      // on.
+      std::erase(stopped, w.id);
+      stopping_.erase(w.id);
+      (void)session_.cancel(w.id);
+      finalize(w.id, FinishReason::kError, std::string("request failed: ") + e.what());
+      result.finished.push_back(w.id);
     }
   }
   for (const kv::Completion& c : session_.commit(stopped)) {
@@ -251,6 +246,27 @@ StepResult Engine::step() {
   result.batch_items = static_cast<std::int32_t>(plan.items.size());
   counters_.step_s += seconds_since(t0);
   return result;
+}
+
+void Engine::emit(const kv::WorkItem& w, const float* logits, double now, StepResult& result,
+                  std::vector<RequestId>& stopped) {
+  Live& l = live_.at(w.id);
+  const std::int32_t tok = l.sampler.sample(logits, model_->config().vocab_size);
+  if (on_token_) on_token_(w.id, tok);
+  l.tokens.push_back(tok);
+  l.out.output_ids.push_back(tok);
+  const double t = now - l.out.arrival_s;
+  if (l.out.first_token_s < 0) l.out.first_token_s = t;
+  l.out.token_s.push_back(t);
+  ++counters_.output_tokens;
+  result.tokens.push_back({w.id, tok});
+  const auto n = static_cast<std::int32_t>(l.out.output_ids.size());
+  const FinishReason why = l.stop.on_token(tok, n);
+  if (tokenizer_) l.out.text = l.stop.text();
+  if (why != FinishReason::kNone) {
+    stopped.push_back(w.id);
+    stopping_[w.id] = why;
+  }
 }
 
 bool Engine::cancel(RequestId id) {

@@ -21,7 +21,9 @@
 //
 // Bad input is rejected by submit() with odma::Error before anything changes, so one bad request
 // never reaches forward() (which would fail the whole batch). A request the policy can never fit
-// ends with FinishReason::kFailed; the others keep running.
+// ends with FinishReason::kFailed; the others keep running. A failure that belongs to one request
+// (its sampling, detokenization, stop strings, on_token) ends that request alone with
+// FinishReason::kError, its KV freed; only a failure of the shared forward pass fails the step.
 //
 // Threads: forward() uses the model's thread pool; the engine itself is single-threaded (call
 // submit/step/cancel from one thread).
@@ -29,6 +31,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +66,9 @@ struct EngineConfig : kv::SessionConfig {
   // K/V dtype of the arena the engine allocates (nullopt: the model's default, BF16 for BF16
   // weights; `--kv-dtype`). kv.capacity_tokens counts slots whatever their size.
   std::optional<model::DType> kv_dtype;
+  // Called with every sampled token before the engine processes it further (tests inject a fault
+  // into one request here; a throw fails that request alone, as any failure of its own does).
+  std::function<void(RequestId, std::int32_t token)> on_token;
 };
 
 struct TokenEvent {
@@ -132,6 +138,9 @@ class Engine {
   };
   model::SeqKv layout(RequestId id) const;
   void finalize(RequestId id, FinishReason reason, std::string error = {});
+  // Samples and post-processes `w`'s token (throws on a failure of this request alone).
+  void emit(const kv::WorkItem& w, const float* logits, double now, StepResult& result,
+            std::vector<RequestId>& stopped);
 
   std::shared_ptr<const model::Transformer> model_;
   kv::Session session_;
@@ -146,6 +155,7 @@ class Engine {
   RequestId next_id_ = 1;
   std::vector<float> logits_;
   std::chrono::steady_clock::time_point epoch_;
+  std::function<void(RequestId, std::int32_t)> on_token_;
 };
 
 }  // namespace odma::serve

@@ -6,7 +6,7 @@ RunSummary summarize(const std::vector<RequestOutput>& outputs, double wall_s) {
   s.wall_s = wall_s;
   std::vector<double> ttft, tpot, itl;
   for (const RequestOutput& o : outputs) {
-    if (o.finish == FinishReason::kFailed) {
+    if (o.finish == FinishReason::kFailed || o.finish == FinishReason::kError) {
       ++s.failed;
       continue;
     }

@@ -22,7 +22,7 @@ struct EngineCounters {
   std::int64_t output_tokens = 0;   // Σ tokens sampled
   std::int64_t copied_slots = 0;    // Σ CopyOp::length executed (migrations + compaction)
   std::int64_t completed = 0;       // requests finished by EOS / stop / length / forced
-  std::int64_t failed = 0;          // requests the KV policy could not serve
+  std::int64_t failed = 0;          // requests the KV policy could not serve, or that failed alone
   std::int64_t cancelled = 0;       // requests dropped by cancel()
   double forward_s = 0.0;           // time inside Transformer::forward
   double copy_s = 0.0;              // time executing KV copies

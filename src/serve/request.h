@@ -47,6 +47,8 @@ enum class FinishReason : std::uint8_t {
   kForced,      // reached forced_output_tokens
   kCancelled,   // cancel(): the client went away
   kFailed,      // the KV policy could not serve it (never fits); see RequestOutput::error
+  kError,       // its own processing failed (sampling, detokenization, stop strings, a throw in its
+                // post-processing); the others went on. See RequestOutput::error
 };
 
 std::string_view to_string(FinishReason r);
@@ -57,7 +59,7 @@ struct RequestOutput {
   std::vector<std::int32_t> output_ids;  // every sampled id, including a final EOS
   std::string text;                      // detokenized output, cut before a matched stop string
   FinishReason finish = FinishReason::kNone;
-  std::string error;            // why it failed (kFailed)
+  std::string error;            // why it failed (kFailed, kError)
   double arrival_s = 0.0;       // engine clock at arrival
   double admitted_s = -1.0;     // since arrival: first admission (the queue time); −1 before
   double first_token_s = -1.0;  // since arrival; −1 before the first token

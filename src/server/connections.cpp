@@ -70,7 +70,11 @@ void ConnectionPool::enqueue(std::function<void()> fn) {
       w->wake.notify_one();
       return;
     }
-    if (queue_.size() < backlog_) {
+    // Pool threads that serve no connection but are not idle yet (starting, or just done with
+    // one) take from the queue before they sleep: room for as many beyond the backlog, so a
+    // connection is never refused while a thread is about to be free.
+    const std::size_t about_free = max_ - busy_;
+    if (queue_.size() < backlog_ + about_free) {
       queue_.push_back(std::move(fn));
       return;
     }
@@ -132,6 +136,14 @@ void ConnectionPool::overflow_worker() {
       if (overflow_.empty()) return;
       fn = std::move(overflow_.front());
       overflow_.pop_front();
+      if (!idle_.empty() && !stop_) {  // a pool thread came free meanwhile: serve, don't refuse
+        Worker* w = idle_.back();
+        idle_.pop_back();
+        w->job = std::move(fn);
+        ++busy_;
+        w->wake.notify_one();
+        continue;
+      }
     }
     fn();
   }

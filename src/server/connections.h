@@ -39,6 +39,7 @@ class ConnectionPool final : public httplib::TaskQueue {
   void shutdown() override;
 
   [[nodiscard]] std::size_t active() const;  // connections being served by the pool threads
+  [[nodiscard]] std::size_t capacity() const { return max_; }
 
  private:
   struct Worker {

@@ -93,6 +93,8 @@ void EngineLoop::end(serve::RequestId id, const serve::RequestOutput& output) {
   metrics_->on_finished(output);  // before the client hears: a /metrics read after it sees this
   if (output.finish == serve::FinishReason::kFailed) {
     it->second->fail(unavailable(output.error));
+  } else if (output.finish == serve::FinishReason::kError) {
+    it->second->fail(internal_error(output.error));
   } else {
     it->second->finish(output);  // cancelled ones too: nobody reads them any more
   }
@@ -148,7 +150,13 @@ void EngineLoop::publish_step(const serve::StepResult& step) {
   for (const serve::TokenEvent& t : step.tokens) {
     if (auto it = streams_.find(t.id); it != streams_.end()) {
       const serve::RequestOutput& o = engine_->output(t.id);
-      if (!o.finished()) it->second->publish(o);
+      if (o.finished()) continue;
+      try {
+        it->second->publish(o);
+      } catch (const std::exception& e) {  // this request's failure: it ends alone
+        (void)engine_->cancel(t.id);
+        it->second->fail(internal_error(std::string("request failed: ") + e.what()));
+      }
     }
   }
   for (serve::RequestOutput& o : engine_->take_finished()) end(o.id, o);

@@ -198,6 +198,8 @@ void Server::install_routes() {
   s.Get("/ready", health(true));
   s.Get("/ping", health(false));  // vLLM's alias (SageMaker)
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    if (ConnectionPool* pool = pool_.load())
+      metrics_->on_connections(pool->active(), pool->capacity());
     res.status = 200;
     res.set_content(metrics_->render(), std::string(prometheus::kContentType));
   });
@@ -256,7 +258,9 @@ void Server::install_routes() {
 int Server::run() {
   httplib::Server& s = *http_;
   s.new_task_queue = [this] {
-    return new ConnectionPool(options_.max_connections, options_.backlog);
+    auto* pool = new ConnectionPool(options_.max_connections, options_.backlog);
+    pool_.store(pool);
+    return pool;
   };
   // cpp-httplib 0.11 listens with a backlog of 5: a burst of connections overflows it and the
   // kernel makes the rest retry their SYN a second later. Keep the listening socket to listen()

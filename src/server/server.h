@@ -33,6 +33,8 @@ class Server;
 
 namespace odma::server {
 
+class ConnectionPool;
+
 struct ServeOptions {
   std::string model_dir;
   std::string served_model_name;  // "" = the model directory's name
@@ -79,6 +81,7 @@ class Server {
   std::atomic<bool> ready_{false};
   std::atomic<bool> draining_{false};
   std::atomic<int> port_{0};
+  std::atomic<ConnectionPool*> pool_{nullptr};  // owned by http_ while it listens
   std::mutex mu_;
   std::condition_variable shutdown_cv_;
   bool shutdown_requested_ = false;

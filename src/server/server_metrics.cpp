@@ -142,14 +142,26 @@ void ServerMetrics::on_finished(const serve::RequestOutput& o) {
   e2e_.observe(o.latency_s());
   for (std::size_t i = 1; i < o.token_s.size(); ++i) itl_.observe(o.token_s[i] - o.token_s[i - 1]);
   if (o.token_s.size() >= 2) tpot_.observe(o.tpot_s());
-  const bool served =
-      o.finish != serve::FinishReason::kCancelled && o.finish != serve::FinishReason::kFailed;
+  const bool served = o.finish != serve::FinishReason::kCancelled &&
+                      o.finish != serve::FinishReason::kFailed &&
+                      o.finish != serve::FinishReason::kError;
   if (served && o.predicted_output_tokens >= 0) {
     const auto actual = static_cast<std::int64_t>(o.output_ids.size());
     predictor_error_.observe(static_cast<double>(actual > o.predicted_output_tokens
                                                      ? actual - o.predicted_output_tokens
                                                      : o.predicted_output_tokens - actual));
   }
+}
+
+void ServerMetrics::on_connections(std::size_t busy, std::size_t max) {
+  registry_
+      .gauge("odma:http_connections_busy",
+             "Connection threads serving a connection now (a scrape counts itself).", labels())
+      .set(static_cast<double>(busy));
+  registry_
+      .gauge("odma:http_connections_max", "Connection threads of the server (--max-connections).",
+             labels())
+      .set(static_cast<double>(max));
 }
 
 void ServerMetrics::on_rejected(std::string_view cause) {

@@ -53,6 +53,9 @@ class ServerMetrics {
   void on_finished(const serve::RequestOutput& output);
   // Any thread: a request was refused with `cause` (e.g. "queue_full", "draining", "invalid").
   void on_rejected(std::string_view cause);
+  // Any thread, at a scrape: connection threads serving a connection now (the scrape's own
+  // included) and the pool's size (--max-connections).
+  void on_connections(std::size_t busy, std::size_t max);
 
   [[nodiscard]] std::string render() const { return registry_.render(); }
   [[nodiscard]] double rejected(std::string_view cause);  // for tests

@@ -7,9 +7,10 @@
 
 namespace odma::tokenizer {
 
-StreamDecoder::StreamDecoder(Tokenizer tokenizer, bool skip_special)
+StreamDecoder::StreamDecoder(Tokenizer tokenizer, bool skip_special, bool unknown_as_empty)
     : tokenizer_(std::move(tokenizer)),
       plan_(&tokenizer_.decode_plan()),
+      unknown_as_empty_(unknown_as_empty),
       skip_special_(skip_special) {}
 
 std::string StreamDecoder::push(std::int32_t id) {
@@ -21,6 +22,7 @@ std::string StreamDecoder::push(std::int32_t id) {
 void StreamDecoder::push(std::int32_t id, std::string& out) {
   const auto index = static_cast<std::size_t>(id);
   if (id < 0 || index >= plan_->known.size() || !plan_->known[index]) {
+    if (unknown_as_empty_ && id >= 0) return;
     throw Error("decode: token id " + std::to_string(id) + " is not in the vocabulary (size " +
                 std::to_string(plan_->known.size()) + ")");
   }

@@ -14,9 +14,14 @@ namespace odma::tokenizer {
 
 class StreamDecoder {
  public:
-  explicit StreamDecoder(Tokenizer tokenizer, bool skip_special = false);
+  // `unknown_as_empty`: a non-negative id the tokenizer lacks decodes to no text instead of an
+  // error. Generation needs it: checkpoints pad the embedding past the tokenizer (Qwen2: 151,936
+  // rows for 151,665 ids), sampling can return such an id, and vLLM's detokenizer emits "" for it.
+  explicit StreamDecoder(Tokenizer tokenizer, bool skip_special = false,
+                         bool unknown_as_empty = false);
 
-  // Text completed by `id` (often empty for a partial character). Unknown id -> odma::Error.
+  // Text completed by `id` (often empty for a partial character). Unknown id -> odma::Error
+  // (or no text, see above).
   std::string push(std::int32_t id);
   void push(std::int32_t id, std::string& out);  // appends instead
 
@@ -30,6 +35,7 @@ class StreamDecoder {
  private:
   Tokenizer tokenizer_;  // keeps the plan alive
   const DecodePlan* plan_;
+  bool unknown_as_empty_ = false;
   bool skip_special_;
   Utf8Assembler utf8_;
   int stripped_ = 0;      // leading strip characters removed so far

@@ -25,7 +25,7 @@ inline void PrintTo(const CopyOp& c, std::ostream* os) {
 
 namespace odma::kv::testing {
 
-enum class Op { kAdmit, kGrow, kFinish, kRelease };
+enum class Op { kAdmit, kGrow, kFinish, kRelease, kPreempt };
 
 struct Row {
   Op op = Op::kAdmit;
@@ -77,6 +77,9 @@ inline void run_table(Policy& policy, const std::vector<Row>& rows) {
         break;
       case Op::kRelease:
         got = policy.release(r.id);
+        break;
+      case Op::kPreempt:
+        got = policy.preempt(r.id);
         break;
     }
     EXPECT_EQ(to_string(got), to_string(r.expect));

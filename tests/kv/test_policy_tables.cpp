@@ -12,10 +12,11 @@ namespace {
 using testing::Op;
 using testing::Row;
 using testing::run_table;
-constexpr Op kAdmit = Op::kAdmit, kGrow = Op::kGrow, kFinish = Op::kFinish, kRelease = Op::kRelease;
+constexpr Op kAdmit = Op::kAdmit, kGrow = Op::kGrow, kFinish = Op::kFinish, kRelease = Op::kRelease,
+             kPreempt = Op::kPreempt;
 constexpr Status kOk = Status::kOk, kDeferred = Status::kDeferred, kInPlace = Status::kGrewInPlace,
                  kMigrated = Status::kMigrated, kChained = Status::kChained,
-                 kPreempted = Status::kPreempted;
+                 kPreempted = Status::kPreempted, kNoRoom = Status::kNoRoom;
 
 PolicyConfig small(std::int64_t capacity) {
   PolicyConfig c;
@@ -87,7 +88,7 @@ TEST(PolicyTable, S3ReservesTheBucketEdgeAndPreemptsIntoTheNextBucket) {
   });
 }
 
-TEST(PolicyTable, PagedAppendsBlocksAndPreemptsWhenNoneIsFree) {
+TEST(PolicyTable, PagedAppendsBlocksAndAnswersNoRoomWhenNoneIsFree) {
   PolicyConfig c = small(128);  // 8 blocks; a request's cap must fit them all (else kNeverFits)
   c.block_tokens = 16;
   c.paged_watermark = 0.0;
@@ -104,12 +105,17 @@ TEST(PolicyTable, PagedAppendsBlocksAndPreemptsWhenNoneIsFree) {
     // 81 tokens need 6 blocks: two at once.
     {.op = kGrow, .id = 1, .tokens = 81, .expect = kChained, .extents = {{0, 16}, {16, 16}, {80, 16}, {96, 16}, {112, 16}, {32, 16}}},
     {.op = kAdmit, .id = 3, .tokens = 30, .expect = kOk, .extents = {{48, 16}, {64, 16}}, .max_output = 90},
-    // A 7th block: none free → preempted, its six blocks come back.
-    {.op = kGrow, .id = 1, .tokens = 97, .expect = kPreempted, .extents = {}},
+    // A 7th block: none free → no room, nothing changes; the caller picks a victim (the planner:
+    // the newest running request, here 3), and the retry chains.
+    {.op = kGrow, .id = 1, .tokens = 97, .expect = kNoRoom, .extents = {{0, 16}, {16, 16}, {80, 16}, {96, 16}, {112, 16}, {32, 16}}},
+    {.op = kPreempt, .id = 3, .expect = kOk, .extents = {}},
+    {.op = kGrow, .id = 1, .tokens = 97, .expect = kChained, .extents = {{0, 16}, {16, 16}, {80, 16}, {96, 16}, {112, 16}, {32, 16}, {48, 16}}},
+    {.op = kPreempt, .id = 3, .expect = Status::kUnknownRequest, .extents = {}},
   });
-  EXPECT_EQ(p->counters().chains, 3);
+  EXPECT_EQ(p->counters().chains, 4);
+  EXPECT_EQ(p->counters().no_room, 1);
   EXPECT_EQ(p->counters().preemptions, 1);
-  EXPECT_EQ(p->gauges().free, 96);
+  EXPECT_EQ(p->gauges().free, 16);
 }
 
 TEST(PolicyTable, PagedWatermarkKeepsBlocksForRunningRequests) {
@@ -175,11 +181,14 @@ TEST(PolicyTable, OdmaGrowsInPlaceMigratesCompactsAndPreemptsLast) {
     // in place over the 96 slots that opened behind it.
     {.op = kGrow, .id = 3, .tokens = 130, .expect = kInPlace, .extents = {{64, 192}}, .copies = {{128, 64, 49}}},
     {.op = kAdmit, .id = 4, .tokens = 10, .predicted = 4, .expect = kDeferred, .extents = {}},
-    // Nothing is free and nothing can move: preemption, the last resort.
-    {.op = kGrow, .id = 1, .tokens = 65, .expect = kPreempted, .extents = {}},
+    // Nothing is free and nothing can move: no room; the last resort (a preemption) is the
+    // caller's. Preempting request 1 itself frees its 64 slots.
+    {.op = kGrow, .id = 1, .tokens = 65, .expect = kNoRoom, .extents = {{0, 64}}},
+    {.op = kPreempt, .id = 1, .expect = kOk, .extents = {}},
   });
   const KvCounters c = p->counters();
-  EXPECT_EQ(c.overflows, 6);
+  EXPECT_EQ(c.overflows, 5);
+  EXPECT_EQ(c.no_room, 1);
   EXPECT_EQ(c.grow_in_place, 2);
   EXPECT_EQ(c.migrations, 3);
   EXPECT_EQ(c.preemptions, 1);
@@ -206,8 +215,8 @@ TEST(PolicyTable, OdmaChainsWhenNoRangeHoldsTheWhole) {
     // or to migrate, so a second extent of max(112 − 96, 64) = 64 slots.
     {.op = kGrow, .id = 1, .tokens = 97, .expect = kChained, .extents = {{0, 96}, {496, 64}}},
     {.op = kGrow, .id = 1, .tokens = 160, .expect = kOk, .extents = {{0, 96}, {496, 64}}},
-    // A third extent is over max_extents and compaction is off: preempted.
-    {.op = kGrow, .id = 1, .tokens = 161, .expect = kPreempted, .extents = {}},
+    // A third extent is over max_extents and compaction is off: no room.
+    {.op = kGrow, .id = 1, .tokens = 161, .expect = kNoRoom, .extents = {{0, 96}, {496, 64}}},
   });
 }
 // clang-format on

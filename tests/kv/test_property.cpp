@@ -158,40 +158,60 @@ class PropertyRun {
     live_[r.spec.id] = r;
   }
 
+  // Requeues a request the policy released for recompute (the planner's job in the engine).
+  void requeue(RequestId id, std::int64_t used) {
+    Request again = live_[id];
+    again.spec.generated_before_preemption =
+        static_cast<std::int32_t>(used - again.spec.prompt_tokens);
+    live_.erase(id);
+    if (again.spec.generated_before_preemption < again.spec.max_output_tokens)
+      waiting_.push_back(again);
+  }
+
   void grow(RequestId id, std::int64_t total) {
-    Request& r = live_[id];
     const std::int64_t used = policy_->allocation(id)->used;
-    GrowResult g = policy_->grow(id, total);
-    const Status s = g.status;
-    const std::string& p = case_.policy;
-    ASSERT_FALSE(is_error(s)) << to_string(s);
-    if (p == "static") {
-      ASSERT_EQ(s, Status::kOk);
-    }
-    if (p == "s3" || p == "oracle") {
-      ASSERT_TRUE(s == Status::kOk || s == Status::kPreempted);
-    }
-    if (p == "paged") {
-      ASSERT_TRUE(s == Status::kOk || s == Status::kChained || s == Status::kPreempted);
-    }
-    if (s != Status::kMigrated && s != Status::kGrewInPlace) {
-      ASSERT_TRUE(g.copies.empty()) << to_string(s);
-    }
-    if (s == Status::kPreempted) {
-      ASSERT_EQ(policy_->allocation(id), nullptr);
-      Request again = r;
-      again.spec.generated_before_preemption =
-          static_cast<std::int32_t>(used - r.spec.prompt_tokens);
-      live_.erase(id);
-      if (again.spec.generated_before_preemption < again.spec.max_output_tokens)
-        waiting_.push_back(again);
+    for (;;) {
+      const std::vector<RequestId> ids{id};
+      const std::uint64_t before = digest(ids);
+      GrowResult g = policy_->grow(id, total);
+      const Status s = g.status;
+      const std::string& p = case_.policy;
+      ASSERT_FALSE(is_error(s)) << to_string(s);
+      if (p == "static") {
+        ASSERT_EQ(s, Status::kOk);
+      }
+      if (p == "s3" || p == "oracle") {
+        ASSERT_TRUE(s == Status::kOk || s == Status::kPreempted);
+      }
+      if (p == "paged") {
+        ASSERT_TRUE(s == Status::kOk || s == Status::kChained || s == Status::kNoRoom);
+      }
+      if (s != Status::kMigrated && s != Status::kGrewInPlace) {
+        ASSERT_TRUE(g.copies.empty()) << to_string(s);
+      }
+      if (s == Status::kPreempted) {
+        ASSERT_EQ(policy_->allocation(id), nullptr);
+        requeue(id, used);
+        return;
+      }
+      if (s == Status::kNoRoom) {
+        ASSERT_EQ(digest(ids), before) << "kNoRoom changed the state";
+        // A victim as a scheduler would choose one: another live request, or the grower itself.
+        const RequestId victim = random_live();
+        const std::int64_t victim_used = policy_->allocation(victim)->used;
+        ASSERT_EQ(policy_->preempt(victim), Status::kOk);
+        ASSERT_EQ(policy_->allocation(victim), nullptr);
+        requeue(victim, victim_used);
+        if (victim == id) return;
+        continue;  // room was freed: the growth is retried
+      }
+      plane_.execute(g.copies);
+      const Allocation* alloc = policy_->allocation(id);
+      ASSERT_EQ(alloc->used, total);
+      ASSERT_GE(alloc->reserved, total);
+      plane_.write(id, *alloc, used, total);
       return;
     }
-    plane_.execute(g.copies);
-    const Allocation* alloc = policy_->allocation(id);
-    ASSERT_EQ(alloc->used, total);
-    ASSERT_GE(alloc->reserved, total);
-    plane_.write(id, *alloc, used, total);
   }
 
   void misuse() {

@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -239,25 +241,70 @@ TEST(Lifecycle, ApiKeyGuardsTheApiButNotTheProbes) {
 
 // Connections beyond the threads and the backlog are refused at once with 503, not queued
 // behind the ones holding the threads; the server serves again as soon as they leave.
+// A raw connection that sends GET /metrics and keeps the connection alive afterwards, so it goes
+// on holding the pool thread that served it. Returns the reply's status (0: no reply) and body.
+struct HeldConnection {
+  int fd = -1;
+  int status = 0;
+  std::string body;
+};
+
+HeldConnection hold_with_metrics_scrape(int port) {
+  HeldConnection h;
+  h.fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(h.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return h;
+  const std::string req = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  if (send(h.fd, req.data(), req.size(), 0) != static_cast<ssize_t>(req.size())) return h;
+  std::string got;
+  char buf[4096];
+  std::size_t body_at = std::string::npos, length = 0;
+  while (body_at == std::string::npos || got.size() < body_at + length) {
+    const ssize_t n = recv(h.fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<std::size_t>(n));
+    if (body_at == std::string::npos && (body_at = got.find("\r\n\r\n")) != std::string::npos) {
+      body_at += 4;
+      const std::size_t cl = got.find("Content-Length: ");
+      length = cl < body_at ? std::stoul(got.substr(cl + 16)) : 0;
+    }
+  }
+  if (got.rfind("HTTP/1.1 ", 0) == 0) h.status = std::stoi(got.substr(9, 3));
+  if (body_at != std::string::npos) h.body = got.substr(body_at);
+  return h;
+}
+
+// The value of the first sample of `metric` in an exposition (-1 if absent).
+double metric_value(const std::string& exposition, const std::string& metric) {
+  const std::size_t at = exposition.find("\n" + metric + "{");
+  if (at == std::string::npos) return -1;
+  const std::size_t space = exposition.find("} ", at);
+  return std::stod(exposition.substr(space + 2));
+}
+
 TEST(Lifecycle, ConnectionsBeyondTheCapAreRefusedQuickly) {
   ServerProcess s({"--model", model_path("qwen2-tiny"), "--kv-memory", "16MiB", "--max-connections",
                    "2", "--connection-backlog", "0", "--read-timeout", "5"});
   ASSERT_TRUE(s.ok()) << s.log();
-  // Two idle connections hold both threads (they send nothing).
-  std::vector<int> idle;
-  for (int i = 0; i < 2; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(s.port()));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    idle.push_back(fd);
+  // Two connections hold both threads: each is served one scrape and stays open (keep-alive). The
+  // second scrape's busy gauge says both threads are taken — no waiting on time. A connection
+  // that arrives while a thread is still finishing its last one may be refused; then try again.
+  std::vector<HeldConnection> held;
+  for (int attempt = 0; attempt < 50 && held.size() < 2; ++attempt) {
+    HeldConnection h = hold_with_metrics_scrape(s.port());
+    if (h.status == 200) {
+      held.push_back(h);
+    } else {
+      close(h.fd);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
-  // Both must be accepted and dispatched before the probe: a probe that arrives first takes a
-  // thread, and the late idle connection then waits in the overflow worker (the server cannot
-  // tell it from a slow client) instead of holding a thread. A loaded machine took over 300 ms.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  ASSERT_EQ(held.size(), 2u);
+  EXPECT_EQ(metric_value(held[1].body, "odma:http_connections_busy"), 2) << held[1].body;
+  EXPECT_EQ(metric_value(held[1].body, "odma:http_connections_max"), 2) << held[1].body;
   auto c = s.client();
   const auto t0 = std::chrono::steady_clock::now();
   const Reply refused = get(c, "/health");
@@ -265,7 +312,7 @@ TEST(Lifecycle, ConnectionsBeyondTheCapAreRefusedQuickly) {
   EXPECT_EQ(refused.status, 503) << refused.raw;
   EXPECT_NE(refused.raw.find("too many connections"), std::string::npos) << refused.raw;
   EXPECT_LT(waited, std::chrono::milliseconds(500));
-  for (int fd : idle) close(fd);
+  for (const HeldConnection& h : held) close(h.fd);
   bool served = false;
   for (int i = 0; i < 100 && !served; ++i) {
     auto fresh = s.client();
