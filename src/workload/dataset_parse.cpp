@@ -69,12 +69,15 @@ std::vector<std::uint64_t> json_id_list(const nlohmann::json& obj, const char* k
   std::vector<std::uint64_t> ids;
   ids.reserve(v.size());
   for (const nlohmann::json& id : v) {
-    // nlohmann stores every non-negative integer as unsigned.
-    if (!id.is_number_unsigned()) {
+    // Parsed text stores non-negative integers as unsigned, but "-0" is a signed 0.
+    const bool ok =
+        id.is_number_unsigned() || (id.is_number_integer() && id.get<std::int64_t>() >= 0);
+    if (!ok) {
       throw Error(where + ": field '" + std::string(key) + "' holds " + id.dump() +
                   " (ids are non-negative integers)");
     }
-    ids.push_back(id.get<std::uint64_t>());
+    ids.push_back(id.is_number_unsigned() ? id.get<std::uint64_t>()
+                                          : static_cast<std::uint64_t>(id.get<std::int64_t>()));
   }
   return ids;
 }
