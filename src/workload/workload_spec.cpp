@@ -38,7 +38,7 @@ const char* const kWorkloadFlagsHelp =
   --limit N           keep only the first N requests
   --arrival A         offline | poisson:RATE (req/s) | azure-conv | azure-code (replays that
                       trace's arrival times in request order). Default: the source's own times
-                      (azure-*), otherwise offline
+                      (azure-*, mooncake-conv), otherwise offline
   --seed S            seed for mixture order, record draws and Poisson gaps (default 1)
   --block-tokens B    prefix blocks of B tokens instead of the source's 512 (mooncake-conv): every
                       length scales by B/512, block ids and counts stay (default 512)
