@@ -13,6 +13,7 @@
 #include "predict/predictor_source.h"
 #include "sim/adaptation.h"
 #include "sim/replay.h"
+#include "workload/prefix_blocks.h"
 #include "workload/trace.h"
 #include "workload/workload.h"
 
@@ -206,6 +207,10 @@ int run_replay(const std::vector<std::string>& argv) {
                 trace.name.c_str(), trace.requests.size(),
                 static_cast<long long>(s.kv.capacity_tokens), predictor.c_str(),
                 online ? " (online)" : "");
+    if (trace.block_tokens > 0) {
+      std::printf("infinite prefix cache: %.1f%% of prompt tokens reusable (%d-token blocks)\n\n",
+                  100.0 * workload::infinite_cache_bound(trace).fraction(), trace.block_tokens);
+    }
     Table table({"policy", "KV util", "capacity usage", "reservation eff", "mean batch", "steps",
                  "overflows", "grow-in-place", "migrations", "preemptions", "failed"});
     for (const std::string& policy : policies) {

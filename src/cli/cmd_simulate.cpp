@@ -30,11 +30,11 @@ table per workload x policy.
   --device NAME|PATH      device profile (data/devices/<NAME>.json; default mlu370-x4)
   --model-shape NAME|PATH shipped shape (data/model_shapes, default r1-7b-shape) or a HF config.json
   --dataset LIST          workloads, comma-separated sources: alpaca, alpaca-vicuna, nq, azure-conv,
-                          azure-code, arxiv (default alpaca,nq)
+                          azure-code, arxiv, mooncake-conv (default alpaca,nq)
   --mix SPEC              a mixture workload instead, e.g. alpaca:0.7,nq:0.3 (needs --requests)
   --drift LIST            a drift workload instead: phases in order, e.g. alpaca,nq (needs --requests)
   --trace FILE            a JSONL trace instead (docs/traces.md)
-  --split NAME            train|val|test|all (default: test for datasets, all for azure-*/arxiv)
+  --split NAME            train|val|test|all (default: test for datasets, all for the traces)
   --requests N            draw N requests from each source (seeded, with repeats if needed)
   --arrival SPEC          offline (default) | poisson:RATE | trace (keep arrival_s) | azure-conv |
                           azure-code (replay that trace's inter-arrival pattern)

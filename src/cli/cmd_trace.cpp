@@ -5,6 +5,7 @@
 #include "base/args.h"
 #include "base/error.h"
 #include "cli/command.h"
+#include "workload/prefix_blocks.h"
 #include "workload/trace.h"
 #include "workload/workload_spec.h"
 
@@ -15,11 +16,14 @@ constexpr const char* kHelp =
     R"(usage: odma trace (--dataset NAME | --mix SPEC | --drift LIST) [options]
 
 Writes a request trace, one JSON object per line: {"id", "prompt" (if any), "prompt_tokens",
-"output_tokens", "arrival_s"}. Same flags and --seed → the same trace, byte for byte.
+"output_tokens", "arrival_s", "block_tokens" and "prefix_blocks" (if any)}. Same flags and
+--seed → the same trace, byte for byte.
 
 Sources: alpaca, alpaca-vicuna, nq (Qwen2-token datasets; alpaca-vicuna counts LLaMA tokens),
 azure-conv, azure-code (Azure 2023 production traces, own token counts and arrival times),
-arxiv (vidur's arXiv-summarization lengths, LLaMA-2 tokens, no times). See docs/data.md.
+arxiv (vidur's arXiv-summarization lengths, LLaMA-2 tokens, no times), mooncake-conv (one hour of
+Kimi chat: lengths, arrival times, 512-token prefix block ids; --block-tokens B scales it down).
+See docs/data.md.
 
 )";
 
@@ -58,6 +62,14 @@ int run_trace(const std::vector<std::string>& argv) {
                "odma trace: %s: %zu requests, mean prompt %.1f tokens, mean output %.1f tokens, "
                "span %.1f s\n",
                trace.name.c_str(), trace.requests.size(), prompt / n, output / n, span);
+  if (trace.block_tokens > 0) {
+    const PrefixReuse reuse = infinite_cache_bound(trace);
+    std::fprintf(stderr,
+                 "odma trace: infinite prefix cache: %.1f%% of prompt tokens reusable "
+                 "(%lld of %lld, %d-token blocks)\n",
+                 100.0 * reuse.fraction(), static_cast<long long>(reuse.reusable_tokens),
+                 static_cast<long long>(reuse.prompt_tokens), trace.block_tokens);
+  }
   return 0;
 }
 

@@ -43,6 +43,45 @@ std::int64_t parse_int(std::string_view field, const std::string& where, std::in
   return v;
 }
 
+std::int64_t json_int_field(const nlohmann::json& obj, const char* key, const std::string& where,
+                            std::int64_t lo, std::int64_t hi) {
+  // contains()+at() rather than find(): GCC 12 flags iterator derefs as null dereferences.
+  if (!obj.contains(key)) throw Error(where + ": missing field '" + key + "'");
+  const nlohmann::json& v = obj.at(key);
+  const std::string field = "field '" + std::string(key) + "'";
+  if (!v.is_number_integer()) throw Error(where + ": " + field + " is not an integer");
+  // An unsigned value past int64 is out of every range we use.
+  const bool huge =
+      v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX);
+  const std::int64_t n = huge ? INT64_MAX : v.get<std::int64_t>();
+  if (huge || n < lo || n > hi) {
+    throw Error(where + ": " + field + " is " + v.dump() + ", outside [" + std::to_string(lo) +
+                ", " + std::to_string(hi) + "]");
+  }
+  return n;
+}
+
+std::vector<std::uint64_t> json_id_list(const nlohmann::json& obj, const char* key,
+                                        const std::string& where) {
+  if (!obj.contains(key)) throw Error(where + ": missing field '" + key + "'");
+  const nlohmann::json& v = obj.at(key);
+  if (!v.is_array()) throw Error(where + ": field '" + std::string(key) + "' is not an array");
+  std::vector<std::uint64_t> ids;
+  ids.reserve(v.size());
+  for (const nlohmann::json& id : v) {
+    // Parsed text stores non-negative integers as unsigned, but "-0" is a signed 0.
+    const bool ok =
+        id.is_number_unsigned() || (id.is_number_integer() && id.get<std::int64_t>() >= 0);
+    if (!ok) {
+      throw Error(where + ": field '" + std::string(key) + "' holds " + id.dump() +
+                  " (ids are non-negative integers)");
+    }
+    ids.push_back(id.is_number_unsigned() ? id.get<std::uint64_t>()
+                                          : static_cast<std::uint64_t>(id.get<std::int64_t>()));
+  }
+  return ids;
+}
+
 std::vector<std::string_view> split_fields(std::string_view line, char sep) {
   std::vector<std::string_view> out;
   std::size_t start = 0;

@@ -24,6 +24,15 @@ nlohmann::json parse_json_object_line(std::string_view line, const std::string& 
 std::int64_t parse_int(std::string_view field, const std::string& where, std::int64_t lo,
                        std::int64_t hi);
 
+// obj[key] as an integer in [lo, hi]; errors read "<where>: missing field 'key'", "...: field
+// 'key' is not an integer" or "...: field 'key' is N, outside [lo, hi]".
+std::int64_t json_int_field(const nlohmann::json& obj, const char* key, const std::string& where,
+                            std::int64_t lo, std::int64_t hi);
+
+// obj[key] as a list of ids (non-negative integers); errors name `where` and the field.
+std::vector<std::uint64_t> json_id_list(const nlohmann::json& obj, const char* key,
+                                        const std::string& where);
+
 // Splits on `sep` (no quoting: the shipped CSV/TSV files have none).
 std::vector<std::string_view> split_fields(std::string_view line, char sep);
 

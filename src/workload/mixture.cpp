@@ -22,6 +22,8 @@ class Pool {
     shuffle(order_, rng_);
   }
 
+  std::int32_t block_tokens() const { return source_.block_tokens; }
+
   TraceRequest draw() {
     if (next_ == order_.size()) {
       ++pass_;
@@ -51,6 +53,18 @@ class Pools {
     if (it == pools_.end())
       it = pools_.emplace(source, Pool(source_trace(source, split_), rng_)).first;
     return it->second;
+  }
+
+  // The block size of the sources with prefix blocks (0 if none); one size per trace.
+  std::int32_t block_tokens() const {
+    std::int32_t b = 0;
+    for (const auto& [name, pool] : pools_) {
+      if (pool.block_tokens() == 0) continue;
+      if (b != 0 && b != pool.block_tokens())
+        throw Error("sources with different prefix block sizes cannot share a trace");
+      b = pool.block_tokens();
+    }
+    return b;
   }
 
  private:
@@ -142,6 +156,7 @@ Trace make_mixture(const std::vector<MixComponent>& components, std::size_t coun
   t.name = name + ")";
   t.requests.reserve(count);
   for (std::size_t label : labels) t.requests.push_back(pools.get(components[label].source).draw());
+  t.block_tokens = pools.block_tokens();
   return t;
 }
 
@@ -171,6 +186,7 @@ Trace make_drift(const std::vector<std::string>& phases, std::size_t count,
     for (std::size_t i = starts[k]; i < end; ++i) t.requests.push_back(pool.draw());
   }
   t.name += ")";
+  t.block_tokens = pools.block_tokens();
   return t;
 }
 

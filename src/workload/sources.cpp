@@ -1,4 +1,5 @@
-// Request sources: the shipped datasets and the production traces (Azure, vidur's arXiv).
+// Request sources: the shipped datasets and the production traces (Azure, vidur's arXiv; Mooncake
+// in mooncake.cpp).
 #include <algorithm>
 #include <cstdio>
 
@@ -96,6 +97,7 @@ Trace filter_rows(const Trace& t, std::optional<Split> split) {
   if (!split) return t;
   Trace out;
   out.name = t.name + "-" + split_name(*split);
+  out.block_tokens = t.block_tokens;
   for (std::size_t i = 0; i < t.requests.size(); ++i) {
     if (split_of(static_cast<std::int64_t>(i)) == *split) out.requests.push_back(t.requests[i]);
   }
@@ -172,7 +174,8 @@ Trace arxiv_trace() {
 
 std::vector<std::string> source_names() {
   std::vector<std::string> names = dataset_names();
-  for (const char* n : {"azure-conv", "azure-code", "arxiv"}) names.emplace_back(n);
+  for (const char* n : {"azure-conv", "azure-code", "arxiv", "mooncake-conv"})
+    names.emplace_back(n);
   return names;
 }
 
@@ -180,6 +183,7 @@ Trace source_trace(const std::string& source, std::optional<Split> split) {
   if (source == "azure-conv") return filter_rows(azure_trace(AzureKind::kConv), split);
   if (source == "azure-code") return filter_rows(azure_trace(AzureKind::kCode), split);
   if (source == "arxiv") return filter_rows(arxiv_trace(), split);
+  if (source == "mooncake-conv") return filter_rows(mooncake_trace(), split);
   const auto datasets = dataset_names();
   if (std::find(datasets.begin(), datasets.end(), source) != datasets.end())
     return dataset_trace(source, split);

@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "base/file_io.h"
 #include "workload/dataset_parse.h"
+#include "workload/prefix_blocks.h"
 
 namespace odma::workload {
 namespace {
@@ -32,7 +33,23 @@ std::int32_t token_field(const nlohmann::json& obj, const char* key, const std::
   return static_cast<std::int32_t>(v);
 }
 
-TraceRequest parse_request(std::string_view line, const std::string& where) {
+// The request's block size, or 0 when the line carries no blocks.
+std::int32_t parse_blocks(const nlohmann::json& obj, TraceRequest& r, const std::string& where) {
+  if (!obj.contains("prefix_blocks")) return 0;
+  r.prefix_blocks = detail::json_id_list(obj, "prefix_blocks", where);
+  const auto b = static_cast<std::int32_t>(detail::json_int_field(
+      obj, "block_tokens", where, 1, std::numeric_limits<std::int32_t>::max()));
+  const std::int64_t want = block_count(r.prompt_tokens, b);
+  if (static_cast<std::int64_t>(r.prefix_blocks.size()) != want) {
+    throw Error(where + ": prefix_blocks has " + std::to_string(r.prefix_blocks.size()) +
+                " blocks, but prompt_tokens " + std::to_string(r.prompt_tokens) + " needs " +
+                std::to_string(want) + " of " + std::to_string(b) + " tokens");
+  }
+  return b;
+}
+
+TraceRequest parse_request(std::string_view line, const std::string& where,
+                           std::int32_t& block_tokens) {
   const nlohmann::json obj = detail::parse_json_object_line(line, where);
   TraceRequest r;
   if (!obj.contains("id")) throw Error(where + ": missing field 'id'");
@@ -56,6 +73,7 @@ TraceRequest parse_request(std::string_view line, const std::string& where) {
       throw Error(where + ": field 'arrival_s' must be finite and ≥ 0");
     }
   }
+  block_tokens = parse_blocks(obj, r, where);
   return r;
 }
 
@@ -74,8 +92,15 @@ Trace parse_trace(const std::string& text, const std::string& source) {
   detail::for_each_line(text, [&](std::string_view line, std::size_t number) {
     if (line.find_first_not_of(" \t") == std::string_view::npos) return;  // blank lines are allowed
     const std::string where = source + ":" + std::to_string(number);
-    TraceRequest r = parse_request(line, where);
+    std::int32_t block_tokens = 0;
+    TraceRequest r = parse_request(line, where, block_tokens);
     if (!ids.insert(r.id).second) throw Error(where + ": duplicate id '" + r.id + "'");
+    if (block_tokens != 0 && t.block_tokens != 0 && block_tokens != t.block_tokens) {
+      throw Error(where + ": block_tokens " + std::to_string(block_tokens) +
+                  " differs from the earlier lines' " + std::to_string(t.block_tokens) +
+                  " (one block size per trace)");
+    }
+    if (block_tokens != 0) t.block_tokens = block_tokens;
     t.requests.push_back(std::move(r));
   });
   sort_by_arrival(t);
@@ -97,6 +122,10 @@ std::string format_trace(const Trace& trace) {
     obj["prompt_tokens"] = r.prompt_tokens;
     obj["output_tokens"] = r.output_tokens;
     obj["arrival_s"] = r.arrival_s;
+    if (!r.prefix_blocks.empty()) {
+      obj["block_tokens"] = trace.block_tokens;
+      obj["prefix_blocks"] = r.prefix_blocks;
+    }
     // Invalid UTF-8 in a prompt is replaced (U+FFFD) rather than aborting the whole trace.
     out += obj.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out += '\n';
@@ -121,6 +150,14 @@ void validate_trace(const Trace& trace) {
     if (r.output_tokens < 1) throw Error(where + ": output_tokens must be ≥ 1");
     if (!std::isfinite(r.arrival_s) || r.arrival_s < 0)
       throw Error(where + ": arrival_s must be finite and ≥ 0");
+    if (r.prefix_blocks.empty()) continue;
+    if (trace.block_tokens < 1) throw Error(where + ": has prefix blocks but block_tokens < 1");
+    if (static_cast<std::int64_t>(r.prefix_blocks.size()) !=
+        block_count(r.prompt_tokens, trace.block_tokens)) {
+      throw Error(where + ": " + std::to_string(r.prefix_blocks.size()) + " prefix blocks of " +
+                  std::to_string(trace.block_tokens) + " tokens do not fit prompt_tokens " +
+                  std::to_string(r.prompt_tokens));
+    }
   }
 }
 

@@ -4,8 +4,9 @@
 //
 // Glossary:
 //   source    a named request population: a dataset ("alpaca", "alpaca-vicuna", "nq") restricted
-//             to a split, or a shipped production trace ("azure-conv", "azure-code", "arxiv") that
-//             carries its own token counts (and, for Azure, arrival times)
+//             to a split, or a shipped production trace ("azure-conv", "azure-code", "arxiv",
+//             "mooncake-conv") that carries its own token counts (and, for Azure and Mooncake,
+//             arrival times; Mooncake also prefix blocks, workload/prefix_blocks.h)
 //   mixture   count requests drawn from several sources with weights w_i: exactly
 //             round-by-largest-remainder(count · w_i / Σw) from source i, interleaved at random
 //   drift     count requests in phases: phase k (of P) holds count/P requests (the first
@@ -38,11 +39,22 @@ Trace azure_trace(AzureKind kind);
 // num_decode_tokens, all arrivals 0; ids "arxiv-<row>".
 Trace arxiv_trace();
 
-// The same from CSV text; `source` names it in errors ("<source>:<line> (<column>): ...").
+// Mooncake's conversation trace (FAST 2025; one hour of Kimi's chat service, 12,031 requests):
+// prompt = input_length, output = output_length, arrival = (timestamp − the first row's) ms in
+// seconds, prefix_blocks = hash_ids with block_tokens = kMooncakeBlockTokens; ids
+// "mooncake-conv-<row>". Smaller blocks for a small machine: scale_blocks.
+constexpr std::int32_t kMooncakeBlockTokens = 512;
+Trace mooncake_trace();
+
+// The same from text; `source` names it in errors ("<source>:<line> (<column>): ...").
 Trace parse_azure_trace(const std::string& text, const std::string& source, AzureKind kind);
 Trace parse_arxiv_trace(const std::string& text, const std::string& source);
+// Mooncake JSONL: {"timestamp", "input_length", "output_length", "hash_ids"} per line, with
+// ceil(input_length / 512) hash_ids; errors read "<source>:<line>: ...".
+Trace parse_mooncake_trace(const std::string& text, const std::string& source);
 
-// Names accepted as a source: dataset_names() then "azure-conv", "azure-code", "arxiv".
+// Names accepted as a source: dataset_names() then "azure-conv", "azure-code", "arxiv",
+// "mooncake-conv".
 std::vector<std::string> source_names();
 
 // A source's requests in source order. `split` (nullopt = all) filters datasets by record index

@@ -1,13 +1,15 @@
 #include "workload/workload_spec.h"
 
 #include "base/error.h"
+#include "workload/prefix_blocks.h"
 #include "workload/workload.h"
 
 namespace odma::workload {
 namespace {
 
 bool is_production_trace(const std::string& source) {
-  return source == "azure-conv" || source == "azure-code" || source == "arxiv";
+  return source == "azure-conv" || source == "azure-code" || source == "arxiv" ||
+         source == "mooncake-conv";
 }
 
 std::vector<std::string> split_list(const std::string& list) {
@@ -26,23 +28,25 @@ std::vector<std::string> split_list(const std::string& list) {
 
 const char* const kWorkloadFlagsHelp =
     R"(  --dataset NAME      one source, in source order: alpaca | alpaca-vicuna | nq | azure-conv |
-                      azure-code | arxiv
+                      azure-code | arxiv | mooncake-conv (with 512-token prefix blocks)
   --mix SPEC          weighted mixture, e.g. alpaca:0.7,nq:0.3 (exact proportions, shuffled)
   --drift LIST        phases in order, e.g. alpaca,nq (first half alpaca, second half nq) or
                       alpaca,alpaca-vicuna (same prompts, Vicuna-7B lengths in the second half)
   --count N           requests for --mix/--drift (required there)
-  --split S           test | val | train | all (default: test; all for azure-*/arxiv, which are
-                      split by row index with the same index % 10 rule)
+  --split S           test | val | train | all (default: test; all for azure-*/arxiv/mooncake-*,
+                      which are split by row index with the same index % 10 rule)
   --limit N           keep only the first N requests
   --arrival A         offline | poisson:RATE (req/s) | azure-conv | azure-code (replays that
                       trace's arrival times in request order). Default: the source's own times
-                      (azure-*), otherwise offline
+                      (azure-*, mooncake-conv), otherwise offline
   --seed S            seed for mixture order, record draws and Poisson gaps (default 1)
+  --block-tokens B    prefix blocks of B tokens instead of the source's 512 (mooncake-conv): every
+                      length scales by B/512, block ids and counts stay (default 512)
 )";
 
 const std::set<std::string>& workload_flag_names() {
-  static const std::set<std::string> names = {"dataset", "mix",   "drift",   "count",
-                                              "split",   "limit", "arrival", "seed"};
+  static const std::set<std::string> names = {"dataset", "mix",     "drift", "count",       "split",
+                                              "limit",   "arrival", "seed",  "block-tokens"};
   return names;
 }
 
@@ -76,6 +80,11 @@ WorkloadSpec workload_spec_from_args(const Args& args, bool required) {
   const long long seed = args.get_int("seed", 1);
   if (seed < 0) throw Error("--seed must be ≥ 0");
   spec.seed = static_cast<std::uint64_t>(seed);
+  if (args.has("block-tokens")) {
+    const long long b = args.get_int("block-tokens", 0);
+    if (b < 1 || b > INT32_MAX) throw Error("--block-tokens must be ≥ 1");
+    spec.block_tokens = static_cast<std::int32_t>(b);
+  }
   return spec;
 }
 
@@ -101,6 +110,11 @@ Trace build_workload(const WorkloadSpec& spec) {
     }
   }
   if (spec.limit && *spec.limit < trace.requests.size()) trace.requests.resize(*spec.limit);
+  if (spec.block_tokens != 0) {
+    if (trace.block_tokens == 0)
+      throw Error("--block-tokens needs a source with prefix blocks (mooncake-conv)");
+    trace = scale_blocks(trace, spec.block_tokens);
+  }
   if (!spec.arrival.empty()) apply_arrival_spec(trace, spec.arrival, spec.seed);
   validate_trace(trace);
   return trace;

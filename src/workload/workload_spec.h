@@ -24,11 +24,13 @@ struct WorkloadSpec {
   std::optional<std::size_t> limit;  // keep the first N requests
   std::string arrival;               // "" (keep the source's times) | offline | poisson:R | azure-*
   std::uint64_t seed = 1;
+  std::int32_t block_tokens = 0;  // 0: the source's own prefix block size; else scale_blocks to it
 };
 
-// Reads --dataset --mix --drift --count --split --limit --arrival --seed. Throws odma::Error on a
-// malformed or inconsistent combination. With `required` false, no source flag at all yields an
-// empty spec (dataset, mix and drift all empty) so a caller can fall back to its own default.
+// Reads --dataset --mix --drift --count --split --limit --arrival --seed --block-tokens. Throws
+// odma::Error on a malformed or inconsistent combination. With `required` false, no source flag at
+// all yields an empty spec (dataset, mix and drift all empty) so a caller can fall back to its own
+// default.
 WorkloadSpec workload_spec_from_args(const Args& args, bool required = true);
 
 // The flag names above, for Args::reject_unknown.
@@ -37,7 +39,8 @@ const std::set<std::string>& workload_flag_names();
 // Help text for those flags (each line indented two spaces, ends with a newline).
 extern const char* const kWorkloadFlagsHelp;
 
-// Builds the trace: source → mixture/drift → limit → arrivals; validated. Throws odma::Error.
+// Builds the trace: source → mixture/drift → limit → block scaling → arrivals; validated. Throws
+// odma::Error.
 Trace build_workload(const WorkloadSpec& spec);
 
 }  // namespace odma::workload
