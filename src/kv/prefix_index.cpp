@@ -155,8 +155,8 @@ PrefixIndex::Node* PrefixIndex::split(Node* node, std::int64_t k) {
   node->subtree_leases -= static_cast<std::int64_t>(here.end() - keep);
   here.erase(keep, here.end());
 
-  // The backing gains a node; its pin state is unchanged (the upper half is pinned iff the node
-  // was), so reclaimable_slots_ and the bottom (still `node`) stay as they are.
+  // The backing gains a node but keeps its pin state (the upper half is pinned iff the node was),
+  // so reclaimable_slots_ stays; so does its bottom, since the lower half is the same object.
   ++node->backing->nodes;
   if (upper->subtree_leases > 0 && node->subtree_leases > 0) ++node->backing->pinned_nodes;
   ++nodes_;

@@ -14,16 +14,16 @@
 //              node on a leased path is evicted; a lease ending mid-edge pins that whole node.
 //   pinned     A node with a lease in its subtree; a backing with a pinned node.
 //
-// API:
-//   match(tokens, max_tokens) const   longest cached prefix of tokens[0, max_tokens) and its slot
-//                                      runs. Const: a what-if probe does not refresh LRU order.
-//   acquire(tokens, length)           lease on the cached prefix tokens[0, length); refreshes the
-//                                      path's LRU time (the prefix is about to be read).
-//   release(lease)                    drops a lease.
-//   insert(tokens, backing, first_pos) caches tokens; tokens[first_pos..] sit at backing.offset +
-//                                      (i − first_pos). Refreshes the path's LRU time.
-//   evict(need_slots) / reset()        frees unpinned backings, leaves first, least recent first.
-//   reclaimable_slots()                what evict could free now, O(1).
+// API (each call documented at its declaration):
+//   match(tokens, max_tokens) const     longest cached prefix of tokens[0, max_tokens) as slot
+//                                       runs. Const: a what-if probe does not refresh LRU order.
+//   acquire(tokens, length) / release   a lease on the cached prefix tokens[0, length); acquire
+//                                       refreshes the path's LRU time (the prefix is about to be
+//                                       read), release does not.
+//   insert(tokens, backing, first_pos)  caches tokens; tokens[first_pos..] sit at backing.offset +
+//                                       (i − first_pos). Refreshes the path's LRU time.
+//   evict(need_slots) / reset()         frees unpinned backings, leaves first, least recent first.
+//   reclaimable_slots()                 what evict(∞) would free now, O(1).
 //
 // Eviction: a node is evictable iff it is a leaf, has no lease in its subtree and its backing is
 // not pinned. (A leaf whose backing is pinned higher up its chain would free nothing, so it stays
@@ -36,7 +36,9 @@
 //   * subtree_leases(n) = |leases ending in n| + Σ subtree_leases(children);  a lease of length L
 //     ends in the node n with depth(n) < L ≤ depth(n) + |n| (L = 0: the root)
 //   * node slots ⊆ its backing's extent; no two nodes share a slot; no two backings overlap
-//   * backing.nodes = |its nodes|, backing.pinned_nodes = |its nodes with subtree_leases > 0|
+//   * backing.nodes = |its nodes|, backing.pinned_nodes = |its nodes with subtree_leases > 0|;
+//     its nodes form one chain (one has its parent elsewhere, each has ≤ 1 child in it), and
+//     backing.bottom is the chain's lowest
 //   * reclaimable_slots = Σ length of backings with pinned_nodes = 0
 //   * evictable set = { evictable nodes }, keyed by their current (last_access, id)
 //   * last_access(parent) ≥ last_access(child)
