@@ -47,7 +47,8 @@ KvCounters OdmaPolicy::counters() const {
 // the output and then adding the prompt would round twice (measured on Alpaca with exact
 // lengths and K = 16: 82% reservation efficiency for output buckets, 89% for total buckets).
 std::int64_t OdmaPolicy::bucketed(const RequestSpec& spec, std::int64_t total_tokens) const {
-  return std::min<std::int64_t>(buckets_.reserve_for(clamp_to_int32(total_tokens)),
+  // An edge need not be a granule multiple (the top one is max_model_len): round it up.
+  return std::min<std::int64_t>(arena_.round_up(buckets_.reserve_for(clamp_to_int32(total_tokens))),
                                 max_slots(spec));
 }
 

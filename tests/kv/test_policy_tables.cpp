@@ -157,6 +157,20 @@ PolicyConfig odma_config() {
 }
 
 // clang-format off
+// Regression (found on the Mooncake trace, max_model_len 128,243): the top size class ends at
+// max_model_len, which need not be a granule multiple; the reservation is rounded up all the same.
+TEST(PolicyTable, OdmaRoundsATopBucketEdgeThatIsNoGranuleMultiple) {
+  PolicyConfig c = odma_config();
+  c.capacity_tokens = 1024;
+  c.max_model_len = 250;
+  auto p = make_policy("odma", c);
+  ASSERT_EQ(p->bucket_edges().back(), 250);
+  run_table(*p, {
+    {.op = kAdmit, .id = 1, .tokens = 200, .predicted = 40, .expect = kOk, .extents = {{0, 256}}, .max_output = 50},
+    {.op = kGrow, .id = 1, .tokens = 250, .expect = kOk, .extents = {{0, 256}}},
+  });
+}
+
 TEST(PolicyTable, OdmaGrowsInPlaceMigratesCompactsAndPreemptsLast) {
   auto p = make_policy("odma", odma_config());
   // Size classes of prompt + output (the default geometric edges before any completion).
