@@ -6,17 +6,26 @@ AdmitResult ContiguousPolicy::admit(const RequestSpec& spec) {
   AdmitResult result;
   result.status = check_admission(spec);
   if (result.status != Status::kOk) return result;
-  const std::int64_t need = reservation(spec);
+  // The cached prefix is pinned first, so that making room cannot evict it; the reservation
+  // covers the rest of the prompt and the output.
+  PrefixHit hit = lookup_prefix(spec);
+  const RequestSpec own = own_spec(spec, hit.match.length);
+  const std::int64_t need = reservation(own);
+  // Room: cached ranges nobody reads go first (least recent first), compaction last.
+  while (!admission_allowed(need) && evict_cached(need)) {
+  }
   std::optional<std::int64_t> offset;
   Arena::Handle head{};
   if (admission_allowed(need)) {
     offset = arena_.allocate(need, spec.id, &head);
+    while (!offset && evict_cached(need)) offset = arena_.allocate(need, spec.id, &head);
     if (!offset) {
       offset = place_after_compaction(need, spec.id, result.copies);
       if (offset) head = arena_.find(*offset);
     }
   }
   if (!offset) {
+    drop_hit(hit);
     ++counters_.deferrals;
     result.status = Status::kDeferred;
     return result;
@@ -24,8 +33,8 @@ AdmitResult ContiguousPolicy::admit(const RequestSpec& spec) {
   Allocation alloc;
   alloc.extents.push_back({*offset, need});
   alloc.reserved = need;
-  alloc.used = spec.prompt_tokens;
-  insert_live(spec, std::move(alloc), head);
+  alloc.used = own.prompt_tokens;
+  insert_live(spec, std::move(alloc), head, std::move(hit));
   return result;
 }
 

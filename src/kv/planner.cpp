@@ -116,14 +116,16 @@ void StepPlanner::admit_waiting(StepPlan& plan) {
     plan.admitted.push_back(id);
     plan.copies.insert(plan.copies.end(), a.copies.begin(), a.copies.end());
     r.used = r.spec.prompt_tokens;
-    r.computed = 0;
+    // A cached prefix (prefix caching) is already computed: prefill starts after it.
+    const Allocation* held = policy_.allocation(id);
+    r.computed = held != nullptr ? static_cast<std::int32_t>(held->shared_tokens) : 0;
     std::int32_t target = context_target(r);
-    std::int32_t chunk = std::min({target, config_.prefill_chunk_tokens, budget_});
+    std::int32_t chunk = std::min({target - r.computed, config_.prefill_chunk_tokens, budget_});
     // A recompute may need more than the admission gave; if growing fails the request is back at
     // the head of the queue, and admitting it again this step would only repeat that.
-    if (!ensure_slots(r, chunk, plan)) return;
-    bool emits = chunk == target && r.generated == 0;
-    plan.items.push_back({id, WorkKind::kPrefill, 0, chunk, emits});
+    if (!ensure_slots(r, r.computed + chunk, plan)) return;
+    bool emits = r.computed + chunk == target && r.generated == 0;
+    plan.items.push_back({id, WorkKind::kPrefill, r.computed, chunk, emits});
     budget_ -= chunk;
   }
 }

@@ -2,7 +2,9 @@
 //
 // Transactional contract: a call that returns an error, kDeferred or kNoRoom leaves every
 // observable part of the policy (allocations, arena, counters except `deferrals` and `no_room`)
-// unchanged. Misuse returns an error Status; it is never undefined behaviour.
+// unchanged — except that kDeferred and kNoRoom may have evicted unread prefix-cache ranges while
+// trying to make room (counted in `cache_evictions`). Misuse returns an error Status; it is never
+// undefined behaviour.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +37,10 @@ struct PolicyConfig {
   std::int32_t s3_buckets = 10;       // S3: equal-width buckets over [0, s3_max_output]
   std::int32_t s3_max_output = 0;     // S3's range; 0 = the generation cap (max_model_len here,
                                       //   the session's max_output_tokens in kv/session.h)
+  // Automatic prefix caching (vLLM's --enable-prefix-caching, on by default as there): finished
+  // requests leave their K/V cached and later requests with the same leading tokens read it
+  // (kv/prefix_cache.h). Static never caches: it stands for the paper's baseline.
+  bool prefix_caching = true;
   OdmaOptions odma;
 };
 
@@ -55,6 +61,10 @@ struct KvCounters {
   std::int64_t copied_tokens = 0;     // Σ CopyOp::length over migrations and compaction
   std::int64_t recalibrations = 0;    // adaptive bucket recalibrations (odma only)
   std::int64_t failed_requests = 0;   // requests the policy could not serve at all (must stay 0)
+  std::int64_t prefix_queries = 0;    // prompt tokens looked up in the prefix cache (vLLM v1's
+                                      //   prefix_cache_queries), at first admission
+  std::int64_t prefix_hits = 0;       // of them, tokens found cached (prefix_cache_hits)
+  std::int64_t cache_evictions = 0;   // cached ranges evicted to make room
 };
 
 // Point-in-time occupancy.
@@ -62,21 +72,28 @@ struct KvGauges {
   std::int64_t capacity = 0;      // arena slots
   std::int64_t reserved = 0;      // Σ slots held by live requests
   std::int64_t used = 0;          // Σ tokens stored by live requests (as last told by grow/admit)
-  std::int64_t free = 0;          // capacity − reserved
+  std::int64_t free = 0;          // capacity − reserved − cached
   std::int64_t largest_free = 0;  // largest free contiguous range
   std::int64_t safety_pool = 0;   // slots admission may not take
   std::int64_t live_requests = 0;
+  std::int64_t cached = 0;              // slots the prefix cache holds (shared or idle)
+  std::int64_t cached_reclaimable = 0;  // of them, slots no live request reads (evictable)
   // Fragmentation = 1 − largest_free ÷ free (0 when free == 0).
   double fragmentation() const {
     return free == 0 ? 0.0 : 1.0 - static_cast<double>(largest_free) / static_cast<double>(free);
   }
 };
 
-// What a live request holds.
+// What a live request holds. Positions [0, shared_tokens) are read from cached runs (read-only,
+// any length, owned by the prefix cache); the request's own extents hold the rest: position
+// shared_tokens + t lives at the t-th slot of `extents` taken in order. `reserved` and `used`
+// count the own part only, so every policy works in own coordinates.
 struct Allocation {
-  std::vector<Extent> extents;  // in logical order: token t lives in the extent covering it
-  std::int64_t reserved = 0;    // Σ extent lengths
-  std::int64_t used = 0;        // tokens stored (prompt + generated so far)
+  std::vector<Extent> shared;      // cached runs for positions [0, shared_tokens), logical order
+  std::int64_t shared_tokens = 0;  // Σ shared lengths
+  std::vector<Extent> extents;     // own extents, in logical order
+  std::int64_t reserved = 0;       // Σ extent lengths
+  std::int64_t used = 0;           // own tokens stored (prompt + generated − shared_tokens)
 };
 
 struct AdmitResult {
@@ -118,6 +135,10 @@ class Policy {
   virtual KvCounters counters() const = 0;
   virtual KvGauges gauges() const = 0;
   virtual bool contiguous() const = 0;  // false for paged (attention via block table)
+
+  // Frees every cached range no live request reads (vLLM's /reset_prefix_cache); returns the
+  // slots freed.
+  virtual std::int64_t reset_prefix_cache() { return 0; }
 
   // Current output-length bucket upper edges (odma/s3; empty for others), for plots.
   virtual std::vector<std::int32_t> bucket_edges() const { return {}; }

@@ -2,13 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
+
+#include "base/debug.h"
 
 #include "kv/validator.h"
 
 namespace odma::kv {
 
 PolicyBase::PolicyBase(const PolicyConfig& config, std::int64_t unit)
-    : config_(config), arena_(config.capacity_tokens / unit * unit, config.granule) {}
+    : config_(config),
+      arena_(config.capacity_tokens / unit * unit, config.granule),
+      caching_(config.prefix_caching) {}
 
 Status PolicyBase::check_admission(const RequestSpec& spec) const {
   const LengthPrediction& p = spec.prediction;
@@ -27,9 +32,10 @@ Status PolicyBase::check_admission(const RequestSpec& spec) const {
   return Status::kOk;
 }
 
-Status PolicyBase::check_growth(RequestId id, std::int64_t total_tokens, Live** live) {
+Status PolicyBase::check_growth(RequestId id, std::int64_t& total_tokens, Live** live) {
   auto it = live_.find(id);
   if (it == live_.end()) return Status::kUnknownRequest;
+  total_tokens -= it->second.alloc.shared_tokens;
   if (total_tokens < it->second.alloc.used) return Status::kInvalidArgument;
   if (total_tokens > it->second.spec.total_tokens_cap() || total_tokens > config_.max_model_len) {
     return Status::kExceedsModelLimit;
@@ -49,26 +55,133 @@ std::int64_t PolicyBase::max_slots(const RequestSpec& spec) const {
 }
 
 PolicyBase::Live& PolicyBase::insert_live(const RequestSpec& spec, Allocation alloc,
-                                          Arena::Handle head) {
+                                          Arena::Handle head, PrefixHit hit) {
+  const std::int64_t shared = hit.match.length;
+  if (caching_ && spec.tokens != nullptr && spec.generated_before_preemption == 0) {
+    counters_.prefix_queries += spec.prompt_tokens;
+    counters_.prefix_hits += shared;
+  }
+  alloc.shared.clear();
+  for (const SlotRun& r : hit.match.runs) alloc.shared.push_back({r.offset, r.length});
+  alloc.shared_tokens = shared;
   reserved_ += alloc.reserved;
   used_ += alloc.used;
   ++counters_.admitted;
   const std::int64_t reserved = alloc.reserved;
   Live& live = live_[spec.id];
-  live.spec = spec;
+  live.spec = own_spec(spec, shared);
   live.alloc = std::move(alloc);
   live.admitted_reserved = reserved;
   live.head = head;
+  live.lease = hit.lease;
   return live;
+}
+
+RequestSpec PolicyBase::own_spec(const RequestSpec& spec, std::int64_t shared_tokens) {
+  RequestSpec own = spec;
+  own.prompt_tokens = static_cast<std::int32_t>(spec.prompt_tokens - shared_tokens);
+  return own;
+}
+
+PolicyBase::PrefixHit PolicyBase::lookup_prefix(const RequestSpec& spec) {
+  PrefixHit hit;
+  if (!caching_ || spec.tokens == nullptr || spec.prompt_tokens < 2) return hit;
+  const std::vector<std::int32_t>& tokens = *spec.tokens;
+  const auto prompt = std::min<std::int64_t>(spec.prompt_tokens, tokens.size());
+  const std::span<const TokenId> ids(tokens.data(), static_cast<std::size_t>(prompt));
+  PrefixMatch m = cache_.match(ids, spec.prompt_tokens - 1);
+  if (const std::int64_t b = prefix_block(); b > 0) {
+    // Whole blocks from the start, each inside one run at a block-aligned slot.
+    std::int64_t valid = 0, pos = 0;
+    for (const SlotRun& r : m.runs) {
+      while (valid >= pos && valid + b <= pos + r.length && (r.offset + valid - pos) % b == 0)
+        valid += b;
+      pos += r.length;
+      if (valid < pos) break;  // a block straddles runs or sits off alignment: stop there
+    }
+    PrefixMatch cut;
+    cut.length = valid;
+    for (std::int64_t left = valid; const SlotRun& r : m.runs) {
+      if (left == 0) break;
+      cut.runs.push_back({r.offset, std::min(left, r.length)});
+      left -= cut.runs.back().length;
+    }
+    m = std::move(cut);
+  }
+  if (m.length > 0) {
+    hit.lease = cache_.acquire(ids, m.length);
+    ODMA_ASSERT(hit.lease.has_value());  // match() just found it cached
+  }
+  hit.match = std::move(m);
+  return hit;
+}
+
+void PolicyBase::drop_hit(PrefixHit& hit) {
+  if (hit.lease) ODMA_CHECK_STATUS(cache_.release(*hit.lease));
+  hit = {};
+}
+
+bool PolicyBase::evict_cached(std::int64_t need) {
+  if (!caching_) return false;
+  const std::vector<Extent> freed = cache_.evict(need);
+  for (const Extent& e : freed) arena_.release(e.offset, e.length);
+  counters_.cache_evictions += static_cast<std::int64_t>(freed.size());
+  return !freed.empty();
+}
+
+std::int64_t PolicyBase::reset_prefix_cache() {
+  std::int64_t slots = 0;
+  for (const Extent& e : cache_.reset()) {
+    arena_.release(e.offset, e.length);
+    slots += e.length;
+  }
+  return slots;
+}
+
+void PolicyBase::cache_extents(const Live& live) {
+  const Allocation& a = live.alloc;
+  const std::vector<std::int32_t>& tokens = *live.spec.tokens;
+  const std::int64_t stored =
+      std::min<std::int64_t>(a.shared_tokens + a.used, static_cast<std::int64_t>(tokens.size()));
+  std::int64_t pos = a.shared_tokens;  // logical position of the extent's first slot
+  bool chain_cached = true;            // tokens [0, pos) are cached
+  for (std::size_t i = 0; i < a.extents.size(); ++i) {
+    const Extent e = a.extents[i];
+    if (i == 0) {
+      arena_.release(live.head);
+    } else {
+      arena_.release(e.offset, e.length);
+    }
+    const std::int64_t keep = std::clamp<std::int64_t>(stored - pos, 0, e.length);
+    if (chain_cached && keep > 0) {
+      const std::int64_t unit = cache_unit();
+      const Extent backing{e.offset, std::min(e.length, (keep + unit - 1) / unit * unit)};
+      [[maybe_unused]] const bool taken =
+          arena_.allocate_at(backing.offset, backing.length, kCacheOwner);
+      ODMA_ASSERT(taken);  // released just above
+      const PrefixInsert r = cache_.insert(
+          std::span<const TokenId>(tokens.data(), static_cast<std::size_t>(pos + keep)), backing,
+          pos);
+      if (r.status != Status::kOk || !r.backing_kept)
+        arena_.release(backing.offset, backing.length);
+      chain_cached = r.status == Status::kOk && keep == e.length;
+    }
+    pos += e.length;
+  }
 }
 
 void PolicyBase::drop_live(RequestId id) {
   drop_live(live_.find(id));
 }
 
-void PolicyBase::drop_live(std::unordered_map<RequestId, Live>::iterator it) {
+void PolicyBase::drop_live(std::unordered_map<RequestId, Live>::iterator it, bool cache_it) {
   on_drop(it->second);
-  release_extents(it->second.alloc, it->second.head);
+  if (cache_it && caching_ && it->second.spec.tokens != nullptr) {
+    cache_extents(it->second);
+  } else {
+    release_extents(it->second.alloc, it->second.head);
+  }
+  if (it->second.lease) ODMA_CHECK_STATUS(cache_.release(*it->second.lease));
   reserved_ -= it->second.alloc.reserved;
   used_ -= it->second.alloc.used;
   live_.erase(it);
@@ -113,7 +226,7 @@ Status PolicyBase::finish(RequestId id, std::int32_t output_tokens) {
     return Status::kInvalidArgument;
   }
   on_finish(it->second, output_tokens);
-  drop_live(it);
+  drop_live(it, /*cache_it=*/true);
   return Status::kOk;
 }
 
@@ -131,6 +244,8 @@ const Allocation* PolicyBase::allocation(RequestId id) const {
 
 KvGauges PolicyBase::gauges() const {
   KvGauges g;
+  g.cached = cache_.stats().backing_slots;
+  g.cached_reclaimable = cache_.reclaimable_slots();
   g.capacity = arena_.capacity();
   g.reserved = reserved_;
   g.used = used_;
@@ -151,6 +266,11 @@ bool PolicyBase::compact(std::int64_t max_moves, const Arena::SlideGoal& goal,
                          std::vector<CopyOp>& copies) {
   auto plan = arena_.plan_slide(max_moves, goal);
   if (!plan) return false;
+  // Cached ranges stay where they are (the index and the readers name their slots): a plan that
+  // would slide one is refused. Unread ones were evicted before anyone compacts.
+  for (const SlideMove& move : *plan) {
+    if (move.owner == kCacheOwner) return false;
+  }
   for (const SlideMove& move : *plan) {
     const Arena::Handle moved = arena_.apply(move);
     Live& live = live_.find(move.owner)->second;
@@ -174,7 +294,18 @@ std::string PolicyBase::validate() const {
   view.reserve(live_.size());
   for (const auto& [id, live] : live_) view.emplace_back(id, &live.alloc);
   const KvGauges g = gauges();
-  if (std::string e = validate_layout(arena_, view); !e.empty()) return e;
+  const std::vector<Extent> backings = cache_.backings();
+  if (std::string e = validate_layout(arena_, view, backings, kCacheOwner); !e.empty()) return e;
+  if (std::string e = validate_shared(view, backings); !e.empty()) return e;
+  if (std::string e = cache_.validate(); !e.empty()) return "prefix cache: " + e;
+  for (const auto& [id, live] : live_) {
+    if (live.lease.has_value() != (live.alloc.shared_tokens > 0))
+      return "request " + std::to_string(id) + ": a lease iff shared tokens";
+  }
+  if (cache_.stats().leases !=
+      static_cast<std::int64_t>(std::count_if(
+          live_.begin(), live_.end(), [](const auto& kv) { return kv.second.lease.has_value(); })))
+    return "prefix cache leases != live requests that share";
   if (std::string e = validate_accounting(view, g); !e.empty()) return e;
   if (std::string e = validate_counters(counters_, g); !e.empty()) return e;
   for (const auto& [id, live] : live_) {

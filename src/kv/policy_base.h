@@ -7,11 +7,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "kv/arena.h"
 #include "kv/policy.h"
+#include "kv/prefix_index.h"
 
 namespace odma::kv {
 
@@ -27,6 +29,7 @@ class PolicyBase : public Policy {
 
   const PolicyConfig& config() const { return config_; }
   const Arena& arena() const { return arena_; }
+  std::int64_t reset_prefix_cache() override;
 
  protected:
   struct Live {
@@ -34,7 +37,10 @@ class PolicyBase : public Policy {
     Allocation alloc;
     std::int64_t admitted_reserved = 0;  // slots reserved at admission (overflow draws = the rest)
     Arena::Handle head{};                // the arena range of alloc.extents[0] (fast release/grow)
+    std::optional<LeaseId> lease;        // the prefix cache's pin on alloc.shared
   };
+  // The arena owner of the prefix cache's ranges.
+  static constexpr RequestId kCacheOwner = ~RequestId{0};
 
   // `unit` = allocation unit (granule, or the block for paged); the arena covers
   // capacity_tokens rounded down to it.
@@ -42,20 +48,46 @@ class PolicyBase : public Policy {
 
   // Argument, duplicate, model-limit and never-fits checks shared by every admit().
   [[nodiscard]] Status check_admission(const RequestSpec& spec) const;
-  // Unknown id, shrinking and limit checks shared by every grow(); sets *live on kOk.
-  [[nodiscard]] Status check_growth(RequestId id, std::int64_t total_tokens, Live** live);
+  // Unknown id, shrinking and limit checks shared by every grow(); sets *live on kOk and turns
+  // `total_tokens` into own coordinates (minus the request's shared tokens).
+  [[nodiscard]] Status check_growth(RequestId id, std::int64_t& total_tokens, Live** live);
+
+  // Prefix caching, used by admit(): the cached prefix of the request's prompt (at most prompt −
+  // 1 tokens: the last one is computed for its logits), pinned by a lease so that making room
+  // cannot evict it; none when caching is off, for static, or without tokens. With
+  // prefix_block() > 0 (paged) it is cut to whole blocks, each inside one run and block-aligned.
+  struct PrefixHit {
+    PrefixMatch match;
+    std::optional<LeaseId> lease;
+  };
+  PrefixHit lookup_prefix(const RequestSpec& spec);
+  // The request as the policy sizes it: its prompt less the shared tokens.
+  static RequestSpec own_spec(const RequestSpec& spec, std::int64_t shared_tokens);
+  // A deferred admission lets its pin go.
+  void drop_hit(PrefixHit& hit);
+  // Evicts unread cached ranges, least recent first, until `need` slots came free or none is
+  // left; false when nothing was freed.
+  bool evict_cached(std::int64_t need);
+  bool caching() const { return caching_; }
+  // Paged: the block size the shared part must respect (0: token granular).
+  virtual std::int64_t prefix_block() const { return 0; }
+  // Unit a finished request's cached range is rounded to (granule; paged: a block).
+  virtual std::int64_t cache_unit() const { return arena_.granule(); }
 
   // min(round_up(prompt + output), round_up(cap)): the reservation for `output` predicted tokens.
   std::int64_t reservation_for(const RequestSpec& spec, std::int64_t output) const;
   // Most slots the request could ever hold (never-fits test); default round_up(cap).
   virtual std::int64_t max_slots(const RequestSpec& spec) const;
 
-  Live& insert_live(const RequestSpec& spec, Allocation alloc, Arena::Handle head);
+  // `spec` is the full request; `hit` (moved in) becomes its shared part.
+  Live& insert_live(const RequestSpec& spec, Allocation alloc, Arena::Handle head,
+                    PrefixHit hit = {});
   // Releases every extent of `alloc` (extent 0 through `head`).
   void release_extents(const Allocation& alloc, Arena::Handle head);
-  // Frees every extent and forgets the request (finish, release, preemption).
+  // Frees every extent and forgets the request (finish, release, preemption). `cache_it`: its
+  // stored tokens stay cached (finish with prefix caching) instead of being freed.
   void drop_live(RequestId id);
-  void drop_live(std::unordered_map<RequestId, Live>::iterator it);
+  void drop_live(std::unordered_map<RequestId, Live>::iterator it, bool cache_it = false);
   // The policy's own overflow answer for `id` that releases it for recompute (S3's re-bucketing).
   GrowResult preempt_self(RequestId id);
   // Counts and answers kNoRoom for a growth of `id` (changes nothing else).
@@ -76,10 +108,16 @@ class PolicyBase : public Policy {
 
   PolicyConfig config_;
   Arena arena_;
+  PrefixIndex cache_;
+  bool caching_ = false;
   std::unordered_map<RequestId, Live> live_;
   KvCounters counters_;
   std::int64_t reserved_ = 0;
   std::int64_t used_ = 0;
+
+ private:
+  // Hands the own extents' stored tokens to the prefix cache; frees the rest.
+  void cache_extents(const Live& live);
 };
 
 // Tokens of `alloc` stored in its extent `index` (tokens fill the extents in logical order).

@@ -145,14 +145,22 @@ GrowResult OdmaPolicy::overflow(Live& live, std::int64_t total_tokens) {
 
   GrowResult result;
   std::int64_t transient = 0;  // slots held twice while copying (migration source)
-  if (try_grow_in_place(live, target, minimum)) {
-    result.status = Status::kGrewInPlace;
-  } else if (try_migrate(live, target, minimum, result)) {
-    result.status = Status::kMigrated;
-    transient = before;
-  } else if (try_chain(live, target, minimum)) {
-    result.status = Status::kChained;
-  } else {
+  // Cached ranges nobody reads are evicted (least recent first) before compaction is tried.
+  bool placed = false;
+  do {
+    if (try_grow_in_place(live, target, minimum)) {
+      result.status = Status::kGrewInPlace;
+    } else if (try_migrate(live, target, minimum, result)) {
+      result.status = Status::kMigrated;
+      transient = before;
+    } else if (try_chain(live, target, minimum)) {
+      result.status = Status::kChained;
+    } else {
+      continue;
+    }
+    placed = true;
+  } while (!placed && evict_cached(minimum - before));
+  if (!placed) {
     // Compact until the last extent can grow in place or a free range holds the minimum.
     const std::int64_t last_offset = live.alloc.extents.back().offset;
     const RequestId id = spec.id;

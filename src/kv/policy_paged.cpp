@@ -25,14 +25,24 @@ AdmitResult PagedPolicy::admit(const RequestSpec& spec) {
   AdmitResult result;
   result.status = check_admission(spec);
   if (result.status != Status::kOk) return result;
-  const std::int64_t blocks = blocks_for(spec.prompt_tokens);
+  // vLLM's automatic prefix caching: the cached whole blocks of the prompt are shared (pinned
+  // first, so that making room cannot evict them); the request allocates the rest.
+  PrefixHit hit = lookup_prefix(spec);
+  const RequestSpec own = own_spec(spec, hit.match.length);
+  const std::int64_t blocks = blocks_for(own.prompt_tokens);
   // vLLM's can_allocate: a preempted request comes back only when its whole recompute context
   // (prompt + generated, the next decode included) fits, not just its prompt; otherwise it would
   // grow into a full arena during the recompute and be preempted again at once. Blocks beyond the
   // prompt are still taken as the recompute grows, so every request holds exactly its used blocks.
-  const std::int64_t need = blocks_for(spec.prompt_tokens + spec.generated_before_preemption);
+  const std::int64_t need = blocks_for(own.prompt_tokens + spec.generated_before_preemption);
   const std::int64_t keep = live_.empty() ? 0 : watermark_blocks_;
+  // Unread cached blocks are evicted only when that makes room (vLLM counts them as free).
+  if (free_blocks() + cache_.reclaimable_slots() / block_ - need >= keep) {
+    while (free_blocks() - need < keep && evict_cached((need + keep - free_blocks()) * block_)) {
+    }
+  }
   if (free_blocks() - need < keep) {
+    drop_hit(hit);
     ++counters_.deferrals;
     result.status = Status::kDeferred;
     return result;
@@ -40,8 +50,8 @@ AdmitResult PagedPolicy::admit(const RequestSpec& spec) {
   Allocation alloc;
   Arena::Handle head{};
   append_blocks(alloc, spec.id, blocks, &head);
-  alloc.used = spec.prompt_tokens;
-  insert_live(spec, std::move(alloc), head);
+  alloc.used = own.prompt_tokens;
+  insert_live(spec, std::move(alloc), head, std::move(hit));
   return result;
 }
 
@@ -53,6 +63,10 @@ GrowResult PagedPolicy::grow(RequestId id, std::int64_t total_tokens) {
     return {Status::kOk, {}};
   }
   const std::int64_t more = blocks_for(total_tokens) - blocks_for(live->alloc.reserved);
+  if (more <= free_blocks() + cache_.reclaimable_slots() / block_) {
+    while (more > free_blocks() && evict_cached((more - free_blocks()) * block_)) {
+    }
+  }
   if (more > free_blocks()) return no_room();  // the planner preempts a victim (vLLM's rule)
   ++counters_.overflows;
   ++counters_.chains;

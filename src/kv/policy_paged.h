@@ -26,6 +26,8 @@ class PagedPolicy final : public PolicyBase {
     return blocks_for(spec.total_tokens_cap()) * block_;
   }
   std::string validate_policy() const override;
+  std::int64_t prefix_block() const override { return block_; }
+  std::int64_t cache_unit() const override { return block_; }
 
  private:
   std::int64_t blocks_for(std::int64_t tokens) const { return (tokens + block_ - 1) / block_; }

@@ -9,7 +9,8 @@ namespace odma::kv {
 
 class StaticPolicy final : public ContiguousPolicy {
  public:
-  explicit StaticPolicy(const PolicyConfig& config) : ContiguousPolicy(config) {}
+  // No prefix caching: static stands for the paper's baseline as published.
+  explicit StaticPolicy(const PolicyConfig& config) : ContiguousPolicy(config) { caching_ = false; }
   std::string name() const override { return "static"; }
 
  protected:

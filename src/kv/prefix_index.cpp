@@ -258,6 +258,13 @@ std::vector<Extent> PrefixIndex::reset() {
   return evict(std::numeric_limits<std::int64_t>::max());
 }
 
+std::vector<Extent> PrefixIndex::backings() const {
+  std::vector<Extent> out;
+  out.reserve(backings_.size());
+  for (const auto& [offset, b] : backings_) out.push_back(b.extent);
+  return out;
+}
+
 PrefixStats PrefixIndex::stats() const {
   return PrefixStats{
       nodes_,         cached_tokens_,     static_cast<std::int64_t>(backings_.size()),

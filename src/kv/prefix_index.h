@@ -126,6 +126,7 @@ class PrefixIndex {
 
   std::int64_t reclaimable_slots() const { return reclaimable_slots_; }
   PrefixStats stats() const;
+  std::vector<Extent> backings() const;  // the extents held, by offset (O(n): validation)
 
   // "" when every invariant in the header comment holds, else the first violation.
   std::string validate() const;

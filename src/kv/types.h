@@ -63,6 +63,10 @@ struct RequestSpec {
   // Output tokens this request already produced before it was preempted (0 for a new request):
   // the true length is known to exceed it, so policies size re-admission past it.
   std::int32_t generated_before_preemption = 0;
+  // The request's token ids (prompt, then its output as it grows), owned by the caller and valid
+  // while the request is live; nullptr: its prefix is neither looked up nor cached. Policies
+  // with prefix caching read the first prompt_tokens at admission and the stored ones at finish.
+  const std::vector<std::int32_t>* tokens = nullptr;
   std::int32_t total_tokens_cap() const { return prompt_tokens + max_output_tokens; }
 };
 

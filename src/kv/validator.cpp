@@ -1,12 +1,14 @@
 #include "kv/validator.h"
 
 #include <algorithm>
+#include <iterator>
 #include <sstream>
 #include <tuple>
 
 namespace odma::kv {
 
-std::string validate_layout(const Arena& arena, const LiveView& live) {
+std::string validate_layout(const Arena& arena, const LiveView& live,
+                            const std::vector<Extent>& cached, RequestId cache_owner) {
   std::ostringstream err;
   if (std::string arena_error = arena.validate(); !arena_error.empty()) return arena_error;
   struct Piece {
@@ -25,6 +27,14 @@ std::string validate_layout(const Arena& arena, const LiveView& live) {
       }
       pieces.push_back({e.offset, e.length, id, false});
     }
+  }
+  for (const Extent& e : cached) {
+    if (e.length <= 0 || e.offset < 0 || e.end() > arena.capacity() ||
+        e.offset % arena.granule() != 0 || e.length % arena.granule() != 0) {
+      err << "prefix cache: bad extent [" << e.offset << ", " << e.end() << ")";
+      return err.str();
+    }
+    pieces.push_back({e.offset, e.length, cache_owner, false});
   }
   const auto owned_count = pieces.size();
   for (const auto& [offset, length] : arena.free_ranges())
@@ -64,6 +74,37 @@ std::string validate_layout(const Arena& arena, const LiveView& live) {
   return "";
 }
 
+std::string validate_shared(const LiveView& live, const std::vector<Extent>& cached) {
+  std::ostringstream err;
+  for (const auto& [id, alloc] : live) {
+    std::int64_t sum = 0;
+    for (const Extent& r : alloc->shared) {
+      sum += r.length;
+      // Cached extents (sorted by offset, adjacent ones possibly) must cover the run's slots.
+      std::int64_t at = r.offset;
+      auto it = std::upper_bound(cached.begin(), cached.end(), at,
+                                 [](std::int64_t off, const Extent& e) { return off < e.offset; });
+      if (it != cached.begin()) --it;
+      while (r.length > 0 && it != cached.end() && it->offset <= at && at < it->end() &&
+             at < r.end()) {
+        at = std::min(r.end(), it->end());
+        ++it;
+      }
+      if (r.length <= 0 || at != r.end()) {
+        err << "request " << id << ": shared run [" << r.offset << ", " << r.end()
+            << ") is not inside the prefix cache";
+        return err.str();
+      }
+    }
+    if (sum != alloc->shared_tokens) {
+      err << "request " << id << ": shared runs sum to " << sum << ", shared_tokens "
+          << alloc->shared_tokens;
+      return err.str();
+    }
+  }
+  return "";
+}
+
 std::string validate_accounting(const LiveView& live, const KvGauges& gauges) {
   std::ostringstream err;
   std::int64_t reserved = 0;
@@ -83,9 +124,11 @@ std::string validate_accounting(const LiveView& live, const KvGauges& gauges) {
     reserved += alloc->reserved;
     used += alloc->used;
   }
-  if (reserved != gauges.reserved || gauges.reserved != gauges.capacity - gauges.free) {
-    err << "Σ reserved " << reserved << ", gauge reserved " << gauges.reserved
-        << ", capacity − free " << gauges.capacity - gauges.free;
+  if (reserved != gauges.reserved ||
+      gauges.reserved + gauges.cached != gauges.capacity - gauges.free ||
+      gauges.cached_reclaimable > gauges.cached) {
+    err << "Σ reserved " << reserved << ", gauge reserved " << gauges.reserved << " + cached "
+        << gauges.cached << ", capacity − free " << gauges.capacity - gauges.free;
     return err.str();
   }
   if (used != gauges.used) {

@@ -22,7 +22,11 @@ namespace odma::kv {
 
 using LiveView = std::vector<std::pair<RequestId, const Allocation*>>;
 
-std::string validate_layout(const Arena& arena, const LiveView& live);
+// `cached`: the prefix cache's extents, owned in the arena by `cache_owner`.
+std::string validate_layout(const Arena& arena, const LiveView& live,
+                            const std::vector<Extent>& cached = {}, RequestId cache_owner = 0);
+// Every live request's shared runs lie inside cached extents and sum to its shared_tokens.
+std::string validate_shared(const LiveView& live, const std::vector<Extent>& cached);
 std::string validate_accounting(const LiveView& live, const KvGauges& gauges);
 std::string validate_counters(const KvCounters& counters, const KvGauges& gauges);
 
