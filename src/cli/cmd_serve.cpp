@@ -30,6 +30,10 @@ continuous batching with the chosen KV policy; HTTP threads parse, queue and str
   --max-num-seqs N         running requests at most (default 256; vLLM's name)
   --predictor SPEC         output-length predictor: model:PATH | bundled | none, each with an
                            optional @Q (default bundled@0.5); it learns from every finished request
+  --enable-prefix-caching / --no-enable-prefix-caching
+                           automatic prefix caching (vLLM's flags; default on): finished
+                           requests leave their KV cached, later requests with the same leading
+                           tokens skip computing it (the static policy never caches)
   --chat-template FILE     a Jinja chat template instead of tokenizer_config.json's
   --api-key KEY            require "Authorization: Bearer KEY" (also $ODMA_API_KEY); /health,
                            /ready and /metrics stay open
@@ -45,12 +49,14 @@ continuous batching with the chosen KV policy; HTTP threads parse, queue and str
 {policy_table})";
 
 int run_serve(const std::vector<std::string>& argv) {
-  Args args(argv, {"help"});
+  Args args(argv, {"help", "enable-prefix-caching", "no-enable-prefix-caching"});
   if (args.has("help")) {
     std::fputs(expand_help(kHelp).c_str(), stdout);
     return 0;
   }
   args.reject_unknown({"help",
+                       "enable-prefix-caching",
+                       "no-enable-prefix-caching",
                        "model",
                        "served-model-name",
                        "host",
@@ -83,6 +89,9 @@ int run_serve(const std::vector<std::string>& argv) {
   o.max_model_len = static_cast<std::int32_t>(args.get_int("max-model-len", 0));
   o.max_batch = static_cast<std::int32_t>(args.get_int("max-num-seqs", o.max_batch));
   o.predictor = args.get_or("predictor", o.predictor);
+  if (args.has("enable-prefix-caching") && args.has("no-enable-prefix-caching"))
+    throw Error("--enable-prefix-caching and --no-enable-prefix-caching contradict each other");
+  o.prefix_caching = !args.has("no-enable-prefix-caching");
   if (auto f = args.get("chat-template")) o.chat_template_file = *f;
   o.api_key = args.get_or("api-key", "");
   if (o.api_key.empty()) {

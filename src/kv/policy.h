@@ -89,11 +89,11 @@ struct KvGauges {
 // shared_tokens + t lives at the t-th slot of `extents` taken in order. `reserved` and `used`
 // count the own part only, so every policy works in own coordinates.
 struct Allocation {
-  std::vector<Extent> shared;      // cached runs for positions [0, shared_tokens), logical order
-  std::int64_t shared_tokens = 0;  // Σ shared lengths
-  std::vector<Extent> extents;     // own extents, in logical order
-  std::int64_t reserved = 0;       // Σ extent lengths
-  std::int64_t used = 0;           // own tokens stored (prompt + generated − shared_tokens)
+  std::vector<Extent> extents;      // own extents, in logical order
+  std::int64_t reserved = 0;        // Σ extent lengths
+  std::int64_t used = 0;            // own tokens stored (prompt + generated − shared_tokens)
+  std::vector<Extent> shared = {};  // cached runs for positions [0, shared_tokens), logical order
+  std::int64_t shared_tokens = 0;   // Σ shared lengths
 };
 
 struct AdmitResult {

@@ -59,6 +59,12 @@ bool Session::cancel(RequestId id) {
   return known;
 }
 
+std::int64_t Session::reset_prefix_cache() {
+  const std::int64_t freed = policy_->reset_prefix_cache();
+  check("reset_prefix_cache");
+  return freed;
+}
+
 SessionSummary Session::summary() const {
   SessionSummary s;
   s.kv_utilization = meter_.kv_utilization();

@@ -81,6 +81,8 @@ class Session {
   std::vector<Completion> commit(std::span<const RequestId> finished);
   // Drops a request wherever it is and frees its KV; false if unknown.
   bool cancel(RequestId id);
+  // Frees every cached prefix no running request reads (Policy::reset_prefix_cache).
+  std::int64_t reset_prefix_cache();
 
   bool idle() const { return planner_.done(); }
   std::size_t waiting() const { return planner_.waiting(); }

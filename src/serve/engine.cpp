@@ -122,18 +122,34 @@ RequestId Engine::submit(std::vector<std::int32_t> prompt, const RequestParams& 
   live.out.prompt_tokens = n;
   live.out.arrival_s = arrival_s.value_or(now_s());
   live.out.predicted_output_tokens = p.prediction ? spec.prediction.output_tokens : -1;
-  session_.submit(
-      spec, predict_at_admission);  // after every check: a throw above leaves the engine unchanged
-  live_.emplace(spec.id, std::move(live));
+  // The KV layer reads the request's tokens (prefix caching): they live in live_ (map nodes are
+  // stable), prompt first, each sampled token appended.
+  auto [it, inserted] = live_.emplace(spec.id, std::move(live));
+  spec.tokens = &it->second.tokens;
+  try {
+    session_.submit(spec, predict_at_admission);  // after every check: a throw leaves no trace
+  } catch (...) {
+    live_.erase(it);
+    throw;
+  }
   return next_id_++;
 }
 
 model::SeqKv Engine::layout(RequestId id) const {
   const kv::Allocation* a = policy().allocation(id);
   if (a == nullptr) throw Error("engine: request " + std::to_string(id) + " has no KV allocation");
-  if (policy().contiguous()) return model::SeqKv::contiguous(a->extents);
+  if (policy().contiguous()) {
+    // Cached shared runs first (read-only), then the request's own extents.
+    std::vector<kv::Extent> runs = a->shared;
+    runs.insert(runs.end(), a->extents.begin(), a->extents.end());
+    return model::SeqKv::contiguous(std::move(runs));
+  }
   std::vector<std::int64_t> table;
   table.reserve(a->extents.size());
+  const std::int64_t bt = config().kv.block_tokens;
+  for (const kv::Extent& r : a->shared) {  // whole cached blocks
+    for (std::int64_t at = 0; at < r.length; at += bt) table.push_back(r.offset + at);
+  }
   for (const kv::Extent& e : a->extents) {
     if (e.length != config().kv.block_tokens) {
       throw Error("engine: paged policy returned an extent of " + std::to_string(e.length) +
@@ -188,8 +204,12 @@ StepResult Engine::step() {
     const double now = now_s();
     for (RequestId id : plan.admitted) {
       auto it = live_.find(id);
-      if (it != live_.end() && it->second.out.admitted_s < 0)
+      if (it != live_.end() && it->second.out.admitted_s < 0) {
         it->second.out.admitted_s = now - it->second.out.arrival_s;
+        const kv::Allocation* a = policy().allocation(id);
+        it->second.out.cached_tokens =
+            a != nullptr ? static_cast<std::int32_t>(a->shared_tokens) : 0;
+      }
     }
   }
   if (plan.items.empty()) {
@@ -267,6 +287,10 @@ void Engine::emit(const kv::WorkItem& w, const float* logits, double now, StepRe
     stopped.push_back(w.id);
     stopping_[w.id] = why;
   }
+}
+
+std::int64_t Engine::reset_prefix_cache() {
+  return session_.reset_prefix_cache();
 }
 
 bool Engine::cancel(RequestId id) {

@@ -106,6 +106,8 @@ class Engine {
 
   // Drops a waiting or running request and frees its KV. False if unknown or already finished.
   bool cancel(RequestId id);
+  // Frees every cached prefix no running request reads; returns the slots freed.
+  std::int64_t reset_prefix_cache();
 
   bool idle() const { return session_.idle(); }
   std::size_t waiting() const { return session_.waiting(); }

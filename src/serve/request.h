@@ -66,6 +66,7 @@ struct RequestOutput {
   std::vector<double> token_s;  // since arrival, one per output id
   std::int32_t predicted_output_tokens = -1;  // what the KV policy reserved for (−1: none)
   std::int32_t preemptions = 0;               // times this request was preempted and recomputed
+  std::int32_t cached_tokens = 0;  // prompt tokens read from the prefix cache at first admission
   std::int64_t kv_held_slots = 0;  // KV slots it held when it completed (its reservation)
 
   bool finished() const { return finish != FinishReason::kNone; }

@@ -43,7 +43,8 @@ StopCriteria::StopCriteria(const RequestParams& params, std::vector<std::int32_t
   if (!stop_.empty() && tokenizer == nullptr) {
     throw Error("request: stop strings need a tokenizer, and this engine has none");
   }
-  if (tokenizer != nullptr) decoder_.emplace(*tokenizer, /*skip_special=*/true, /*unknown_as_empty=*/true);
+  if (tokenizer != nullptr)
+    decoder_.emplace(*tokenizer, /*skip_special=*/true, /*unknown_as_empty=*/true);
 }
 
 bool StopCriteria::matched_stop_string(std::size_t searched_from) {

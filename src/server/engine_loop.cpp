@@ -46,7 +46,8 @@ std::variant<std::shared_ptr<RequestStream>, ApiError> EngineLoop::submit(
                                " requests waiting); retry shortly");
     }
     ++pending_submits_;
-    inbox_.push_back({Command::Kind::kSubmit, stream, std::move(prompt), std::move(params), {}});
+    inbox_.push_back(
+        {Command::Kind::kSubmit, stream, std::move(prompt), std::move(params), {}, nullptr});
   }
   wake_.notify_one();
   return stream;
@@ -56,7 +57,7 @@ void EngineLoop::cancel(const std::shared_ptr<RequestStream>& stream) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     // Cancels jump the queue (llama.cpp's server does the same): the KV goes back at once.
-    inbox_.push_front({Command::Kind::kCancel, stream, {}, {}, {}});
+    inbox_.push_front({Command::Kind::kCancel, stream, {}, {}, {}, nullptr});
   }
   wake_.notify_one();
 }
@@ -72,10 +73,21 @@ bool EngineLoop::wait_until_idle(std::chrono::milliseconds timeout) {
   });
 }
 
+std::int64_t EngineLoop::reset_prefix_cache() {
+  auto done = std::make_shared<std::promise<std::int64_t>>();
+  std::future<std::int64_t> freed = done->get_future();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    inbox_.push_back({Command::Kind::kResetPrefixCache, nullptr, {}, {}, {}, done});
+  }
+  wake_.notify_one();
+  return freed.get();
+}
+
 void EngineLoop::abort_all(const std::string& reason) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    inbox_.push_front({Command::Kind::kAbortAll, nullptr, {}, {}, reason});
+    inbox_.push_front({Command::Kind::kAbortAll, nullptr, {}, {}, reason, nullptr});
   }
   wake_.notify_one();
 }
@@ -131,6 +143,9 @@ void EngineLoop::handle(Command& c) {
       for (serve::RequestOutput& o : engine_->take_finished()) end(o.id, o);
       break;
     }
+    case Command::Kind::kResetPrefixCache:
+      c.done->set_value(engine_->reset_prefix_cache());
+      break;
     case Command::Kind::kAbortAll: {
       std::vector<serve::RequestId> live;
       for (const auto& [id, stream] : streams_) live.push_back(id);

@@ -24,6 +24,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -74,6 +75,9 @@ class EngineLoop {
   bool wait_until_idle(std::chrono::milliseconds timeout);
   // Ends every request still in the engine with a 503 error event carrying `reason`.
   void abort_all(const std::string& reason);
+  // Any thread: frees every cached prefix no running request reads, between two steps; returns
+  // the slots freed (vLLM's /reset_prefix_cache).
+  std::int64_t reset_prefix_cache();
 
   [[nodiscard]] LoopStatus status() const;
   // Read-only facts about the served model, safe from any thread (fixed at construction).
@@ -82,11 +86,12 @@ class EngineLoop {
 
  private:
   struct Command {
-    enum class Kind : std::uint8_t { kSubmit, kCancel, kAbortAll } kind;
+    enum class Kind : std::uint8_t { kSubmit, kCancel, kAbortAll, kResetPrefixCache } kind;
     std::shared_ptr<RequestStream> stream;
     std::vector<std::int32_t> prompt;
     serve::RequestParams params;
-    std::string reason;  // kAbortAll
+    std::string reason;                                // kAbortAll
+    std::shared_ptr<std::promise<std::int64_t>> done;  // kResetPrefixCache: the slots freed
   };
 
   void run();

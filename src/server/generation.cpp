@@ -42,7 +42,7 @@ void respond_whole(const ServedModel& m, const GenerationRequest& g,
     }
   }
   if (s.error) return send_error(res, *s.error);
-  const Usage usage{s.prompt_tokens, s.completion_tokens};
+  const Usage usage{s.prompt_tokens, s.completion_tokens, s.cached_tokens};
   const ResponseHeader h = header_for(m, g.kind);
   const nlohmann::json body = g.kind == GenerationRequest::Kind::kChat
                                   ? chat_completion(h, s.text, finish_reason(s.finish), usage)
@@ -91,7 +91,8 @@ struct Streamer {
       tail = sse::data_event(
           chunks.finish_chunk(emitter.finish(last.text), finish_reason(last.finish)));
       if (include_usage)
-        tail += sse::data_event(chunks.usage_chunk({last.prompt_tokens, last.completion_tokens}));
+        tail += sse::data_event(
+            chunks.usage_chunk({last.prompt_tokens, last.completion_tokens, last.cached_tokens}));
       tail += sse::kDoneEvent;
     }
     if (!write(sink, tail)) return false;

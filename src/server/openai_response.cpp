@@ -30,7 +30,8 @@ std::string_view to_string(FinishReason r) {
 nlohmann::json to_json(const Usage& u) {
   return {{"prompt_tokens", u.prompt_tokens},
           {"completion_tokens", u.completion_tokens},
-          {"total_tokens", u.prompt_tokens + u.completion_tokens}};
+          {"total_tokens", u.prompt_tokens + u.completion_tokens},
+          {"prompt_tokens_details", {{"cached_tokens", u.cached_tokens}}}};
 }
 
 nlohmann::json chat_completion(const ResponseHeader& h, std::string_view content,

@@ -39,9 +39,11 @@ enum class FinishReason : std::uint8_t { kStop, kLength };
 struct Usage {
   std::int64_t prompt_tokens = 0;
   std::int64_t completion_tokens = 0;
+  std::int64_t cached_tokens = 0;  // of the prompt, read from the prefix cache
 };
 
-// {"prompt_tokens": P, "completion_tokens": C, "total_tokens": P + C}
+// {"prompt_tokens": P, "completion_tokens": C, "total_tokens": P + C,
+//  "prompt_tokens_details": {"cached_tokens": K}} (OpenAI's field; vLLM fills it likewise)
 [[nodiscard]] nlohmann::json to_json(const Usage& u);
 
 // What every response and every chunk of one stream shares.

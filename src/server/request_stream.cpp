@@ -12,6 +12,7 @@ void RequestStream::update(const serve::RequestOutput& output, bool done) {
     state_.text = output.text;
     state_.prompt_tokens = output.prompt_tokens;
     state_.completion_tokens = static_cast<std::int32_t>(output.output_ids.size());
+    state_.cached_tokens = output.cached_tokens;
     state_.finish = output.finish;
     state_.done = done;
   }

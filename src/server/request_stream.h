@@ -34,6 +34,7 @@ struct StreamSnapshot {
   std::size_t marks_total = 0;
   std::int32_t prompt_tokens = 0;
   std::int32_t completion_tokens = 0;
+  std::int32_t cached_tokens = 0;  // prompt tokens read from the prefix cache
   bool done = false;
   serve::FinishReason finish = serve::FinishReason::kNone;
   std::optional<ApiError> error;  // set when the request failed

@@ -129,18 +129,20 @@ void Server::load() {
   c.kv.max_model_len = options_.max_model_len > 0 ? options_.max_model_len
                                                   : transformer->config().max_position_embeddings;
   c.planner.max_batch = options_.max_batch;
+  c.kv.prefix_caching = options_.prefix_caching;
   c.predictor = predict::make_serving_predictor(predict::PredictorSpec::parse(options_.predictor));
   auto engine = std::make_unique<serve::Engine>(transformer, c, model->tokenizer);
   model->max_model_len = engine->max_model_len();
   std::fprintf(stderr,
                "odma serve: model %s (%s), weights %s (%.2f GB), policy %s, KV %s %lld slots "
-               "(%.1f MiB), max_model_len %d, predictor %s, kernels %s\n",
+               "(%.1f MiB), max_model_len %d, predictor %s, prefix caching %s, kernels %s\n",
                model->name.c_str(), options_.model_dir.c_str(),
                model::to_string(transformer->weights().dtype()),
                static_cast<double>(transformer->weights().bytes()) / 1e9, options_.policy.c_str(),
                model::to_string(*c.kv_dtype), static_cast<long long>(c.kv.capacity_tokens),
                static_cast<double>(engine->kv_bytes()) / 1048576.0, model->max_model_len,
-               options_.predictor.c_str(), transformer->kernels().name().c_str());
+               options_.predictor.c_str(), options_.prefix_caching ? "on" : "off",
+               transformer->kernels().name().c_str());
   model->loop =
       std::make_unique<EngineLoop>(std::move(engine), metrics_, LoopLimits{options_.max_waiting});
   model_ = std::move(model);
@@ -202,6 +204,11 @@ void Server::install_routes() {
       metrics_->on_connections(pool->active(), pool->capacity());
     res.status = 200;
     res.set_content(metrics_->render(), std::string(prometheus::kContentType));
+  });
+  // vLLM's route for benchmarks: frees every cached prefix no running request reads.
+  s.Post("/reset_prefix_cache", [this](const httplib::Request&, httplib::Response& res) {
+    const std::int64_t freed = model_->loop->reset_prefix_cache();
+    send_json(res, nlohmann::json{{"freed_slots", freed}});
   });
   s.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
     handle_generation(*model_, GenerationRequest::Kind::kChat, req, res);

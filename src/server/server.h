@@ -47,6 +47,7 @@ struct ServeOptions {
   std::int32_t max_model_len = 0;            // 0 = the model's max_position_embeddings
   std::int32_t max_batch = 256;              // running requests at most
   std::string predictor = "bundled@0.5";  // predict/predictor_spec.h (model:PATH | bundled | none)
+  bool prefix_caching = true;             // --enable-prefix-caching (vLLM's default: on)
   std::size_t max_waiting = 1024;         // accepted, not admitted; beyond: 429
   std::size_t max_body_bytes = 8u << 20;  // beyond: 413
   std::size_t max_connections = 256;      // connection threads; beyond (+ backlog): 503

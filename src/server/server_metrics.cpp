@@ -65,7 +65,8 @@ ServerMetrics::ServerMetrics(std::string model_name)
       stored_(registry_.gauge("odma:kv_stored_slots", "Tokens stored by live requests.", labels())),
       capacity_(
           registry_.gauge("odma:kv_capacity_slots", "KV arena capacity in token slots.", labels())),
-      free_(registry_.gauge("odma:kv_free_slots", "KV slots not reserved.", labels())),
+      free_(
+          registry_.gauge("odma:kv_free_slots", "KV slots neither reserved nor cached.", labels())),
       safety_pool_(registry_.gauge("odma:kv_safety_pool_slots",
                                    "Free slots held back from admission for growth/migration.",
                                    labels())),
@@ -82,6 +83,19 @@ ServerMetrics::ServerMetrics(std::string model_name)
                                 labels())),
       copied_(registry_.counter("odma:kv_copied_tokens_total",
                                 "Tokens copied by migrations and compaction.", labels())),
+      prefix_queries_(registry_.counter(
+          "odma:prefix_cache_queries_total",
+          "Prompt tokens looked up in the prefix cache (vLLM v1's prefix_cache_queries).",
+          labels())),
+      prefix_hits_(registry_.counter(
+          "odma:prefix_cache_hits_total",
+          "Prompt tokens found in the prefix cache (vLLM v1's prefix_cache_hits).", labels())),
+      cached_(registry_.gauge("odma:kv_cached_slots",
+                              "KV slots the prefix cache holds (read by requests or idle).",
+                              labels())),
+      cached_idle_(registry_.gauge("odma:kv_cached_idle_slots",
+                                   "Prefix-cache slots no live request reads (evictable).",
+                                   labels())),
       predictor_error_(registry_.histogram(
           "odma:predictor_abs_error_tokens",
           "Absolute error of the output-length prediction of finished requests (tokens).",
@@ -120,6 +134,10 @@ void ServerMetrics::on_step(const serve::Engine& engine, std::size_t inbox_waiti
   add_delta(migrations_, k.migrations, last_migrations_);
   add_delta(chains_, k.chains, last_chains_);
   add_delta(copied_, k.copied_tokens, last_copied_);
+  add_delta(prefix_queries_, k.prefix_queries, last_prefix_queries_);
+  add_delta(prefix_hits_, k.prefix_hits, last_prefix_hits_);
+  cached_.set(static_cast<double>(g.cached));
+  cached_idle_.set(static_cast<double>(g.cached_reclaimable));
   const std::vector<std::int32_t> edges = engine.policy().bucket_edges();
   for (std::size_t b = 0; b < edges.size(); ++b) {
     registry_

@@ -24,6 +24,8 @@
 //   odma:kv_bucket_upper_edge           gauge    {bucket="k"}: the adaptive (odma) or S3 size
 //   classes odma:kv_overflows_total, odma:kv_grow_in_place_total, odma:kv_migrations_total,
 //   odma:kv_chained_extents_total, odma:kv_copied_tokens_total   counters (kv/policy.h)
+//   odma:prefix_cache_queries_total, odma:prefix_cache_hits_total  counters, prompt tokens
+//   odma:kv_cached_slots, odma:kv_cached_idle_slots   gauges: prefix-cache slots (all / unread)
 //   odma:predictor_abs_error_tokens     histogram  |predicted − actual output tokens| of finished
 //                                                requests: the online-learning signal
 //   odma:requests_rejected_total        counter  {cause=...}: refused before the engine saw them
@@ -88,11 +90,17 @@ class ServerMetrics {
   prometheus::Counter& migrations_;
   prometheus::Counter& chains_;
   prometheus::Counter& copied_;
+  prometheus::Counter& prefix_queries_;
+  prometheus::Counter& prefix_hits_;
+  prometheus::Gauge& cached_;
+  prometheus::Gauge& cached_idle_;
   prometheus::Histogram& predictor_error_;
   // Running totals last seen (counters take the differences).
   std::int64_t last_prompt_ = 0, last_generated_ = 0, last_preemptions_ = 0;
   std::int64_t last_overflows_ = 0, last_grow_ = 0, last_migrations_ = 0, last_chains_ = 0;
   std::int64_t last_copied_ = 0;
+  std::int64_t last_prefix_queries_ = 0;
+  std::int64_t last_prefix_hits_ = 0;
 };
 
 }  // namespace odma::server

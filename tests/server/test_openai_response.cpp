@@ -15,18 +15,21 @@ using nlohmann::json;
 const ResponseHeader kHeader{"chatcmpl-0123456789abcdef0123456789abcdef", 1700000000, "llama"};
 
 TEST(OpenAiResponse, ChatCompletionShape) {
-  const json expected = {
-      {"id", "chatcmpl-0123456789abcdef0123456789abcdef"},
-      {"object", "chat.completion"},
-      {"created", 1700000000},
-      {"model", "llama"},
-      {"choices",
-       {{{"index", 0},
-         {"message", {{"role", "assistant"}, {"content", "Hello!"}}},
-         {"logprobs", nullptr},
-         {"finish_reason", "stop"}}}},
-      {"usage", {{"prompt_tokens", 9}, {"completion_tokens", 3}, {"total_tokens", 12}}}};
-  EXPECT_EQ(chat_completion(kHeader, "Hello!", FinishReason::kStop, Usage{9, 3}), expected);
+  const json expected = {{"id", "chatcmpl-0123456789abcdef0123456789abcdef"},
+                         {"object", "chat.completion"},
+                         {"created", 1700000000},
+                         {"model", "llama"},
+                         {"choices",
+                          {{{"index", 0},
+                            {"message", {{"role", "assistant"}, {"content", "Hello!"}}},
+                            {"logprobs", nullptr},
+                            {"finish_reason", "stop"}}}},
+                         {"usage",
+                          {{"prompt_tokens", 9},
+                           {"completion_tokens", 3},
+                           {"total_tokens", 12},
+                           {"prompt_tokens_details", {{"cached_tokens", 8}}}}}};
+  EXPECT_EQ(chat_completion(kHeader, "Hello!", FinishReason::kStop, Usage{9, 3, 8}), expected);
 }
 
 TEST(OpenAiResponse, TextCompletionShape) {
@@ -38,7 +41,11 @@ TEST(OpenAiResponse, TextCompletionShape) {
       {"model", "llama"},
       {"choices",
        {{{"index", 0}, {"text", " there"}, {"logprobs", nullptr}, {"finish_reason", "length"}}}},
-      {"usage", {{"prompt_tokens", 2}, {"completion_tokens", 16}, {"total_tokens", 18}}}};
+      {"usage",
+       {{"prompt_tokens", 2},
+        {"completion_tokens", 16},
+        {"total_tokens", 18},
+        {"prompt_tokens_details", {{"cached_tokens", 0}}}}}};
   EXPECT_EQ(text_completion(h, " there", FinishReason::kLength, Usage{2, 16}), expected);
 }
 
@@ -48,9 +55,11 @@ TEST(OpenAiResponse, FinishReasonsAreOpenAisNames) {
 }
 
 TEST(OpenAiResponse, UsageTotalIsPromptPlusCompletion) {
-  EXPECT_EQ(to_json(Usage{5000000000, 7}), (json{{"prompt_tokens", 5000000000},
-                                                 {"completion_tokens", 7},
-                                                 {"total_tokens", 5000000007}}));
+  EXPECT_EQ(to_json(Usage{5000000000, 7}),
+            (json{{"prompt_tokens", 5000000000},
+                  {"completion_tokens", 7},
+                  {"total_tokens", 5000000007},
+                  {"prompt_tokens_details", {{"cached_tokens", 0}}}}));
 }
 
 TEST(OpenAiResponse, ModelListShapeFollowsVllm) {

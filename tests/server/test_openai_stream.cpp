@@ -92,13 +92,19 @@ TEST(OpenAiStream, WithoutIncludeUsageChunksHaveNoUsageKey) {
 
 TEST(OpenAiStream, ChatUsageChunkHasNoChoices) {
   json expected = chunk("chat.completion.chunk", {});
-  expected["usage"] = {{"prompt_tokens", 4}, {"completion_tokens", 2}, {"total_tokens", 6}};
+  expected["usage"] = {{"prompt_tokens", 4},
+                       {"completion_tokens", 2},
+                       {"total_tokens", 6},
+                       {"prompt_tokens_details", {{"cached_tokens", 0}}}};
   EXPECT_EQ(StreamChunks(kChat, kHeader, true).usage_chunk(Usage{4, 2}), expected);
 }
 
 TEST(OpenAiStream, CompletionUsageChunkHasNoChoices) {
   json expected = chunk("text_completion", {});
-  expected["usage"] = {{"prompt_tokens", 1}, {"completion_tokens", 1}, {"total_tokens", 2}};
+  expected["usage"] = {{"prompt_tokens", 1},
+                       {"completion_tokens", 1},
+                       {"total_tokens", 2},
+                       {"prompt_tokens_details", {{"cached_tokens", 0}}}};
   EXPECT_EQ(StreamChunks(kCompletion, kHeader, true).usage_chunk(Usage{1, 1}), expected);
 }
 
@@ -133,7 +139,8 @@ TEST(OpenAiStream, WholeChatStreamIsTheseBytes) {
       "\n\n"
       R"(data: {"choices":[],)" +
       head +
-      R"("usage":{"completion_tokens":2,"prompt_tokens":3,"total_tokens":5}})"
+      R"("usage":{"completion_tokens":2,"prompt_tokens":3,"prompt_tokens_details":)"
+      R"({"cached_tokens":0},"total_tokens":5}})"
       "\n\n"
       "data: [DONE]\n\n";
   EXPECT_EQ(sent, expected);
