@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <string_view>
 #include <thread>
 
 #include "base/error.h"
 #include "model/timed_kernels.h"
 #include "serve/engine.h"
+#include "workload/prefix_blocks.h"
 
 namespace odma::bench {
 namespace {
@@ -22,8 +24,16 @@ std::vector<std::int32_t> prompt_ids(std::size_t index, std::int32_t n, int voca
 
 }  // namespace
 
-BenchPolicy parse_bench_policy(const std::string& name) {
-  if (name.rfind("paged-", 0) != 0) return {name, 16};
+BenchPolicy parse_bench_policy(const std::string& full) {
+  constexpr std::string_view kNoCache = "/nocache";
+  std::string name = full;
+  bool caching = true;
+  if (name.size() > kNoCache.size() &&
+      name.compare(name.size() - kNoCache.size(), kNoCache.size(), kNoCache) == 0) {
+    name.resize(name.size() - kNoCache.size());
+    caching = false;
+  }
+  if (name.rfind("paged-", 0) != 0) return {name, 16, caching};
   const std::string n = name.substr(6);
   std::int32_t tokens = 0;
   try {
@@ -34,7 +44,7 @@ BenchPolicy parse_bench_policy(const std::string& name) {
     tokens = 0;
   }
   if (tokens < 1) throw Error("bench: \"" + name + "\": paged-N needs a block size N >= 1");
-  return {"paged", tokens};
+  return {"paged", tokens, caching};
 }
 
 E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun& run,
@@ -43,6 +53,7 @@ E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun&
   serve::EngineConfig config;
   config.policy = bp.policy;
   config.kv.block_tokens = bp.block_tokens;
+  config.kv.prefix_caching = bp.prefix_caching;
   config.kv.capacity_tokens = run.capacity;
   config.kv.max_model_len = run.max_model_len;
   config.max_output_tokens = run.max_tokens;  // also S3's range (kv/session.h)
@@ -56,7 +67,13 @@ E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun&
   const auto& reqs = run.trace.requests;
   std::vector<std::vector<std::int32_t>> prompts;
   for (std::size_t i = 0; i < reqs.size(); ++i) {
-    prompts.push_back(prompt_ids(i, reqs[i].prompt_tokens, vocab));
+    if (!reqs[i].prefix_blocks.empty() && run.trace.block_tokens > 0) {
+      prompts.push_back(workload::synthesize_prompt(
+          reqs[i].prefix_blocks, reqs[i].prompt_tokens, run.trace.block_tokens,
+          std::min(1000, vocab / 2), std::max(2, vocab - 2)));
+    } else {
+      prompts.push_back(prompt_ids(i, reqs[i].prompt_tokens, vocab));
+    }
   }
   std::vector<serve::RequestOutput> outputs;
   const double t0 = engine.now_s();
@@ -96,6 +113,8 @@ E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun&
   r.preemptions = k.preemptions;
   r.failed_requests = engine.counters().failed + k.failed_requests;
   r.copied_slots = engine.counters().copied_slots;
+  r.prefix_queries = k.prefix_queries;
+  r.prefix_hits = k.prefix_hits;
   r.forward_s = engine.counters().forward_s;
   if (timed != nullptr) {
     const model::KernelTimes t = timed->times();

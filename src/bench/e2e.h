@@ -32,16 +32,20 @@ struct E2eResult {
   std::int64_t preemptions = 0;
   std::int64_t failed_requests = 0;  // engine failures + policy failures (must be 0)
   std::int64_t copied_slots = 0;
-  double forward_s = 0.0;    // time in Transformer::forward
-  double attention_s = 0.0;  // of which decode/prefill attention (0 without TimedKernels)
-  double project_s = 0.0;    // and projections
+  std::int64_t prefix_queries = 0;  // prompt tokens looked up in the prefix cache
+  std::int64_t prefix_hits = 0;     // of them, read from it (not computed)
+  double forward_s = 0.0;           // time in Transformer::forward
+  double attention_s = 0.0;         // of which decode/prefill attention (0 without TimedKernels)
+  double project_s = 0.0;           // and projections
 };
 
 // A policy name as the bench takes it: a kv::policy_names() entry, or "paged-N" for the paged
-// policy with N-token blocks (the block size vLLM users pick: 16 by default, larger to jump less).
+// policy with N-token blocks (the block size vLLM users pick: 16 by default, larger to jump less),
+// either with "/nocache" appended for the same policy without prefix caching.
 struct BenchPolicy {
   std::string policy;
   std::int32_t block_tokens = 16;
+  bool prefix_caching = true;
 };
 BenchPolicy parse_bench_policy(const std::string& name);
 
@@ -61,8 +65,10 @@ struct E2eRun {
 };
 
 // Runs `run` under `policy` (parse_bench_policy) on `model`; prompts are deterministic random ids
-// of the trace's lengths. If the model's kernels are model::TimedKernels, the result splits the
-// forward time into attention and projections.
+// of the trace's lengths, or, for a trace with prefix blocks (mooncake-conv), the ids its blocks
+// stand for (workload/prefix_blocks.h: equal blocks, equal ids), so that prompts share prefixes. If
+// the model's kernels are model::TimedKernels, the result splits the forward time into attention
+// and projections.
 E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun& run,
                   const std::string& policy);
 

@@ -36,6 +36,7 @@ sim::SimResult simulate_e2e(const E2eRun& run, const std::string& policy,
   sim::SimOptions o;
   o.sample_every = 0;
   o.session.kv.block_tokens = bp.block_tokens;
+  o.session.kv.prefix_caching = bp.prefix_caching;
   o.session.kv.capacity_tokens = run.capacity;
   o.session.kv.max_model_len = run.max_model_len;
   o.session.kv.odma.max_extents = run.odma_max_extents;

@@ -152,6 +152,8 @@ void validate(const SuiteOptions& o) {
   if (o.repeats < 1) throw Error("--repeats must be >= 1");
   for (std::int32_t b : o.paged_blocks)
     if (b < 1) throw Error("--paged-blocks: every block size must be >= 1");
+  if (o.prefix_caching != "on" && o.prefix_caching != "off" && o.prefix_caching != "both")
+    throw Error("--prefix-caching must be on, off or both (got '" + o.prefix_caching + "')");
   if (o.requests < 1 || o.long_requests < 1 || o.max_tokens < 1 || o.static_slots < 1 ||
       o.extents < 1) {
     throw Error(
@@ -173,13 +175,19 @@ BenchModel load_bench_model(const SuiteOptions& o) {
 
 std::vector<std::string> bench_policies(const SuiteOptions& o) {
   const std::vector<std::string> base = o.policies.empty() ? kv::policy_names() : o.policies;
-  std::vector<std::string> out;
+  std::vector<std::string> named;
   for (const std::string& p : base) {
     if (p != "paged" || o.paged_blocks.empty()) {
-      out.push_back(p);
+      named.push_back(p);
       continue;
     }
-    for (std::int32_t b : o.paged_blocks) out.push_back("paged-" + std::to_string(b));
+    for (std::int32_t b : o.paged_blocks) named.push_back("paged-" + std::to_string(b));
+  }
+  if (o.prefix_caching == "on") return named;
+  std::vector<std::string> out;
+  for (const std::string& p : named) {
+    if (o.prefix_caching == "both" || p == "static") out.push_back(p);  // static never caches
+    if (p != "static") out.push_back(p + "/nocache");
   }
   return out;
 }

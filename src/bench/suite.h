@@ -33,6 +33,9 @@ struct SuiteOptions {
   bool quick = false;                 // ~1 minute: fewer requests, one kernel case, offline only
   bool kernels = true;                // part (1); without it the simulator uses cpu-local
   std::vector<std::string> policies;  // every policy of kv::policy_names() when empty
+  // Prefix caching: "on" (vLLM's default), "off", or "both": every policy that caches runs
+  // twice, as P and as P/nocache.
+  std::string prefix_caching = "on";
   std::string predictor = "bundled@0.5";
   std::uint64_t seed = 1;
   std::size_t requests = 48;      // per Alpaca / NQ workload

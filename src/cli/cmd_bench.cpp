@@ -48,6 +48,8 @@ constexpr const char* kHelp = R"(usage: odma bench [options]
                       --paged-blocks 16,64,256 --policies static,paged,odma --requests 24
                       --long-requests 4 (each can still be overridden)
   --policies LIST     {policies} (default: all)
+  --prefix-caching M  on (default, as vLLM), off, or both: each policy that caches also runs as
+                      P/nocache, so the table compares them (static never caches)
   --predictor SPEC    {predictor} (default bundled@0.5: the shipped model
                       reserving at its median, growth covers the rest; falls back to noisy:0.3 if
                       the bundled model is missing)
@@ -114,7 +116,15 @@ std::string ratio_range(std::vector<double> r) {
 }
 
 bool is_paged(const std::string& policy) {
-  return policy == "paged" || policy.rfind("paged-", 0) == 0;
+  return policy.rfind("paged", 0) == 0;  // paged, paged-N, either /nocache
+}
+
+// Prompt tokens read from the prefix cache ÷ looked up ("-" when nothing was looked up).
+std::string prefix_hit(const bench::E2eResult& r) {
+  return r.prefix_queries > 0
+             ? fmt_percent(
+                   static_cast<double>(r.prefix_hits) / static_cast<double>(r.prefix_queries), 1)
+             : "-";
 }
 
 // Prints every part of the suite as it completes and collects the JSON rows.
@@ -225,13 +235,13 @@ class BenchPrinter final : public bench::SuiteObserver {
         vs_paged[i].push_back(pg > 0 ? rep[i].summary.tps / pg : 0.0);
       }
     }
-    Table t({"policy", "TPS", "RPS", "vs static", "vs best paged", "KV util", "cap usage",
-             "mean batch", "attn share", "TTFT p50/p99 s", "TPOT p50/p99 ms", "migr", "preempt",
-             "failed"});
+    Table t({"policy", "TPS", "RPS", "vs static", "vs best paged", "prefix hit", "KV util",
+             "cap usage", "mean batch", "attn share", "TTFT p50/p99 s", "TPOT p50/p99 ms", "migr",
+             "preempt", "failed"});
     for (std::size_t i = 0; i < n; ++i) {
       const auto& r = w.rows[i];
       t.add_row({r.policy, fmt(r.summary.tps, 1), fmt(r.summary.rps, 2), ratio_range(vs_static[i]),
-                 ratio_range(vs_paged[i]), fmt_percent(r.kv_utilization, 1),
+                 ratio_range(vs_paged[i]), prefix_hit(r), fmt_percent(r.kv_utilization, 1),
                  fmt_percent(r.capacity_usage, 1), fmt(r.mean_batch, 1),
                  r.forward_s > 0 ? fmt_percent(r.attention_s / r.forward_s, 0) : "-",
                  fmt(r.summary.ttft_s.p50, 2) + " / " + fmt(r.summary.ttft_s.p99, 2),
@@ -281,7 +291,8 @@ int run_bench(const std::vector<std::string>& argv) {
   }
   args.reject_unknown({"trace", "kv-slots", "model", "json", "policies", "predictor", "requests",
                        "long-requests", "max-tokens", "static-slots", "extents", "seed",
-                       "write-profile", "preset", "dtype", "kv-dtype", "repeats", "paged-blocks"});
+                       "write-profile", "preset", "dtype", "kv-dtype", "repeats", "paged-blocks",
+                       "prefix-caching"});
   if (args.has("quick") && args.has("dram"))
     throw Error("--quick and --dram are two presets: pick one");
   bench::SuiteOptions o = args.has("quick")  ? bench::quick_defaults()
@@ -290,6 +301,7 @@ int run_bench(const std::vector<std::string>& argv) {
   o.model_dir = args.get("model");
   o.kernels = !args.has("skip-kernels");
   if (auto list = args.get("policies")) o.policies = parse_policy_list(*list);
+  o.prefix_caching = args.get_or("prefix-caching", o.prefix_caching);
   o.predictor = args.get_or("predictor", o.predictor);
   o.seed = static_cast<std::uint64_t>(args.get_int("seed", 1));
   o.requests =

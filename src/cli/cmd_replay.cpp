@@ -38,6 +38,11 @@ admitted by the policy, generate one token per step until their true output leng
   --capacity N        arena size in token slots (default 131072: the KV room a 24 GB MLU370-X4
                       keeps for DeepSeek-R1-Distill-Qwen-7B after its 15 GB of weights)
   --granule N         allocation unit in slots (default 16)
+  --block-size N      paged: tokens per block (default 16; vLLM's flag)
+  --enable-prefix-caching / --no-enable-prefix-caching
+                      automatic prefix caching (default on, as in vLLM; static never caches):
+                      traces with prefix blocks (mooncake-conv) share their prompts' leading
+                      blocks, and the table gains the prefix-cache hit rate
   --max-tokens N      generation cap per request; static reserves prompt + this (default 2048)
   --max-batch N       running requests at most (default 256)
   --arrival MODE      offline (all at t=0, default) | trace (use arrival_s, 20 ms per step)
@@ -66,7 +71,10 @@ nlohmann::json to_json(const std::string& workload, const sim::ReplayResult& r) 
           {"overflows", r.counters.overflows},
           {"migrations", r.counters.migrations},
           {"preemptions", r.counters.preemptions},
-          {"failed_requests", r.counters.failed_requests}};
+          {"failed_requests", r.counters.failed_requests},
+          {"prefix_cache_queries", r.counters.prefix_queries},
+          {"prefix_cache_hits", r.counters.prefix_hits},
+          {"cache_evictions", r.counters.cache_evictions}};
 }
 
 nlohmann::json to_json(const sim::WindowStats& w) {
@@ -125,20 +133,45 @@ void print_adaptation(const std::vector<sim::AdaptationRun>& runs, std::int64_t 
 }
 
 int run_replay(const std::vector<std::string>& argv) {
-  Args args(argv, {"help", "validate", "online", "adaptation"});
+  Args args(argv, {"help", "validate", "online", "adaptation", "enable-prefix-caching",
+                   "no-enable-prefix-caching"});
   if (args.has("help")) {
     std::fputs(expand_help(kHelp).c_str(), stdout);
     return 0;
   }
-  args.reject_unknown({"help",       "validate",  "online",   "adaptation", "dataset",  "drift",
-                       "requests",   "trace",     "policies", "predictor",  "capacity", "granule",
-                       "max-tokens", "max-batch", "arrival",  "extents",    "buckets",  "seed",
-                       "window",     "settle",    "json"});
+  args.reject_unknown({"help",
+                       "validate",
+                       "online",
+                       "adaptation",
+                       "dataset",
+                       "drift",
+                       "requests",
+                       "trace",
+                       "policies",
+                       "predictor",
+                       "capacity",
+                       "granule",
+                       "max-tokens",
+                       "max-batch",
+                       "arrival",
+                       "extents",
+                       "buckets",
+                       "seed",
+                       "window",
+                       "settle",
+                       "json",
+                       "block-size",
+                       "enable-prefix-caching",
+                       "no-enable-prefix-caching"});
 
   sim::ReplayOptions opt;
   kv::SessionConfig& s = opt.session;
   s.kv.capacity_tokens = args.get_int("capacity", 131072);
   s.kv.granule = static_cast<std::int32_t>(args.get_int("granule", 16));
+  s.kv.block_tokens = static_cast<std::int32_t>(args.get_int("block-size", 16));
+  if (args.has("enable-prefix-caching") && args.has("no-enable-prefix-caching"))
+    throw Error("--enable-prefix-caching and --no-enable-prefix-caching contradict each other");
+  s.kv.prefix_caching = !args.has("no-enable-prefix-caching");
   s.max_output_tokens = static_cast<std::int32_t>(args.get_int("max-tokens", 2048));
   s.planner.max_batch = static_cast<std::int32_t>(args.get_int("max-batch", 256));
   s.kv.odma.max_extents = static_cast<std::int32_t>(args.get_int("extents", 1));
@@ -211,8 +244,13 @@ int run_replay(const std::vector<std::string>& argv) {
       std::printf("infinite prefix cache: %.1f%% of prompt tokens reusable (%d-token blocks)\n\n",
                   100.0 * workload::infinite_cache_bound(trace).fraction(), trace.block_tokens);
     }
-    Table table({"policy", "KV util", "capacity usage", "reservation eff", "mean batch", "steps",
-                 "overflows", "grow-in-place", "migrations", "preemptions", "failed"});
+    const bool shares = trace.block_tokens > 0;
+    std::vector<std::string> columns{"policy"};
+    if (shares) columns.push_back("prefix hit");
+    for (const char* c : {"KV util", "capacity usage", "reservation eff", "mean batch", "steps",
+                          "overflows", "grow-in-place", "migrations", "preemptions", "failed"})
+      columns.push_back(c);
+    Table table(columns);
     for (const std::string& policy : policies) {
       std::fprintf(stderr, "replay: %s / %s ...\n", trace.name.c_str(), policy.c_str());
       sim::ReplayResult r;
@@ -222,12 +260,21 @@ int run_replay(const std::vector<std::string>& argv) {
       } else {
         r = sim::replay(trace, predictions, policy, opt);
       }
-      table.add_row({policy, fmt_percent(r.kv_utilization), fmt_percent(r.capacity_usage),
-                     fmt_percent(r.reservation_efficiency), fmt(r.mean_concurrency, 1),
-                     std::to_string(r.steps), std::to_string(r.counters.overflows),
-                     std::to_string(r.counters.grow_in_place),
-                     std::to_string(r.counters.migrations), std::to_string(r.counters.preemptions),
-                     std::to_string(r.counters.failed_requests)});
+      std::vector<std::string> row{policy};
+      if (shares) {
+        const auto& k = r.counters;
+        row.push_back(fmt_percent(k.prefix_queries > 0 ? static_cast<double>(k.prefix_hits) /
+                                                             static_cast<double>(k.prefix_queries)
+                                                       : 0.0));
+      }
+      for (std::string cell :
+           {fmt_percent(r.kv_utilization), fmt_percent(r.capacity_usage),
+            fmt_percent(r.reservation_efficiency), fmt(r.mean_concurrency, 1),
+            std::to_string(r.steps), std::to_string(r.counters.overflows),
+            std::to_string(r.counters.grow_in_place), std::to_string(r.counters.migrations),
+            std::to_string(r.counters.preemptions), std::to_string(r.counters.failed_requests)})
+        row.push_back(std::move(cell));
+      table.add_row(row);
       results.push_back(to_json(trace.name, r));
     }
     std::fputs(table.to_markdown().c_str(), stdout);

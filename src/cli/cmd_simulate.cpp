@@ -53,6 +53,10 @@ table per workload x policy.
   --budget N              tokens per step (default 2048)
   --granule N             allocation unit in slots (default 16)
   --block-tokens N        paged block size (default 16)
+  --enable-prefix-caching / --no-enable-prefix-caching
+                          automatic prefix caching (default on, as in vLLM; static never caches):
+                          traces with prefix blocks (mooncake-conv) share their prompts' leading
+                          blocks; prefill computes only uncached tokens
   --extents N             odma: extents per request (1 = strict contiguity, default 1)
   --sample-every N        steps between timeline samples for --plot (default 16)
   --replicas N            a fleet: N replicas (each its own KV budget, --capacity) behind a router
@@ -206,7 +210,8 @@ int run_fleet(const Args& args, const std::vector<workload::Trace>& traces,
 }
 
 int run_simulate(const std::vector<std::string>& argv) {
-  Args args(argv, {"help", "validate", "calibrate", "online"});
+  Args args(argv, {"help", "validate", "calibrate", "online", "enable-prefix-caching",
+                   "no-enable-prefix-caching"});
   if (args.has("help")) {
     std::fputs(expand_help(kHelp).c_str(), stdout);
     return 0;
@@ -215,12 +220,37 @@ int run_simulate(const std::vector<std::string>& argv) {
     args.reject_unknown({"calibrate", "out"});
     return run_calibrate(args);
   }
-  args.reject_unknown({"help",     "validate",     "online",    "device",       "model-shape",
-                       "dataset",  "mix",          "drift",     "trace",        "split",
-                       "requests", "arrival",      "policies",  "predictor",    "seed",
-                       "capacity", "max-tokens",   "max-batch", "chunk",        "budget",
-                       "granule",  "block-tokens", "extents",   "sample-every", "json",
-                       "plot",     "replicas",     "router",    "speedup"});
+  args.reject_unknown({"help",
+                       "validate",
+                       "online",
+                       "device",
+                       "model-shape",
+                       "dataset",
+                       "mix",
+                       "drift",
+                       "trace",
+                       "split",
+                       "requests",
+                       "arrival",
+                       "policies",
+                       "predictor",
+                       "seed",
+                       "capacity",
+                       "max-tokens",
+                       "max-batch",
+                       "chunk",
+                       "budget",
+                       "granule",
+                       "block-tokens",
+                       "extents",
+                       "sample-every",
+                       "json",
+                       "plot",
+                       "replicas",
+                       "router",
+                       "speedup",
+                       "enable-prefix-caching",
+                       "no-enable-prefix-caching"});
 
   const sim::DeviceProfile device = sim::load_device_profile(args.get_or("device", "mlu370-x4"));
   const sim::ModelShape shape = sim::load_model_shape(args.get_or("model-shape", "r1-7b-shape"));
@@ -238,6 +268,9 @@ int run_simulate(const std::vector<std::string>& argv) {
   opt.session.max_output_tokens = int_arg(args, "max-tokens", 2048, 1);
   opt.session.kv.granule = int_arg(args, "granule", 16, 1);
   opt.session.kv.block_tokens = int_arg(args, "block-tokens", 16, 1);
+  if (args.has("enable-prefix-caching") && args.has("no-enable-prefix-caching"))
+    throw Error("--enable-prefix-caching and --no-enable-prefix-caching contradict each other");
+  opt.session.kv.prefix_caching = !args.has("no-enable-prefix-caching");
   opt.session.kv.odma.max_extents = int_arg(args, "extents", 1, 1);
   opt.session.planner.max_batch = int_arg(args, "max-batch", 256, 1);
   opt.session.planner.prefill_chunk_tokens = int_arg(args, "chunk", 512, 1);

@@ -123,6 +123,14 @@ bool Arena::grow_in_place(Handle it, std::int64_t extra) {
   return true;
 }
 
+void Arena::shrink(std::int64_t offset, std::int64_t length, std::int64_t keep) {
+  ODMA_ASSERT(keep > 0 && keep < length && keep % granule_ == 0);
+  const RequestId owner = ranges_.find(offset)->second.owner;
+  release(offset, length);
+  [[maybe_unused]] const bool placed = allocate_at(offset, keep, owner);
+  ODMA_ASSERT(placed);  // freed just above
+}
+
 void Arena::release(std::int64_t offset, std::int64_t length) {
   auto it = ranges_.find(offset);
   ODMA_ASSERT(it != ranges_.end() && !it->second.free && it->second.length == length);

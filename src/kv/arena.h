@@ -83,6 +83,10 @@ class Arena {
   bool grow_in_place(std::int64_t offset, std::int64_t length, std::int64_t extra);
   bool grow_in_place(Handle h, std::int64_t extra);
 
+  // Frees the tail [offset + keep, offset + length) of the allocated extent [offset, offset +
+  // length); precondition: 0 < keep < length, keep a multiple of the granule.
+  void shrink(std::int64_t offset, std::int64_t length, std::int64_t keep);
+
   // Returns the extent [offset, offset + length) to free space, coalescing with its neighbours.
   // Precondition: it is an allocated extent (as allocated or grown).
   void release(std::int64_t offset, std::int64_t length);

@@ -18,10 +18,16 @@ AdmitResult ContiguousPolicy::admit(const RequestSpec& spec) {
   Arena::Handle head{};
   if (admission_allowed(need)) {
     offset = arena_.allocate(need, spec.id, &head);
-    while (!offset && evict_cached(need)) offset = arena_.allocate(need, spec.id, &head);
+    // The room must come free in one piece: the best window of cached ranges first, then one
+    // least-recent victim at a time.
+    if (!offset && evict_for_range(need)) offset = arena_.allocate(need, spec.id, &head);
+    while (!offset && evict_cached(1)) offset = arena_.allocate(need, spec.id, &head);
     if (!offset) {
       offset = place_after_compaction(need, spec.id, result.copies);
-      if (offset) head = arena_.find(*offset);
+      if (offset) {
+        head = arena_.find(*offset);
+        refresh_hit(spec, hit);  // compaction may have slid the cached ranges it reads
+      }
     }
   }
   if (!offset) {

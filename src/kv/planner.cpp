@@ -164,7 +164,10 @@ StepPlan StepPlanner::plan_step() {
 Completion StepPlanner::finish(RequestId id) {
   Request& r = requests_.at(id);
   const Allocation* a = policy_.allocation(id);
-  Completion c{id, r.generated, static_cast<std::int64_t>(r.spec.prompt_tokens) + r.generated,
+  // Reservation quality concerns the request's own part: shared (cached) tokens held no slot.
+  const std::int64_t shared = a != nullptr ? a->shared_tokens : 0;
+  Completion c{id, r.generated,
+               static_cast<std::int64_t>(r.spec.prompt_tokens) + r.generated - shared,
                a != nullptr ? a->reserved : 0, r.spec.prediction.output_tokens};
   ODMA_CHECK_STATUS(policy_.finish(id, r.generated));
   requests_.erase(id);

@@ -61,7 +61,8 @@ struct StepPlan {
 struct Completion {
   RequestId id = 0;
   std::int32_t output_tokens = 0;
-  std::int64_t final_tokens = 0;  // prompt + output (DESIGN.md's reservation-efficiency numerator)
+  std::int64_t final_tokens = 0;  // prompt + output − shared (cached) tokens: its own tokens,
+                                  //   DESIGN.md's reservation-efficiency numerator
   std::int64_t held_slots = 0;    // slots the request held at completion
   std::int32_t predicted_output_tokens = 0;  // its prediction (what the policy sized it for)
 };

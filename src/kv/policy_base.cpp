@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <optional>
 #include <span>
 
 #include "base/debug.h"
@@ -13,6 +15,7 @@ namespace odma::kv {
 PolicyBase::PolicyBase(const PolicyConfig& config, std::int64_t unit)
     : config_(config),
       arena_(config.capacity_tokens / unit * unit, config.granule),
+      cache_(unit),
       caching_(config.prefix_caching) {}
 
 Status PolicyBase::check_admission(const RequestSpec& spec) const {
@@ -116,22 +119,100 @@ PolicyBase::PrefixHit PolicyBase::lookup_prefix(const RequestSpec& spec) {
   return hit;
 }
 
+void PolicyBase::refresh_hit(const RequestSpec& spec, PrefixHit& hit) const {
+  if (hit.match.length == 0) return;
+  const std::vector<std::int32_t>& tokens = *spec.tokens;
+  hit.match = cache_.match(
+      std::span<const TokenId>(tokens.data(), static_cast<std::size_t>(hit.match.length)),
+      hit.match.length);
+}
+
 void PolicyBase::drop_hit(PrefixHit& hit) {
   if (hit.lease) ODMA_CHECK_STATUS(cache_.release(*hit.lease));
   hit = {};
 }
 
+bool PolicyBase::release_evicted(const std::vector<Extent>& freed) {
+  // Tails first: a backing trimmed and then freed in one call is freed at its trimmed length.
+  const std::vector<PrefixIndex::Trim> trims = cache_.take_trimmed();
+  for (const PrefixIndex::Trim& t : trims)
+    arena_.shrink(t.backing_offset, t.tail.end() - t.backing_offset,
+                  t.tail.offset - t.backing_offset);
+  for (const Extent& e : freed) arena_.release(e.offset, e.length);
+  counters_.cache_evictions += static_cast<std::int64_t>(freed.size() + trims.size());
+  return !freed.empty() || !trims.empty();
+}
+
 bool PolicyBase::evict_cached(std::int64_t need) {
   if (!caching_) return false;
-  const std::vector<Extent> freed = cache_.evict(need);
-  for (const Extent& e : freed) arena_.release(e.offset, e.length);
-  counters_.cache_evictions += static_cast<std::int64_t>(freed.size());
-  return !freed.empty();
+  return release_evicted(cache_.evict(need));
+}
+
+bool PolicyBase::evict_for_range(std::int64_t need) {
+  if (!caching_ || cache_.stats().backings == 0) return false;
+  // The arena in address order: free ranges (cost nothing) and cached ranges that can go whole.
+  struct Piece {
+    Extent extent;
+    bool usable = false;
+    bool cached = false;
+    std::uint64_t age = 0;
+  };
+  std::vector<Piece> pieces;
+  const std::map<std::int64_t, Arena::Owned> owned = arena_.owned();
+  const std::map<std::int64_t, std::int64_t> free = arena_.free_ranges();
+  auto o = owned.begin();
+  auto f = free.begin();
+  while (o != owned.end() || f != free.end()) {
+    if (f != free.end() && (o == owned.end() || f->first < o->first)) {
+      pieces.push_back({{f->first, f->second}, true, false, 0});
+      ++f;
+    } else {
+      Piece p{{o->first, o->second.length}, false, false, 0};
+      if (o->second.owner == kCacheOwner) {
+        if (auto age = cache_.loose_backing_age(o->first)) p = {p.extent, true, true, *age};
+      }
+      pieces.push_back(p);
+      ++o;
+    }
+  }
+  // Every window of adjacent usable pieces holding `need`, shortest from each start.
+  std::optional<std::pair<std::size_t, std::size_t>> best;
+  std::uint64_t best_age = 0;
+  std::int64_t best_evicted = 0;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    std::int64_t total = 0, evicted = 0;
+    std::uint64_t age = 0;
+    for (std::size_t j = i; j < pieces.size() && pieces[j].usable && total < need; ++j) {
+      total += pieces[j].extent.length;
+      if (pieces[j].cached) {
+        evicted += pieces[j].extent.length;
+        age = std::max(age, pieces[j].age);
+      }
+      if (total >= need && evicted > 0 &&
+          (!best || age < best_age || (age == best_age && evicted < best_evicted))) {
+        best = std::make_pair(i, j);
+        best_age = age;
+        best_evicted = evicted;
+      }
+    }
+  }
+  if (!best) return false;
+  std::vector<Extent> freed;
+  for (std::size_t k = best->first; k <= best->second; ++k) {
+    if (pieces[k].cached) freed.push_back(cache_.evict_backing(pieces[k].extent.offset));
+  }
+  return release_evicted(freed);
 }
 
 std::int64_t PolicyBase::reset_prefix_cache() {
   std::int64_t slots = 0;
-  for (const Extent& e : cache_.reset()) {
+  const std::vector<Extent> freed = cache_.reset();
+  for (const PrefixIndex::Trim& t : cache_.take_trimmed()) {  // tails first (see evict_cached)
+    arena_.shrink(t.backing_offset, t.tail.end() - t.backing_offset,
+                  t.tail.offset - t.backing_offset);
+    slots += t.tail.length;
+  }
+  for (const Extent& e : freed) {
     arena_.release(e.offset, e.length);
     slots += e.length;
   }
@@ -262,16 +343,48 @@ std::int64_t stored_in_extent(const Allocation& alloc, std::size_t index) {
   return std::clamp<std::int64_t>(alloc.used - start, 0, alloc.extents[index].length);
 }
 
+void PolicyBase::shift_shared(Allocation& alloc, const Extent& moved, std::int64_t to) {
+  if (alloc.shared.empty()) return;
+  const std::int64_t delta = to - moved.offset;
+  std::vector<Extent> runs;
+  auto add = [&runs](Extent e) {  // merges with the previous run when they touch
+    if (e.length <= 0) return;
+    if (!runs.empty() && runs.back().end() == e.offset) {
+      runs.back().length += e.length;
+    } else {
+      runs.push_back(e);
+    }
+  };
+  for (const Extent& r : alloc.shared) {
+    const std::int64_t a = std::max(r.offset, moved.offset), b = std::min(r.end(), moved.end());
+    if (a >= b) {
+      add(r);
+      continue;
+    }
+    add({r.offset, a - r.offset});  // before the moved range
+    add({a + delta, b - a});        // inside it: follows it
+    add({b, r.end() - b});          // after it
+  }
+  alloc.shared = std::move(runs);
+}
+
 bool PolicyBase::compact(std::int64_t max_moves, const Arena::SlideGoal& goal,
                          std::vector<CopyOp>& copies) {
   auto plan = arena_.plan_slide(max_moves, goal);
   if (!plan) return false;
-  // Cached ranges stay where they are (the index and the readers name their slots): a plan that
-  // would slide one is refused. Unread ones were evicted before anyone compacts.
   for (const SlideMove& move : *plan) {
-    if (move.owner == kCacheOwner) return false;
-  }
-  for (const SlideMove& move : *plan) {
+    if (move.owner == kCacheOwner) {
+      // A cached range slides like any extent: its K/V is copied, the index and every reader's
+      // shared runs follow it.
+      arena_.apply(move);
+      ODMA_CHECK_STATUS(cache_.move_backing(move.from, move.to));
+      for (auto& [id, live] : live_)
+        shift_shared(live.alloc, Extent{move.from, move.length}, move.to);
+      copies.push_back({move.from, move.to, move.length});
+      counters_.copied_tokens += move.length;
+      ++counters_.compaction_moves;
+      continue;
+    }
     const Arena::Handle moved = arena_.apply(move);
     Live& live = live_.find(move.owner)->second;
     Allocation& alloc = live.alloc;

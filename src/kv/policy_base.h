@@ -65,9 +65,17 @@ class PolicyBase : public Policy {
   static RequestSpec own_spec(const RequestSpec& spec, std::int64_t shared_tokens);
   // A deferred admission lets its pin go.
   void drop_hit(PrefixHit& hit);
+  // The hit's runs again, where they are now (after a compaction that slid cached ranges).
+  void refresh_hit(const RequestSpec& spec, PrefixHit& hit) const;
   // Evicts unread cached ranges, least recent first, until `need` slots came free or none is
   // left; false when nothing was freed.
   bool evict_cached(std::int64_t need);
+  // Makes one free range of `need` slots by evicting the cached ranges of the best window: a run
+  // of adjacent free and wholly evictable cached ranges holding `need`, whose most recently used
+  // range is the least recent (then: the fewest slots evicted). A contiguous request needs its
+  // room in one piece, and least-recent-first eviction alone would empty scattered ranges until
+  // two happen to touch. False (nothing changed) when no such window exists.
+  bool evict_for_range(std::int64_t need);
   bool caching() const { return caching_; }
   // Paged: the block size the shared part must respect (0: token granular).
   virtual std::int64_t prefix_block() const { return 0; }
@@ -97,7 +105,8 @@ class PolicyBase : public Policy {
   void set_used(Live& live, std::int64_t total_tokens);
 
   // Lowest-address-first sliding until `goal` holds (at most `max_moves` moves). On success applies
-  // the moves, fixes the owners' extents and appends their CopyOps; otherwise changes nothing.
+  // the moves, fixes the owners' extents (cached ranges: the index and every reader's shared runs)
+  // and appends their CopyOps; otherwise changes nothing.
   bool compact(std::int64_t max_moves, const Arena::SlideGoal& goal, std::vector<CopyOp>& copies);
 
   // Hooks.
@@ -116,8 +125,12 @@ class PolicyBase : public Policy {
   std::int64_t used_ = 0;
 
  private:
+  // Returns what the index freed (tails first) to the arena; true if anything was.
+  bool release_evicted(const std::vector<Extent>& freed);
   // Hands the own extents' stored tokens to the prefix cache; frees the rest.
   void cache_extents(const Live& live);
+  // `alloc`'s shared runs after the cached range `moved` slid to `to`.
+  static void shift_shared(Allocation& alloc, const Extent& moved, std::int64_t to);
 };
 
 // Tokens of `alloc` stored in its extent `index` (tokens fill the extents in logical order).

@@ -159,7 +159,7 @@ GrowResult OdmaPolicy::overflow(Live& live, std::int64_t total_tokens) {
       continue;
     }
     placed = true;
-  } while (!placed && evict_cached(minimum - before));
+  } while (!placed && (evict_for_range(minimum) || evict_cached(1)));  // room in one piece
   if (!placed) {
     // Compact until the last extent can grow in place or a free range holds the minimum.
     const std::int64_t last_offset = live.alloc.extents.back().offset;

@@ -9,7 +9,8 @@
 
 namespace odma::kv {
 
-PrefixIndex::PrefixIndex() : root_(std::make_unique<Node>()) {}
+PrefixIndex::PrefixIndex(std::int64_t trim_unit)
+    : root_(std::make_unique<Node>()), trim_unit_(trim_unit) {}
 
 // Iterative teardown: a long chain of nodes would otherwise recurse once per node.
 PrefixIndex::~PrefixIndex() {
@@ -241,6 +242,20 @@ void PrefixIndex::remove_leaf(Node* node, std::vector<Extent>* freed, std::int64
   } else {
     ODMA_ASSERT(parent->backing == b);  // the chain's next node up becomes its bottom
     b->bottom = parent;
+    if (trim_unit_ > 0) {
+      // The chain's slots rise towards its bottom: past the new bottom's end nothing is read.
+      const std::int64_t keep =
+          (parent->offset + parent->length() - b->extent.offset + trim_unit_ - 1) / trim_unit_ *
+          trim_unit_;
+      if (keep < b->extent.length) {
+        const Extent tail{b->extent.offset + keep, b->extent.length - keep};
+        trimmed_.push_back({b->extent.offset, tail});
+        b->extent.length = keep;
+        *freed_slots += tail.length;
+        backing_slots_ -= tail.length;
+        reclaimable_slots_ -= tail.length;
+      }
+    }
   }
   parent->children.erase(node->label[0]);  // destroys node
   refresh_evictable(parent);
@@ -252,6 +267,40 @@ std::vector<Extent> PrefixIndex::evict(std::int64_t need_slots) {
   while (freed_slots < need_slots && !evictable_.empty())
     remove_leaf(evictable_.begin()->second, &freed, &freed_slots);
   return freed;
+}
+
+std::optional<std::uint64_t> PrefixIndex::loose_backing_age(std::int64_t offset) const {
+  auto it = backings_.find(offset);
+  if (it == backings_.end() || it->second.pinned_nodes > 0) return std::nullopt;
+  const Backing& b = it->second;
+  const Node* n = b.bottom;
+  if (!n->children.empty()) return std::nullopt;
+  const Node* top = n;
+  for (n = n->parent; n != nullptr && n->backing == &b; n = n->parent) {
+    if (n->children.size() != 1) return std::nullopt;  // a branch into another backing
+    top = n;
+  }
+  return top->last_access;
+}
+
+Extent PrefixIndex::evict_backing(std::int64_t offset) {
+  Backing& b = backings_.at(offset);
+  std::vector<Extent> freed;
+  std::int64_t freed_slots = 0;
+  while (freed.empty()) remove_leaf(b.bottom, &freed, &freed_slots);  // b dies with its last node
+  return freed.front();
+}
+
+Status PrefixIndex::move_backing(std::int64_t from, std::int64_t to) {
+  auto handle = backings_.extract(from);  // the element (and every Backing* to it) stays put
+  if (handle.empty()) return Status::kInvalidArgument;
+  Backing& b = handle.mapped();
+  const std::int64_t delta = to - from;
+  for (Node* n = b.bottom; n != nullptr && n->backing == &b; n = n->parent) n->offset += delta;
+  b.extent.offset = to;
+  handle.key() = to;
+  backings_.insert(std::move(handle));
+  return Status::kOk;
 }
 
 std::vector<Extent> PrefixIndex::reset() {

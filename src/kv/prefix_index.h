@@ -94,7 +94,10 @@ struct PrefixStats {
 
 class PrefixIndex {
  public:
-  PrefixIndex();
+  // `trim_unit` > 0: evicting the bottom node of a backing that keeps other nodes also gives back
+  // the backing's tail past them, rounded up to a multiple of trim_unit (take_trimmed()); 0: a
+  // backing returns only whole, when its last node goes.
+  explicit PrefixIndex(std::int64_t trim_unit = 0);
   ~PrefixIndex();
   PrefixIndex(const PrefixIndex&) = delete;
   PrefixIndex& operator=(const PrefixIndex&) = delete;
@@ -123,6 +126,25 @@ class PrefixIndex {
   [[nodiscard]] std::vector<Extent> evict(std::int64_t need_slots);
   // evict(∞): frees every unpinned backing.
   [[nodiscard]] std::vector<Extent> reset();
+  // When evicting the backing at `offset` wholesale frees it and touches no other backing (it is
+  // unpinned, and no node of it has a child in another backing): how recently it was used (its
+  // top node's last access). nullopt otherwise. O(nodes in it).
+  [[nodiscard]] std::optional<std::uint64_t> loose_backing_age(std::int64_t offset) const;
+  // Evicts that backing (precondition: loose_backing_age(offset) has a value), its nodes leaves
+  // first; returns its extent (any trims on the way go to take_trimmed(), freed before it).
+  [[nodiscard]] Extent evict_backing(std::int64_t offset);
+
+  // The backing at `from` now lives at `to` (compaction slid it; its K/V was copied): every node
+  // in it follows. kInvalidArgument (nothing changed) if no backing starts at `from`. The caller
+  // keeps backings from overlapping.
+  [[nodiscard]] Status move_backing(std::int64_t from, std::int64_t to);
+  // Tails cut off backings still held (trim_unit > 0) since the last call: {backing offset, the
+  // freed tail [offset, end)}. The backing now ends where its tail began.
+  struct Trim {
+    std::int64_t backing_offset = 0;
+    Extent tail;
+  };
+  [[nodiscard]] std::vector<Trim> take_trimmed() { return std::exchange(trimmed_, {}); }
 
   std::int64_t reclaimable_slots() const { return reclaimable_slots_; }
   PrefixStats stats() const;
@@ -188,6 +210,8 @@ class PrefixIndex {
   std::int64_t cached_tokens_ = 0;
   std::int64_t backing_slots_ = 0;
   std::int64_t reclaimable_slots_ = 0;
+  std::int64_t trim_unit_ = 0;
+  std::vector<Trim> trimmed_;
 };
 
 }  // namespace odma::kv

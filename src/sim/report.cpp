@@ -24,19 +24,35 @@ const SimResult* WorkloadRun::find(const std::string& policy) const {
 }
 
 std::string results_table(const WorkloadRun& run) {
-  Table t({"policy", "KV util", "cap usage", "resv eff", "mean batch", "TPS", "RPS", "TTFT p50 s",
-           "TTFT p99 s", "TPOT p50 ms", "TPOT p99 ms", "overflows", "migrations", "preempt",
-           "failed", "TPS/static", "TPS/paged"});
+  // A trace whose prompts share prefixes (prefix blocks) adds the prefix-cache hit rate: prompt
+  // tokens read from the cache ÷ prompt tokens looked up.
+  bool shares = false;
+  for (const SimResult& r : run.results) shares = shares || r.kv.counters.prefix_queries > 0;
+  std::vector<std::string> columns{"policy"};
+  if (shares) columns.push_back("prefix hit");
+  for (const char* c : {"KV util", "cap usage", "resv eff", "mean batch", "TPS", "RPS",
+                        "TTFT p50 s", "TTFT p99 s", "TPOT p50 ms", "TPOT p99 ms", "overflows",
+                        "migrations", "preempt", "failed", "TPS/static", "TPS/paged"})
+    columns.push_back(c);
+  Table t(columns);
   const SimResult* stat = run.find("static");
   const SimResult* paged = run.find("paged");
   for (const SimResult& r : run.results) {
-    t.add_row(
-        {r.policy, fmt_percent(r.kv.kv_utilization), fmt_percent(r.kv.capacity_usage),
-         fmt_percent(r.kv.reservation_efficiency), fmt(r.mean_batch, 1), fmt(r.tps, 1),
-         fmt(r.rps, 2), fmt(r.ttft_s.p50, 2), fmt(r.ttft_s.p99, 2), fmt(r.tpot_s.p50 * 1e3, 1),
-         fmt(r.tpot_s.p99 * 1e3, 1), std::to_string(r.kv.counters.overflows),
-         std::to_string(r.kv.counters.migrations), std::to_string(r.kv.counters.preemptions),
-         std::to_string(r.kv.counters.failed_requests), ratio_cell(r, stat), ratio_cell(r, paged)});
+    std::vector<std::string> row{r.policy};
+    if (shares) {
+      const kv::KvCounters& k = r.kv.counters;
+      row.push_back(fmt_percent(
+          ratio(static_cast<double>(k.prefix_hits), static_cast<double>(k.prefix_queries))));
+    }
+    for (std::string cell :
+         {fmt_percent(r.kv.kv_utilization), fmt_percent(r.kv.capacity_usage),
+          fmt_percent(r.kv.reservation_efficiency), fmt(r.mean_batch, 1), fmt(r.tps, 1),
+          fmt(r.rps, 2), fmt(r.ttft_s.p50, 2), fmt(r.ttft_s.p99, 2), fmt(r.tpot_s.p50 * 1e3, 1),
+          fmt(r.tpot_s.p99 * 1e3, 1), std::to_string(r.kv.counters.overflows),
+          std::to_string(r.kv.counters.migrations), std::to_string(r.kv.counters.preemptions),
+          std::to_string(r.kv.counters.failed_requests), ratio_cell(r, stat), ratio_cell(r, paged)})
+      row.push_back(std::move(cell));
+    t.add_row(row);
   }
   return t.to_markdown();
 }
@@ -75,6 +91,9 @@ nlohmann::json results_json(const std::vector<WorkloadRun>& runs) {
                           {"copied_tokens", r.kv.counters.copied_tokens},
                           {"preemptions", r.kv.counters.preemptions},
                           {"failed_requests", r.kv.counters.failed_requests},
+                          {"prefix_cache_queries", r.kv.counters.prefix_queries},
+                          {"prefix_cache_hits", r.kv.counters.prefix_hits},
+                          {"cache_evictions", r.kv.counters.cache_evictions},
                           {"copy_s", r.copy_s},
                           {"attention_s", r.attention_s},
                           {"linear_s", r.linear_s}};

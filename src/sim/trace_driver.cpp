@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/error.h"
+#include "workload/prefix_blocks.h"
 
 namespace odma::sim {
 
@@ -56,6 +57,13 @@ void TraceDriver::submit_until(double now) {
     spec.prediction.true_output_tokens = std::clamp(t.output_tokens, 1, spec.max_output_tokens);
     true_len_[next_] = spec.prediction.true_output_tokens;
     caps_[next_] = spec.max_output_tokens;
+    if (!t.prefix_blocks.empty() && trace_.block_tokens > 0 && t.prompt_tokens >= 1) {
+      // Ids in [1000, 150000): clear of a tokenizer's special ids; equal blocks, equal ids.
+      auto [it, fresh] =
+          tokens_.emplace(next_, workload::synthesize_prompt(t.prefix_blocks, t.prompt_tokens,
+                                                             trace_.block_tokens, 1000, 150000));
+      spec.tokens = &it->second;
+    }
     session_.submit(spec, /*predict_at_admission=*/online_ != nullptr);
     ++next_;
   }
@@ -72,6 +80,8 @@ const std::vector<kv::Completion>& TraceDriver::commit() {
     if (w.emits_token && session_.generated(w.id) + 1 >= true_len_[w.id]) finished_.push_back(w.id);
   }
   completions_ = session_.commit(finished_);
+  for (kv::RequestId id : plan_.failed) tokens_.erase(id);
+  for (const kv::Completion& c : completions_) tokens_.erase(c.id);
   const kv::KvCounters k = session_.policy().counters();
   for (const kv::Completion& c : completions_) {
     records_.push_back({c.id, c.predicted_output_tokens, c.output_tokens, c.final_tokens,

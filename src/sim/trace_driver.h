@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <unordered_map>
 #include <vector>
 
 #include "kv/session.h"
@@ -69,6 +70,10 @@ class TraceDriver {
               predict::PredictorSource* online, const kv::SessionConfig& config);
 
   const workload::Trace& trace_;
+  // Prompt token ids synthesised from the prefix blocks (workload/prefix_blocks.h) of requests
+  // in flight, so that the policies' prefix caching sees what the trace shares; node-based, so
+  // the pointers the KV layer holds stay valid.
+  std::unordered_map<kv::RequestId, std::vector<std::int32_t>> tokens_;
   const std::vector<kv::LengthPrediction>* precomputed_;  // exactly one of these two is set
   predict::PredictorSource* online_;
   kv::Session session_;

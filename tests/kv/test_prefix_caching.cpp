@@ -142,6 +142,33 @@ TEST(PrefixCaching, UnreadCachedRangesAreEvictedLeastRecentFirstUnderPressure) {
   admit_ok(*p, big);
 }
 
+TEST(PrefixCaching, EvictingTheTailOfACachedRangeGivesItsSlotsBack) {
+  auto p = make_policy("odma", config(128));
+  const std::vector<std::int32_t> a = cat(ids(1000, 40), ids(5000, 6));
+  admit_ok(*p, request(1, a, 40, 10, 60));  // caps of 100–110 tokens fit the arena
+  grow_ok(*p, 1, 45);
+  ASSERT_EQ(p->finish(1, 6), Status::kOk);  // [0, 48) cached
+  // Request 2 shares A's first 20 tokens: A's node splits at 20 when 2's tokens are cached.
+  const std::vector<std::int32_t> t2 = cat(ids(1000, 20), ids(3000, 20));
+  admit_ok(*p, request(2, t2, 40, 10, 60));
+  EXPECT_EQ(p->allocation(2)->extents, (std::vector<Extent>{{48, 48}}));
+  ASSERT_EQ(p->finish(2, 1), Status::kOk);  // its 20 own tokens cached in [48, 80)
+  EXPECT_EQ(p->gauges().cached, 80);
+  // 96 slots for request 3: A's tail (positions 20–45, the least recent leaf) goes first and
+  // gives [32, 48) back at once, though A's first 20 tokens stay cached in [0, 32); then request
+  // 2's range goes, and [32, 128) is one free range.
+  const std::vector<std::int32_t> t3 = ids(7000, 50);
+  admit_ok(*p, request(3, t3, 50, 10, 60));
+  EXPECT_EQ(p->allocation(3)->extents, (std::vector<Extent>{{32, 96}}));
+  EXPECT_EQ(p->counters().cache_evictions, 2);
+  EXPECT_EQ(p->gauges().cached, 32);
+  // A's first 20 tokens are still a hit.
+  ASSERT_EQ(p->release(3), Status::kOk);
+  const std::vector<std::int32_t> t4 = cat(ids(1000, 20), ids(9000, 5));
+  admit_ok(*p, request(4, t4, 25, 10, 60));
+  EXPECT_EQ(p->allocation(4)->shared, (std::vector<Extent>{{0, 20}}));
+}
+
 TEST(PrefixCaching, ARequestThatSharesGrowsAndMigratesOnlyItsOwnTail) {
   auto p = make_policy("odma", config(256));
   const std::vector<std::int32_t> a = ids(100, 48);
