@@ -139,7 +139,11 @@ Tokenizer Tokenizer::from_spec(TokenizerSpec spec) {
   impl->added = spec.added_tokens;
 
   BpeOptions options;
-  impl->pre_tokenizer = PreTokenizer(spec.pre_tokenizer);
+  try {  // a split pattern PCRE2 refuses is found only here: name the file
+    impl->pre_tokenizer = PreTokenizer(spec.pre_tokenizer);
+  } catch (const Error& e) {
+    throw Error(src + ": pre_tokenizer: " + e.what());
+  }
   options.byte_level = impl->pre_tokenizer.byte_level();
   options.byte_fallback = spec.byte_fallback;
   options.fuse_unk = spec.fuse_unk;

@@ -105,8 +105,8 @@ TEST(PrefixCacheEngine, ResetFreesTheIdleCacheAndTheStaticPolicyNeverCaches) {
   Engine e(tiny_random_model(), config("odma", true));
   (void)run_all(e, {job});
   EXPECT_GT(e.policy().gauges().cached, 0);
-  EXPECT_EQ(e.reset_prefix_cache(),
-            e.policy().gauges().capacity - e.policy().gauges().free - e.policy().gauges().reserved);
+  const kv::KvGauges before = e.policy().gauges();  // read first: argument order is unspecified
+  EXPECT_EQ(e.reset_prefix_cache(), before.capacity - before.free - before.reserved);
   EXPECT_EQ(e.policy().gauges().cached, 0);
   EXPECT_EQ(e.policy().gauges().free, e.policy().gauges().capacity);
 

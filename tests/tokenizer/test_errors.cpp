@@ -146,6 +146,11 @@ TEST(TokenizerErrors, UnsupportedModelAndSteps) {
   j = tiny();
   j["pre_tokenizer"]["pattern"]["Regex"] = "(unclosed";
   EXPECT_THAT(load_error(j), HasSubstr("bad split pattern"));
+  // An escape PCRE2 refuses inside a character class (found by fuzz_tokenizer_json): the message
+  // names the file too.
+  j["pre_tokenizer"]["pattern"]["Regex"] = "[^\\B]";
+  EXPECT_THAT(load_error(j),
+              AllOf(HasSubstr("bad/tokenizer.json"), HasSubstr("bad split pattern")));
   j = tiny();
   j["pre_tokenizer"]["behavior"] = "Sideways";
   EXPECT_THAT(load_error(j), HasSubstr("unknown split behavior"));
