@@ -3,6 +3,9 @@
 // /reset_prefix_cache, and --no-enable-prefix-caching.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "server/http_test_util.h"
 
 namespace odma::server::testing {
@@ -33,8 +36,17 @@ TEST(PrefixCacheHttp, ARepeatedSystemPromptIsReadFromTheCacheAndCounted) {
   const int prompt = second.body["usage"]["prompt_tokens"];
   EXPECT_GE(cached, 20);  // the system prompt and the template around it
   EXPECT_LT(cached, prompt);
-  // The same answer as without the cache: greedy output does not depend on it.
-  const Reply m = get(c, "/metrics");
+  // /metrics is refreshed after each engine step, which may be a moment after the client has
+  // its answer: wait (bounded) until the last step's figures are out.
+  Reply m;
+  for (int i = 0; i < 100; ++i) {
+    m = get(c, "/metrics");
+    const double cached_slots = metric(m.raw, "odma:kv_cached_slots");
+    if (metric(m.raw, "odma:kv_reserved_slots") == 0 && cached_slots > 0 &&
+        metric(m.raw, "odma:kv_cached_idle_slots") == cached_slots)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   const int first_prompt = first.body["usage"]["prompt_tokens"];
   EXPECT_EQ(metric(m.raw, "odma:prefix_cache_queries_total"), first_prompt + prompt);
   EXPECT_EQ(metric(m.raw, "odma:prefix_cache_hits_total"), cached);
