@@ -148,7 +148,10 @@ TEST(Lifecycle, FloodBeyondTheQueueBoundGets429) {
   }
   for (auto& t : clients) t.join();
   EXPECT_GT(limited.load(), 0);
-  EXPECT_GE(ok.load(), 3);  // one running, two waiting at least
+  // --max-waiting 2 requests are always accepted; a third only if the engine admitted one before
+  // it arrived (often, not always: the 16 clients may all arrive first).
+  EXPECT_GE(ok.load(), 2);
+  EXPECT_EQ(ok.load() + limited.load(), 16);
   EXPECT_EQ(other.load(), 0);
   EXPECT_TRUE(retry_after.load());
   auto c = s.client();
