@@ -7,6 +7,8 @@
 #include <memory>
 #include <vector>
 
+#include "planner_table.h"
+
 namespace odma::kv {
 namespace {
 
@@ -30,26 +32,7 @@ PolicyConfig config(std::int64_t capacity, std::int32_t max_model_len = 512) {
   return c;
 }
 
-// Expected work of one step, in the order the planner lists it.
-struct Row {
-  RequestId id;
-  WorkKind kind;
-  std::int32_t start;
-  std::int32_t n;
-  bool emits;
-};
-
-void expect_items(const StepPlan& plan, const std::vector<Row>& rows, int step) {
-  ASSERT_EQ(plan.items.size(), rows.size()) << "step " << step;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const WorkItem& w = plan.items[i];
-    EXPECT_EQ(w.id, rows[i].id) << "step " << step << " item " << i;
-    EXPECT_EQ(w.kind, rows[i].kind) << "step " << step << " item " << i;
-    EXPECT_EQ(w.start_pos, rows[i].start) << "step " << step << " item " << i;
-    EXPECT_EQ(w.n_tokens, rows[i].n) << "step " << step << " item " << i;
-    EXPECT_EQ(w.emits_token, rows[i].emits) << "step " << step << " item " << i;
-  }
-}
+using testing::expect_items;
 
 constexpr WorkKind P = WorkKind::kPrefill;
 constexpr WorkKind D = WorkKind::kDecode;

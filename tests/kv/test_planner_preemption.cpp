@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kv/planner.h"
+#include "planner_table.h"
 
 namespace odma::kv {
 namespace {
@@ -67,26 +68,7 @@ StarvedPolicy starved_static() {
   return StarvedPolicy(make_policy("static", c));
 }
 
-struct Row {
-  RequestId id;
-  WorkKind kind;
-  std::int32_t start;
-  std::int32_t n;
-  bool emits;
-};
-
-void expect_items(const StepPlan& plan, const std::vector<Row>& rows) {
-  ASSERT_EQ(plan.items.size(), rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    SCOPED_TRACE("item " + std::to_string(i));
-    const WorkItem& w = plan.items[i];
-    EXPECT_EQ(w.id, rows[i].id);
-    EXPECT_EQ(w.kind, rows[i].kind);
-    EXPECT_EQ(w.start_pos, rows[i].start);
-    EXPECT_EQ(w.n_tokens, rows[i].n);
-    EXPECT_EQ(w.emits_token, rows[i].emits);
-  }
-}
+using testing::expect_items;
 
 constexpr WorkKind kPrefill = WorkKind::kPrefill, kDecode = WorkKind::kDecode;
 
