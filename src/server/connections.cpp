@@ -63,11 +63,7 @@ void ConnectionPool::enqueue(std::function<void()> fn) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!idle_.empty()) {
-      Worker* w = idle_.back();
-      idle_.pop_back();
-      w->job = std::move(fn);
-      ++busy_;
-      w->wake.notify_one();
+      hand_to_idle(std::move(fn));
       return;
     }
     // Pool threads that serve no connection but are not idle yet (starting, or just done with
@@ -81,6 +77,14 @@ void ConnectionPool::enqueue(std::function<void()> fn) {
     overflow_.push_back(std::move(fn));
   }
   overflow_work_.notify_one();
+}
+
+void ConnectionPool::hand_to_idle(std::function<void()> fn) {
+  Worker* w = idle_.back();  // the most recently idle one: its caches are warm
+  idle_.pop_back();
+  w->job = std::move(fn);
+  ++busy_;
+  w->wake.notify_one();
 }
 
 void ConnectionPool::shutdown() {
@@ -137,11 +141,7 @@ void ConnectionPool::overflow_worker() {
       fn = std::move(overflow_.front());
       overflow_.pop_front();
       if (!idle_.empty() && !stop_) {  // a pool thread came free meanwhile: serve, don't refuse
-        Worker* w = idle_.back();
-        idle_.pop_back();
-        w->job = std::move(fn);
-        ++busy_;
-        w->wake.notify_one();
+        hand_to_idle(std::move(fn));
         continue;
       }
     }

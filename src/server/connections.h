@@ -47,6 +47,8 @@ class ConnectionPool final : public httplib::TaskQueue {
     std::function<void()> job;  // handed over by enqueue() while the worker sleeps
   };
   void worker(Worker& self);
+  // Wakes the most recently idle worker with `fn`. Precondition: mu_ held, idle_ not empty.
+  void hand_to_idle(std::function<void()> fn);
   void overflow_worker();
 
   std::size_t max_, backlog_;
