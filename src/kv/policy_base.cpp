@@ -132,20 +132,32 @@ void PolicyBase::drop_hit(PrefixHit& hit) {
   hit = {};
 }
 
-bool PolicyBase::release_evicted(const std::vector<Extent>& freed) {
+PolicyBase::Released PolicyBase::release_evicted(const std::vector<Extent>& freed) {
+  Released r;
   // Tails first: a backing trimmed and then freed in one call is freed at its trimmed length.
-  const std::vector<PrefixIndex::Trim> trims = cache_.take_trimmed();
-  for (const PrefixIndex::Trim& t : trims)
+  for (const PrefixIndex::Trim& t : cache_.take_trimmed()) {
     arena_.shrink(t.backing_offset, t.tail.end() - t.backing_offset,
                   t.tail.offset - t.backing_offset);
-  for (const Extent& e : freed) arena_.release(e.offset, e.length);
-  counters_.cache_evictions += static_cast<std::int64_t>(freed.size() + trims.size());
-  return !freed.empty() || !trims.empty();
+    ++r.ranges;
+    r.slots += t.tail.length;
+  }
+  for (const Extent& e : freed) {
+    arena_.release(e.offset, e.length);
+    ++r.ranges;
+    r.slots += e.length;
+  }
+  return r;
+}
+
+bool PolicyBase::evicted_for_room(const std::vector<Extent>& freed) {
+  const Released r = release_evicted(freed);
+  counters_.cache_evictions += r.ranges;
+  return r.ranges > 0;
 }
 
 bool PolicyBase::evict_cached(std::int64_t need) {
   if (!caching_) return false;
-  return release_evicted(cache_.evict(need));
+  return evicted_for_room(cache_.evict(need));
 }
 
 bool PolicyBase::evict_for_range(std::int64_t need) {
@@ -201,22 +213,11 @@ bool PolicyBase::evict_for_range(std::int64_t need) {
   for (std::size_t k = best->first; k <= best->second; ++k) {
     if (pieces[k].cached) freed.push_back(cache_.evict_backing(pieces[k].extent.offset));
   }
-  return release_evicted(freed);
+  return evicted_for_room(freed);
 }
 
 std::int64_t PolicyBase::reset_prefix_cache() {
-  std::int64_t slots = 0;
-  const std::vector<Extent> freed = cache_.reset();
-  for (const PrefixIndex::Trim& t : cache_.take_trimmed()) {  // tails first (see evict_cached)
-    arena_.shrink(t.backing_offset, t.tail.end() - t.backing_offset,
-                  t.tail.offset - t.backing_offset);
-    slots += t.tail.length;
-  }
-  for (const Extent& e : freed) {
-    arena_.release(e.offset, e.length);
-    slots += e.length;
-  }
-  return slots;
+  return release_evicted(cache_.reset()).slots;  // a reset is no eviction to make room
 }
 
 void PolicyBase::cache_extents(const Live& live) {

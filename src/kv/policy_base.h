@@ -125,8 +125,14 @@ class PolicyBase : public Policy {
   std::int64_t used_ = 0;
 
  private:
-  // Returns what the index freed (tails first) to the arena; true if anything was.
-  bool release_evicted(const std::vector<Extent>& freed);
+  // Returns what the index freed (the tails it trimmed first, then `freed`) to the arena.
+  struct Released {
+    std::int64_t ranges = 0;  // tails and whole ranges
+    std::int64_t slots = 0;
+  };
+  Released release_evicted(const std::vector<Extent>& freed);
+  // release_evicted() for eviction that makes room: counted in cache_evictions; true if any.
+  bool evicted_for_room(const std::vector<Extent>& freed);
   // Hands the own extents' stored tokens to the prefix cache; frees the rest.
   void cache_extents(const Live& live);
   // `alloc`'s shared runs after the cached range `moved` slid to `to`.
