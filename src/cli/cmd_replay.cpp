@@ -169,9 +169,7 @@ int run_replay(const std::vector<std::string>& argv) {
   s.kv.capacity_tokens = args.get_int("capacity", 131072);
   s.kv.granule = static_cast<std::int32_t>(args.get_int("granule", 16));
   s.kv.block_tokens = static_cast<std::int32_t>(args.get_int("block-size", 16));
-  if (args.has("enable-prefix-caching") && args.has("no-enable-prefix-caching"))
-    throw Error("--enable-prefix-caching and --no-enable-prefix-caching contradict each other");
-  s.kv.prefix_caching = !args.has("no-enable-prefix-caching");
+  s.kv.prefix_caching = prefix_caching_flag(args);
   s.max_output_tokens = static_cast<std::int32_t>(args.get_int("max-tokens", 2048));
   s.planner.max_batch = static_cast<std::int32_t>(args.get_int("max-batch", 256));
   s.kv.odma.max_extents = static_cast<std::int32_t>(args.get_int("extents", 1));

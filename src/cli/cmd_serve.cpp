@@ -89,9 +89,7 @@ int run_serve(const std::vector<std::string>& argv) {
   o.max_model_len = static_cast<std::int32_t>(args.get_int("max-model-len", 0));
   o.max_batch = static_cast<std::int32_t>(args.get_int("max-num-seqs", o.max_batch));
   o.predictor = args.get_or("predictor", o.predictor);
-  if (args.has("enable-prefix-caching") && args.has("no-enable-prefix-caching"))
-    throw Error("--enable-prefix-caching and --no-enable-prefix-caching contradict each other");
-  o.prefix_caching = !args.has("no-enable-prefix-caching");
+  o.prefix_caching = prefix_caching_flag(args);
   if (auto f = args.get("chat-template")) o.chat_template_file = *f;
   o.api_key = args.get_or("api-key", "");
   if (o.api_key.empty()) {

@@ -268,9 +268,7 @@ int run_simulate(const std::vector<std::string>& argv) {
   opt.session.max_output_tokens = int_arg(args, "max-tokens", 2048, 1);
   opt.session.kv.granule = int_arg(args, "granule", 16, 1);
   opt.session.kv.block_tokens = int_arg(args, "block-tokens", 16, 1);
-  if (args.has("enable-prefix-caching") && args.has("no-enable-prefix-caching"))
-    throw Error("--enable-prefix-caching and --no-enable-prefix-caching contradict each other");
-  opt.session.kv.prefix_caching = !args.has("no-enable-prefix-caching");
+  opt.session.kv.prefix_caching = prefix_caching_flag(args);
   opt.session.kv.odma.max_extents = int_arg(args, "extents", 1, 1);
   opt.session.planner.max_batch = int_arg(args, "max-batch", 256, 1);
   opt.session.planner.prefill_chunk_tokens = int_arg(args, "chunk", 512, 1);

@@ -48,4 +48,10 @@ std::string expand_help(std::string help) {
   return help;
 }
 
+bool prefix_caching_flag(const Args& args) {
+  if (args.has("enable-prefix-caching") && args.has("no-enable-prefix-caching"))
+    throw Error("--enable-prefix-caching and --no-enable-prefix-caching contradict each other");
+  return !args.has("no-enable-prefix-caching");
+}
+
 }  // namespace odma::cli
