@@ -11,8 +11,9 @@
 
 namespace odma::kv::testing {
 
-// Expected work of one step, in the order the planner lists it.
-struct Row {
+// Expected work of one step, in the order the planner lists it. Not named Row: policy_table.h's
+// Row lives in this namespace too, and two types of one name in one binary break the ODR.
+struct WorkRow {
   RequestId id;
   WorkKind kind;
   std::int32_t start;
@@ -21,7 +22,7 @@ struct Row {
 };
 
 // `step` only labels the failure messages.
-inline void expect_items(const StepPlan& plan, const std::vector<Row>& rows, int step = 0) {
+inline void expect_items(const StepPlan& plan, const std::vector<WorkRow>& rows, int step = 0) {
   ASSERT_EQ(plan.items.size(), rows.size()) << "step " << step;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const WorkItem& w = plan.items[i];
