@@ -139,6 +139,8 @@ class Policy {
   // Frees every cached range no live request reads (vLLM's /reset_prefix_cache); returns the
   // slots freed.
   virtual std::int64_t reset_prefix_cache() { return 0; }
+  // Whether finished requests' K/V stay cached for later prompts (false: caching off, static).
+  virtual bool prefix_caching() const { return false; }
 
   // Current output-length bucket upper edges (odma/s3; empty for others), for plots.
   virtual std::vector<std::int32_t> bucket_edges() const { return {}; }

@@ -30,6 +30,7 @@ class PolicyBase : public Policy {
   const PolicyConfig& config() const { return config_; }
   const Arena& arena() const { return arena_; }
   std::int64_t reset_prefix_cache() override;
+  bool prefix_caching() const override { return caching_; }
 
  protected:
   struct Live {
@@ -76,7 +77,6 @@ class PolicyBase : public Policy {
   // room in one piece, and least-recent-first eviction alone would empty scattered ranges until
   // two happen to touch. False (nothing changed) when no such window exists.
   bool evict_for_range(std::int64_t need);
-  bool caching() const { return caching_; }
   // Paged: the block size the shared part must respect (0: token granular).
   virtual std::int64_t prefix_block() const { return 0; }
   // Unit a finished request's cached range is rounded to (granule; paged: a block).

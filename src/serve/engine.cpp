@@ -90,24 +90,24 @@ void Engine::validate(const std::vector<std::int32_t>& prompt, const RequestPara
     throw Error("request: stop strings need the model's tokenizer (the engine has none)");
 }
 
-RequestId Engine::submit(std::vector<std::int32_t> prompt, const RequestParams& params,
-                         std::optional<double> arrival_s) {
-  validate(prompt, params);
+Engine::Pending Engine::make_live(std::vector<std::int32_t> prompt, const RequestParams& params,
+                                  double arrival, bool hidden) {
   const auto n = static_cast<std::int32_t>(prompt.size());
   RequestParams p = params;
   p.sampling.max_tokens = session_.cap_for(n, p.sampling.max_tokens);
 
-  kv::RequestSpec spec;
-  spec.id = next_id_;
+  Pending pending;
+  kv::RequestSpec& spec = pending.spec;
+  spec.id = next_id_++;
   spec.prompt_tokens = n;
   spec.max_output_tokens = p.sampling.max_tokens;
   std::string prompt_text;  // the predictor reads it at admission and learns from it at completion
-  if (predictor_) {
+  if (predictor_ && !hidden) {
     prompt_text = !p.prompt_text.empty() ? p.prompt_text
                   : tokenizer_           ? tokenizer_->decode(prompt, /*skip_special=*/true)
                                          : std::string();
   }
-  const bool predict_at_admission = !p.prediction && predictor_;
+  pending.predict_at_admission = !p.prediction && predictor_;
   spec.prediction = p.prediction.value_or(kv::LengthPrediction{p.sampling.max_tokens, 1.0, -1});
   spec.prediction.output_tokens =
       std::clamp(spec.prediction.output_tokens, 1, p.sampling.max_tokens);
@@ -117,22 +117,103 @@ RequestId Engine::submit(std::vector<std::int32_t> prompt, const RequestParams& 
             p.sampling.max_tokens,
             model::Sampler(p.sampling),
             StopCriteria(p, model_->config().eos_token_ids, tokenizer_ ? &*tokenizer_ : nullptr),
-            RequestOutput{}};
+            RequestOutput{},
+            hidden,
+            std::nullopt};
   live.out.id = spec.id;
   live.out.prompt_tokens = n;
-  live.out.arrival_s = arrival_s.value_or(now_s());
+  live.out.arrival_s = arrival;
   live.out.predicted_output_tokens = p.prediction ? spec.prediction.output_tokens : -1;
   // The KV layer reads the request's tokens (prefix caching): they live in live_ (map nodes are
   // stable), prompt first, each sampled token appended.
   auto [it, inserted] = live_.emplace(spec.id, std::move(live));
   spec.tokens = &it->second.tokens;
+  return pending;
+}
+
+RequestId Engine::submit(std::vector<std::int32_t> prompt, const RequestParams& params,
+                         std::optional<double> arrival_s) {
+  validate(prompt, params);
+  const Pending p = make_live(std::move(prompt), params, arrival_s.value_or(now_s()), false);
   try {
-    session_.submit(spec, predict_at_admission);  // after every check: a throw leaves no trace
+    session_.submit(p.spec, p.predict_at_admission);  // after every check: a throw leaves no trace
   } catch (...) {
-    live_.erase(it);
+    live_.erase(p.spec.id);
     throw;
   }
-  return next_id_++;
+  return p.spec.id;
+}
+
+std::vector<RequestId> Engine::submit_samples(std::vector<std::int32_t> prompt,
+                                              const RequestParams& params, std::int32_t n,
+                                              std::optional<double> arrival_s) {
+  if (n < 1) throw Error("request: n must be >= 1, got " + std::to_string(n));
+  validate(prompt, params);
+  const double arrival = arrival_s.value_or(now_s());
+  auto sample_params = [&](std::int32_t i) {
+    RequestParams p = params;
+    p.sampling.seed = params.sampling.seed + static_cast<std::uint64_t>(i);  // vLLM's rule
+    return p;
+  };
+  std::vector<RequestId> ids;
+  if (n == 1 || !policy().prefix_caching()) {
+    try {
+      for (std::int32_t i = 0; i < n; ++i) ids.push_back(submit(prompt, sample_params(i), arrival));
+    } catch (...) {
+      for (RequestId id : ids) (void)cancel(id);
+      throw;
+    }
+    return ids;
+  }
+  // The prompt's prefill: greedy, exactly one token (its logits are discarded), so the prompt's
+  // K/V is computed once and left in the prefix cache when it ends.
+  RequestParams prefill;
+  prefill.sampling.ignore_eos = true;
+  prefill.sampling.max_tokens = 1;
+  prefill.forced_output_tokens = 1;
+  prefill.prediction = kv::LengthPrediction{1, 0.0, -1};
+  const Pending leader = make_live(prompt, prefill, arrival, /*hidden=*/true);
+  std::vector<Pending> samples;
+  for (std::int32_t i = 0; i < n; ++i) {
+    samples.push_back(make_live(prompt, sample_params(i), arrival, false));
+    ids.push_back(samples.back().spec.id);
+  }
+  try {
+    session_.submit(leader.spec, false);
+  } catch (...) {
+    live_.erase(leader.spec.id);
+    for (RequestId id : ids) live_.erase(id);
+    throw;
+  }
+  held_samples_ += samples.size();
+  held_[leader.spec.id] = std::move(samples);
+  return ids;
+}
+
+void Engine::release_samples(RequestId leader, FinishReason reason, std::int32_t cached,
+                             const std::string& error) {
+  auto it = held_.find(leader);
+  if (it == held_.end()) return;
+  const std::vector<Pending> samples = std::move(it->second);
+  held_.erase(it);
+  held_samples_ -= samples.size();
+  const bool prefilled = reason != FinishReason::kCancelled && reason != FinishReason::kFailed &&
+                         reason != FinishReason::kError;
+  for (const Pending& p : samples) {
+    const RequestId id = p.spec.id;
+    if (prefilled) {
+      live_.at(id).group_cached = cached;
+      try {
+        session_.submit(p.spec, p.predict_at_admission);
+        continue;
+      } catch (const std::exception& e) {
+        finalize(id, FinishReason::kError, std::string("request failed: ") + e.what());
+      }
+    } else {
+      finalize(id, reason, error);
+    }
+    samples_ended_.push_back(id);
+  }
 }
 
 model::SeqKv Engine::layout(RequestId id) const {
@@ -164,6 +245,12 @@ void Engine::finalize(RequestId id, FinishReason reason, std::string error) {
   auto it = live_.find(id);
   if (it == live_.end()) return;
   Live& l = it->second;
+  if (l.hidden) {  // a group's prompt prefill: its samples go on (or end) in its place
+    const std::int32_t cached = l.out.cached_tokens;
+    live_.erase(it);
+    release_samples(id, reason, cached, error);
+    return;
+  }
   l.stop.finish();
   // Learn from every request the model finished by itself (not the cancelled or failed ones).
   const bool ended_badly = reason == FinishReason::kFailed || reason == FinishReason::kError;
@@ -186,16 +273,31 @@ void Engine::finalize(RequestId id, FinishReason reason, std::string error) {
   live_.erase(it);
 }
 
+bool Engine::hidden(RequestId id) const {
+  auto it = live_.find(id);
+  return it != live_.end() && it->second.hidden;
+}
+
 StepResult Engine::step() {
   StepResult result;
   if (idle()) return result;
+  result = step_once();
+  // Samples that ended with their group's prompt prefill (it failed) end in this step too.
+  result.finished.insert(result.finished.end(), samples_ended_.begin(), samples_ended_.end());
+  samples_ended_.clear();
+  return result;
+}
+
+StepResult Engine::step_once() {
+  StepResult result;
   const Clock::time_point t0 = Clock::now();
   kv::StepPlan plan = session_.plan();
   for (RequestId id : plan.failed) {
+    const bool internal = hidden(id);
     finalize(id, FinishReason::kFailed,
              "the '" + config().policy + "' KV policy cannot fit this request in the arena of " +
                  std::to_string(config().kv.capacity_tokens) + " slots");
-    result.finished.push_back(id);
+    if (!internal) result.finished.push_back(id);
   }
   for (RequestId id : plan.preempted) {
     if (auto it = live_.find(id); it != live_.end()) ++it->second.out.preemptions;
@@ -207,8 +309,8 @@ StepResult Engine::step() {
       if (it != live_.end() && it->second.out.admitted_s < 0) {
         it->second.out.admitted_s = now - it->second.out.arrival_s;
         const kv::Allocation* a = policy().allocation(id);
-        it->second.out.cached_tokens =
-            a != nullptr ? static_cast<std::int32_t>(a->shared_tokens) : 0;
+        it->second.out.cached_tokens = it->second.group_cached.value_or(
+            a != nullptr ? static_cast<std::int32_t>(a->shared_tokens) : 0);
       }
     }
   }
@@ -250,16 +352,18 @@ StepResult Engine::step() {
       std::erase(stopped, w.id);
       stopping_.erase(w.id);
       (void)session_.cancel(w.id);
+      const bool internal = hidden(w.id);
       finalize(w.id, FinishReason::kError, std::string("request failed: ") + e.what());
-      result.finished.push_back(w.id);
+      if (!internal) result.finished.push_back(w.id);
     }
   }
   for (const kv::Completion& c : session_.commit(stopped)) {
     if (auto it = live_.find(c.id); it != live_.end()) it->second.out.kv_held_slots = c.held_slots;
     auto why = stopping_.find(c.id);
+    const bool internal = hidden(c.id);
     finalize(c.id, why != stopping_.end() ? why->second : FinishReason::kLength);
     if (why != stopping_.end()) stopping_.erase(why);
-    result.finished.push_back(c.id);
+    if (!internal) result.finished.push_back(c.id);
   }
   ++counters_.steps;
   counters_.batch_items += static_cast<std::int64_t>(plan.items.size());
@@ -272,14 +376,16 @@ void Engine::emit(const kv::WorkItem& w, const float* logits, double now, StepRe
                   std::vector<RequestId>& stopped) {
   Live& l = live_.at(w.id);
   const std::int32_t tok = l.sampler.sample(logits, model_->config().vocab_size);
-  if (on_token_) on_token_(w.id, tok);
+  if (on_token_ && !l.hidden) on_token_(w.id, tok);
   l.tokens.push_back(tok);
   l.out.output_ids.push_back(tok);
   const double t = now - l.out.arrival_s;
   if (l.out.first_token_s < 0) l.out.first_token_s = t;
   l.out.token_s.push_back(t);
-  ++counters_.output_tokens;
-  result.tokens.push_back({w.id, tok});
+  if (!l.hidden) {  // a prompt prefill's token is nobody's output
+    ++counters_.output_tokens;
+    result.tokens.push_back({w.id, tok});
+  }
   const auto n = static_cast<std::int32_t>(l.out.output_ids.size());
   const FinishReason why = l.stop.on_token(tok, n);
   if (tokenizer_) l.out.text = l.stop.text();
@@ -295,10 +401,34 @@ std::int64_t Engine::reset_prefix_cache() {
 
 bool Engine::cancel(RequestId id) {
   if (live_.count(id) == 0) return false;
+  if (unhold(id)) {  // never entered the session
+    finalize(id, FinishReason::kCancelled);
+    return true;
+  }
   (void)session_.cancel(id);
   stopping_.erase(id);
   finalize(id, FinishReason::kCancelled);
   return true;
+}
+
+bool Engine::unhold(RequestId id) {
+  for (auto it = held_.begin(); it != held_.end(); ++it) {
+    std::vector<Pending>& samples = it->second;
+    auto pos = std::find_if(samples.begin(), samples.end(),
+                            [id](const Pending& p) { return p.spec.id == id; });
+    if (pos == samples.end()) continue;
+    samples.erase(pos);
+    --held_samples_;
+    if (samples.empty()) {  // nobody waits for this prompt any more: stop its prefill
+      const RequestId leader = it->first;
+      held_.erase(it);
+      (void)session_.cancel(leader);
+      stopping_.erase(leader);
+      live_.erase(leader);
+    }
+    return true;
+  }
+  return false;
 }
 
 const RequestOutput& Engine::output(RequestId id) const {

@@ -97,6 +97,16 @@ class Engine {
   // max_model_len − prompt. `arrival_s` (engine clock) defaults to now.
   RequestId submit(std::vector<std::int32_t> prompt, const RequestParams& params,
                    std::optional<double> arrival_s = std::nullopt);
+  // `n` samples of one prompt (OpenAI's `n`): returns their ids, each an ordinary request with
+  // its own sampler (seed + i, as vLLM seeds parallel samples) and its own KV extent. With prefix
+  // caching the prompt is prefilled once: a hidden request computes it (and nothing else) and
+  // leaves it cached; the samples are admitted when it ends, read the prompt from the cache
+  // (up to its last token, which each recomputes for its own logits) and report the cached
+  // tokens the group found. Without caching (off, or static) the samples prefill independently.
+  // Throws odma::Error as submit() does, or for n < 1.
+  std::vector<RequestId> submit_samples(std::vector<std::int32_t> prompt,
+                                        const RequestParams& params, std::int32_t n,
+                                        std::optional<double> arrival_s = std::nullopt);
   // The checks submit() makes, without queueing anything; const and touching no request state, so
   // a server's HTTP threads may call it while the engine thread steps.
   void validate(const std::vector<std::int32_t>& prompt, const RequestParams& params) const;
@@ -110,7 +120,8 @@ class Engine {
   std::int64_t reset_prefix_cache();
 
   bool idle() const { return session_.idle(); }
-  std::size_t waiting() const { return session_.waiting(); }
+  // Queued requests, the samples held behind their prompt's prefill included.
+  std::size_t waiting() const { return session_.waiting() + held_samples_; }
   std::size_t running() const { return session_.running(); }
 
   // A live or finished (not yet taken) request. Throws odma::Error for an unknown id.
@@ -137,8 +148,28 @@ class Engine {
     model::Sampler sampler;
     StopCriteria stop;
     RequestOutput out;
+    bool hidden = false;  // a sample group's prompt prefill: no output, no counters, no observe
+    std::optional<std::int32_t> group_cached;  // samples: the cached tokens their group found
   };
+  // A request built but not yet in the session (a sample behind its group's prompt prefill).
+  struct Pending {
+    kv::RequestSpec spec;
+    bool predict_at_admission = false;
+  };
+  // Builds the request's Live entry and KV spec after validation; nothing enters the session.
+  Pending make_live(std::vector<std::int32_t> prompt, const RequestParams& params, double arrival,
+                    bool hidden);
+  // Queues a built request in the session; a throw removes its Live entry.
+  void enter_session(const Pending& p);
+  // The group's prompt prefill `leader` ended: admit its samples, or end them alike.
+  void release_samples(RequestId leader, FinishReason reason, std::int32_t cached,
+                       const std::string& error);
   model::SeqKv layout(RequestId id) const;
+  StepResult step_once();
+  bool hidden(RequestId id) const;  // a live prompt prefill of a sample group
+  // Takes a sample still held behind its group's prefill out of the group (stopping the prefill
+  // when it was the last); false if `id` is not held.
+  bool unhold(RequestId id);
   void finalize(RequestId id, FinishReason reason, std::string error = {});
   // Samples and post-processes `w`'s token (throws on a failure of this request alone).
   void emit(const kv::WorkItem& w, const float* logits, double now, StepResult& result,
@@ -151,7 +182,10 @@ class Engine {
   std::shared_ptr<model::KvStorage> storage_;
   EngineCounters counters_;
   std::unordered_map<RequestId, Live> live_;
-  std::unordered_map<RequestId, FinishReason> stopping_;  // decided this step, committed next
+  std::unordered_map<RequestId, FinishReason> stopping_;      // decided this step, committed next
+  std::unordered_map<RequestId, std::vector<Pending>> held_;  // prompt prefill → its samples
+  std::size_t held_samples_ = 0;
+  std::vector<RequestId> samples_ended_;  // samples ended with their prefill, for StepResult
   std::vector<RequestOutput> finished_;
   std::unordered_map<RequestId, std::size_t> finished_index_;
   RequestId next_id_ = 1;
