@@ -25,7 +25,7 @@ EngineLoop::~EngineLoop() {
 }
 
 std::variant<std::shared_ptr<RequestStream>, ApiError> EngineLoop::submit(
-    std::vector<std::int32_t> prompt, serve::RequestParams params) {
+    std::vector<std::int32_t> prompt, serve::RequestParams params, std::int32_t n) {
   if (draining_) {
     metrics_->on_rejected("draining");
     return unavailable("the server is shutting down and accepts no new requests");
@@ -36,7 +36,7 @@ std::variant<std::shared_ptr<RequestStream>, ApiError> EngineLoop::submit(
     metrics_->on_rejected("invalid");
     return bad_request(e.what());
   }
-  auto stream = std::make_shared<RequestStream>();
+  auto stream = std::make_shared<RequestStream>(static_cast<std::size_t>(n));
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (status_.waiting + pending_submits_ >= limits_.max_waiting) {
@@ -47,7 +47,7 @@ std::variant<std::shared_ptr<RequestStream>, ApiError> EngineLoop::submit(
     }
     ++pending_submits_;
     inbox_.push_back(
-        {Command::Kind::kSubmit, stream, std::move(prompt), std::move(params), {}, nullptr});
+        {Command::Kind::kSubmit, stream, std::move(prompt), std::move(params), n, {}, nullptr});
   }
   wake_.notify_one();
   return stream;
@@ -57,7 +57,7 @@ void EngineLoop::cancel(const std::shared_ptr<RequestStream>& stream) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     // Cancels jump the queue (llama.cpp's server does the same): the KV goes back at once.
-    inbox_.push_front({Command::Kind::kCancel, stream, {}, {}, {}, nullptr});
+    inbox_.push_front({Command::Kind::kCancel, stream, {}, {}, 1, {}, nullptr});
   }
   wake_.notify_one();
 }
@@ -78,7 +78,7 @@ std::int64_t EngineLoop::reset_prefix_cache() {
   std::future<std::int64_t> freed = done->get_future();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    inbox_.push_back({Command::Kind::kResetPrefixCache, nullptr, {}, {}, {}, done});
+    inbox_.push_back({Command::Kind::kResetPrefixCache, nullptr, {}, {}, 1, {}, done});
   }
   wake_.notify_one();
   return freed.get();
@@ -87,7 +87,7 @@ std::int64_t EngineLoop::reset_prefix_cache() {
 void EngineLoop::abort_all(const std::string& reason) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    inbox_.push_front({Command::Kind::kAbortAll, nullptr, {}, {}, reason, nullptr});
+    inbox_.push_front({Command::Kind::kAbortAll, nullptr, {}, {}, 1, reason, nullptr});
   }
   wake_.notify_one();
 }
@@ -102,16 +102,33 @@ LoopStatus EngineLoop::status() const {
 void EngineLoop::end(serve::RequestId id, const serve::RequestOutput& output) {
   auto it = streams_.find(id);
   if (it == streams_.end()) return;
+  const Choice choice = it->second;
+  streams_.erase(it);
+  if (auto owner = ids_.find(choice.stream.get()); owner != ids_.end()) {
+    std::erase(owner->second, id);
+    if (owner->second.empty()) ids_.erase(owner);
+  }
   metrics_->on_finished(output);  // before the client hears: a /metrics read after it sees this
   if (output.finish == serve::FinishReason::kFailed) {
-    it->second->fail(unavailable(output.error));
+    fail_request(choice.stream, unavailable(output.error));
   } else if (output.finish == serve::FinishReason::kError) {
-    it->second->fail(internal_error(output.error));
+    fail_request(choice.stream, internal_error(output.error));
   } else {
-    it->second->finish(output);  // cancelled ones too: nobody reads them any more
+    choice.stream->finish(choice.index, output);  // cancelled ones too: nobody reads them
   }
-  ids_.erase(it->second.get());
-  streams_.erase(it);
+}
+
+void EngineLoop::fail_request(const std::shared_ptr<RequestStream>& stream, ApiError error) {
+  stream->fail(std::move(error));
+  auto owner = ids_.find(stream.get());
+  if (owner == ids_.end()) return;
+  const std::vector<serve::RequestId> others = owner->second;
+  for (serve::RequestId id : others) (void)engine_->cancel(id);
+  end_finished();
+}
+
+void EngineLoop::end_finished() {
+  for (serve::RequestOutput& o : engine_->take_finished()) end(o.id, o);
 }
 
 void EngineLoop::handle(Command& c) {
@@ -123,9 +140,10 @@ void EngineLoop::handle(Command& c) {
       }
       if (cancelled_early_.erase(c.stream.get()) != 0) break;  // its client already left
       try {
-        const serve::RequestId id = engine_->submit(std::move(c.prompt), c.params);
-        streams_[id] = c.stream;
-        ids_[c.stream.get()] = id;
+        const std::vector<serve::RequestId> ids =
+            engine_->submit_samples(std::move(c.prompt), c.params, c.n);
+        for (std::size_t i = 0; i < ids.size(); ++i) streams_[ids[i]] = {c.stream, i};
+        ids_[c.stream.get()] = ids;
       } catch (const Error& e) {  // validated already; kept for what only the engine sees
         c.stream->fail(bad_request(e.what()));
       }
@@ -138,23 +156,20 @@ void EngineLoop::handle(Command& c) {
         if (!c.stream->snapshot().done) cancelled_early_.insert(c.stream.get());
         break;
       }
-      const serve::RequestId id = it->second;
-      (void)engine_->cancel(id);
-      for (serve::RequestOutput& o : engine_->take_finished()) end(o.id, o);
+      const std::vector<serve::RequestId> ids = it->second;
+      for (serve::RequestId id : ids) (void)engine_->cancel(id);
+      end_finished();
       break;
     }
     case Command::Kind::kResetPrefixCache:
       c.done->set_value(engine_->reset_prefix_cache());
       break;
     case Command::Kind::kAbortAll: {
-      std::vector<serve::RequestId> live;
-      for (const auto& [id, stream] : streams_) live.push_back(id);
-      for (serve::RequestId id : live) {
-        (void)engine_->cancel(id);
-        if (auto it = streams_.find(id); it != streams_.end())
-          it->second->fail(unavailable(c.reason));
-      }
-      for (serve::RequestOutput& o : engine_->take_finished()) end(o.id, o);
+      std::vector<std::shared_ptr<RequestStream>> live;
+      for (const auto& [id, choice] : streams_) live.push_back(choice.stream);
+      for (const std::shared_ptr<RequestStream>& stream : live)
+        fail_request(stream, unavailable(c.reason));
+      end_finished();
       break;
     }
   }
@@ -163,18 +178,18 @@ void EngineLoop::handle(Command& c) {
 void EngineLoop::publish_step(const serve::StepResult& step) {
   // Requests that produced a token publish their new text; ended ones are handed over.
   for (const serve::TokenEvent& t : step.tokens) {
-    if (auto it = streams_.find(t.id); it != streams_.end()) {
-      const serve::RequestOutput& o = engine_->output(t.id);
-      if (o.finished()) continue;
-      try {
-        it->second->publish(o);
-      } catch (const std::exception& e) {  // this request's failure: it ends alone
-        (void)engine_->cancel(t.id);
-        it->second->fail(internal_error(std::string("request failed: ") + e.what()));
-      }
+    auto it = streams_.find(t.id);
+    if (it == streams_.end()) continue;
+    const serve::RequestOutput& o = engine_->output(t.id);
+    if (o.finished()) continue;
+    const Choice choice = it->second;
+    try {
+      choice.stream->publish(choice.index, o);
+    } catch (const std::exception& e) {  // this request's failure: it ends alone
+      fail_request(choice.stream, internal_error(std::string("request failed: ") + e.what()));
     }
   }
-  for (serve::RequestOutput& o : engine_->take_finished()) end(o.id, o);
+  end_finished();
 }
 
 void EngineLoop::refresh_status() {
@@ -212,11 +227,11 @@ void EngineLoop::run() {
         publish_step(engine_->step());
       } catch (const std::exception& e) {
         // A step that throws (a kernel or invariant failure) fails what is live; the server stays.
-        for (const auto& [id, stream] : streams_) {
-          (void)engine_->cancel(id);
-          stream->fail(internal_error(std::string("engine step failed: ") + e.what()));
-        }
-        for (serve::RequestOutput& o : engine_->take_finished()) end(o.id, o);
+        std::vector<std::shared_ptr<RequestStream>> live;
+        for (const auto& [id, choice] : streams_) live.push_back(choice.stream);
+        for (const std::shared_ptr<RequestStream>& stream : live)
+          fail_request(stream, internal_error(std::string("engine step failed: ") + e.what()));
+        end_finished();
       }
     }
     refresh_status();

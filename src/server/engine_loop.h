@@ -63,10 +63,13 @@ class EngineLoop {
   EngineLoop(const EngineLoop&) = delete;
   EngineLoop& operator=(const EngineLoop&) = delete;
 
-  // Any thread. The stream of the accepted request, or why it was refused.
+  // Any thread. The stream of the accepted request (`n` samples of the prompt, one choice each:
+  // Engine::submit_samples), or why it was refused. A failure of one choice fails the request
+  // and cancels its other choices.
   [[nodiscard]] std::variant<std::shared_ptr<RequestStream>, ApiError> submit(
-      std::vector<std::int32_t> prompt, serve::RequestParams params);
-  // Any thread: the client is gone; the request's KV is released at the next loop turn.
+      std::vector<std::int32_t> prompt, serve::RequestParams params, std::int32_t n = 1);
+  // Any thread: the client is gone; the request's KV (every choice's) is released at the next
+  // loop turn.
   void cancel(const std::shared_ptr<RequestStream>& stream);
 
   void start_drain();
@@ -90,6 +93,7 @@ class EngineLoop {
     std::shared_ptr<RequestStream> stream;
     std::vector<std::int32_t> prompt;
     serve::RequestParams params;
+    std::int32_t n = 1;                                // kSubmit: samples
     std::string reason;                                // kAbortAll
     std::shared_ptr<std::promise<std::int64_t>> done;  // kResetPrefixCache: the slots freed
   };
@@ -98,6 +102,10 @@ class EngineLoop {
   void handle(Command& c);
   void publish_step(const serve::StepResult& step);
   void end(serve::RequestId id, const serve::RequestOutput& output);
+  // Ends the request behind `stream` with `error`: its stream fails, its choices are cancelled.
+  void fail_request(const std::shared_ptr<RequestStream>& stream, ApiError error);
+  // Hands every output the engine finished over to its stream.
+  void end_finished();
   void refresh_status();
 
   std::unique_ptr<serve::Engine> engine_;
@@ -115,8 +123,12 @@ class EngineLoop {
   std::atomic<bool> stop_{false};
 
   // Engine thread only.
-  std::unordered_map<serve::RequestId, std::shared_ptr<RequestStream>> streams_;
-  std::unordered_map<const RequestStream*, serve::RequestId> ids_;
+  struct Choice {
+    std::shared_ptr<RequestStream> stream;
+    std::size_t index = 0;  // of the choice in its request
+  };
+  std::unordered_map<serve::RequestId, Choice> streams_;
+  std::unordered_map<const RequestStream*, std::vector<serve::RequestId>> ids_;  // live choices
   // Streams cancelled while their submit was still in the inbox (the cancel overtook it).
   std::unordered_set<const RequestStream*> cancelled_early_;
 

@@ -42,23 +42,28 @@ void respond_whole(const ServedModel& m, const GenerationRequest& g,
     }
   }
   if (s.error) return send_error(res, *s.error);
-  const Usage usage{s.prompt_tokens, s.completion_tokens, s.cached_tokens};
+  const Usage usage{s.prompt_tokens, s.completion_tokens(), s.cached_tokens};
+  std::vector<ChoiceText> choices;
+  for (const ChoiceSnapshot& c : s.choices) choices.push_back({c.text, finish_reason(c.finish)});
   const ResponseHeader h = header_for(m, g.kind);
   const nlohmann::json body = g.kind == GenerationRequest::Kind::kChat
-                                  ? chat_completion(h, s.text, finish_reason(s.finish), usage)
-                                  : text_completion(h, s.text, finish_reason(s.finish), usage);
+                                  ? chat_completion(h, choices, usage)
+                                  : text_completion(h, choices, usage);
   res.status = 200;
   res.set_content(to_json_text(body), "application/json");
 }
 
-// One streamed response: its chunks, the hold-back, and where it is.
+// One streamed response: its chunks, each choice's hold-back and finish, and where it is.
 struct Streamer {
   const ServedModel& model;
   std::shared_ptr<RequestStream> stream;
   StreamChunks chunks;
-  StreamTextEmitter emitter;
+  std::vector<StreamTextEmitter> emitters;  // per choice
   int fd;
+  bool include_usage = false;
   StreamSnapshot last;
+  std::vector<std::size_t> marks_seen;  // per choice
+  std::vector<bool> finish_sent;        // per choice
   bool opened = false;
 
   bool write(httplib::DataSink& sink, const std::string& bytes) {
@@ -67,35 +72,51 @@ struct Streamer {
 
   // One turn of the content provider: wait for news, send what is safe. False ends the connection.
   bool pump(httplib::DataSink& sink) {
+    const std::size_t n = emitters.size();
     if (!opened) {
       opened = true;
-      if (chunks.has_role_chunk() && !write(sink, sse::data_event(chunks.role_chunk())))
-        return cancel();
+      marks_seen.assign(n, 0);
+      finish_sent.assign(n, false);
+      std::string roles;
+      for (std::size_t i = 0; chunks.has_role_chunk() && i < n; ++i)
+        roles += sse::data_event(chunks.role_chunk(i));
+      if (!roles.empty() && !write(sink, roles)) return cancel();
     }
-    last = stream->wait_for(last.version, kPoll, last.marks_total);
+    last = stream->wait_for(last.version, kPoll, marks_seen);
+    if (last.error) {
+      if (!write(sink, stream_error_events(*last.error))) return false;
+      sink.done();
+      return true;
+    }
+    // One chunk per token's text, even if several arrived since the last wake-up; a choice that
+    // ended sends its finish chunk at once, the others go on (OpenAI interleaves choices).
+    std::string events;
+    for (std::size_t i = 0; i < n; ++i) {
+      const ChoiceSnapshot& c = last.choices[i];
+      marks_seen[i] = c.marks_total;
+      if (finish_sent[i]) continue;
+      if (c.done) {
+        events += sse::data_event(
+            chunks.finish_chunk(emitters[i].finish(c.text), finish_reason(c.finish), i));
+        finish_sent[i] = true;
+        continue;
+      }
+      for (const std::size_t mark : c.new_marks) {
+        const std::string delta = emitters[i].next(std::string_view(c.text).substr(0, mark));
+        if (!delta.empty()) events += sse::data_event(chunks.text_chunk(delta, i));
+      }
+    }
     if (!last.done) {
       if (peer_closed(fd)) return cancel();
-      // One chunk per token's text, even if several arrived since the last wake-up.
-      std::string events;
-      for (const std::size_t mark : last.new_marks) {
-        const std::string delta = emitter.next(std::string_view(last.text).substr(0, mark));
-        if (!delta.empty()) events += sse::data_event(chunks.text_chunk(delta));
-      }
       if (!events.empty() && !write(sink, events)) return cancel();
       return true;
     }
-    std::string tail;
-    if (last.error) {
-      tail = stream_error_events(*last.error);
-    } else {
-      tail = sse::data_event(
-          chunks.finish_chunk(emitter.finish(last.text), finish_reason(last.finish)));
-      if (include_usage)
-        tail += sse::data_event(
-            chunks.usage_chunk({last.prompt_tokens, last.completion_tokens, last.cached_tokens}));
-      tail += sse::kDoneEvent;
+    if (include_usage) {
+      events += sse::data_event(
+          chunks.usage_chunk({last.prompt_tokens, last.completion_tokens(), last.cached_tokens}));
     }
-    if (!write(sink, tail)) return false;
+    events += sse::kDoneEvent;
+    if (!write(sink, events)) return false;
     sink.done();
     return true;
   }
@@ -104,8 +125,6 @@ struct Streamer {
     model.loop->cancel(stream);
     return false;
   }
-
-  bool include_usage = false;
 };
 
 }  // namespace
@@ -125,20 +144,22 @@ void handle_generation(const ServedModel& m, GenerationRequest::Kind kind,
   auto prepared = prepare_request(m, g);
   if (auto* e = std::get_if<ApiError>(&prepared)) return send_error(res, *e);
   PreparedRequest& p = std::get<PreparedRequest>(prepared);
-  auto submitted = m.loop->submit(std::move(p.prompt), std::move(p.params));
+  auto submitted = m.loop->submit(std::move(p.prompt), std::move(p.params), g.n);
   if (auto* e = std::get_if<ApiError>(&submitted)) return send_error(res, *e);
   std::shared_ptr<RequestStream> stream = std::get<std::shared_ptr<RequestStream>>(submitted);
   if (!g.stream) return respond_whole(m, g, stream, req, res);
 
-  auto streamer =
-      std::make_shared<Streamer>(Streamer{m,
-                                          stream,
-                                          StreamChunks(kind, header_for(m, kind), g.include_usage),
-                                          StreamTextEmitter(g.stop),
-                                          find_connection_socket(req),
-                                          {},
-                                          false,
-                                          g.include_usage});
+  auto streamer = std::make_shared<Streamer>(Streamer{
+      m,
+      stream,
+      StreamChunks(kind, header_for(m, kind), g.include_usage),
+      std::vector<StreamTextEmitter>(static_cast<std::size_t>(g.n), StreamTextEmitter(g.stop)),
+      find_connection_socket(req),
+      g.include_usage,
+      {},
+      {},
+      {},
+      false});
   res.status = 200;
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");  // nginx: pass the events through unbuffered

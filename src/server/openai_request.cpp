@@ -147,12 +147,12 @@ void read_stream(JsonFields& f, GenerationRequest& r) {
   if (!of.ok()) f.fail(of.error());
 }
 
-// A field that must be 1 (n, best_of): odma returns one choice per request.
+// A field that must be 1 (best_of): odma samples no candidates to pick the best from.
 void require_one(JsonFields& f, std::string_view name) {
   const std::optional<std::int64_t> v = f.integer(name, kInt64Min, kInt64Max);
   if (v && *v != 1) {
     f.fail(bad_request(backticked(name) + " must be 1, got " + std::to_string(*v) +
-                           ": odma returns one choice per request.",
+                           ": odma does not sample candidates to pick the best of.",
                        std::string(name)));
   }
 }
@@ -252,7 +252,7 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(const nlohman
   read_stop(f, r);
   read_stream(f, r);
   r.user = f.string("user").value_or("");
-  require_one(f, "n");
+  r.n = static_cast<std::int32_t>(f.integer("n", 1, kMaxChoices).value_or(1));
   reject_logprobs(f, kind);
   reject_unsupported_outputs(f);
   if (kind == Kind::kChat) {

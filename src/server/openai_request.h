@@ -32,7 +32,9 @@
 //     frequency_penalty
 //   ignore_eos            x    x     boolean                  vLLM extension
 //   user                  x    x     string                   kept for logs
-//   n                     x    x     1                        one choice per request
+//   n                     x    x     integer 1..128           parallel samples, one choice each;
+//                                                             the prompt is computed once (128 is
+//                                                             OpenAI's limit)
 //   best_of                    x     1                        (vLLM v1 dropped best_of too)
 //   echo                       x     false                    true → 400: not supported
 //   suffix                     x     null or ""               anything else → 400 (as vLLM)
@@ -84,8 +86,11 @@ struct GenerationRequest {
   float frequency_penalty = 0.0f;
   bool ignore_eos = false;
   std::string user;
-  bool echo = false;  // always false: echo=true is rejected
+  bool echo = false;   // always false: echo=true is rejected
+  std::int32_t n = 1;  // choices (parallel samples of the prompt)
 };
+
+inline constexpr std::int64_t kMaxChoices = 128;  // OpenAI's upper bound for `n`
 
 // Parses an already-parsed body (a JSON object).
 [[nodiscard]] std::variant<GenerationRequest, ApiError> parse_generation_request(

@@ -5,13 +5,13 @@
 namespace odma::server {
 namespace {
 
-nlohmann::json response(const ResponseHeader& h, std::string_view object, nlohmann::json choice,
+nlohmann::json response(const ResponseHeader& h, std::string_view object, nlohmann::json choices,
                         const Usage& usage) {
   return {{"id", h.id},
           {"object", object},
           {"created", h.created},
           {"model", h.model},
-          {"choices", nlohmann::json::array({std::move(choice)})},
+          {"choices", std::move(choices)},
           {"usage", to_json(usage)}};
 }
 
@@ -34,20 +34,28 @@ nlohmann::json to_json(const Usage& u) {
           {"prompt_tokens_details", {{"cached_tokens", u.cached_tokens}}}};
 }
 
-nlohmann::json chat_completion(const ResponseHeader& h, std::string_view content,
-                               FinishReason finish, const Usage& usage) {
-  nlohmann::json choice = {{"index", 0},
-                           {"message", {{"role", "assistant"}, {"content", content}}},
-                           {"logprobs", nullptr},
-                           {"finish_reason", to_string(finish)}};
-  return response(h, "chat.completion", std::move(choice), usage);
+nlohmann::json chat_completion(const ResponseHeader& h, const std::vector<ChoiceText>& choices,
+                               const Usage& usage) {
+  nlohmann::json list = nlohmann::json::array();
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    list.push_back({{"index", i},
+                    {"message", {{"role", "assistant"}, {"content", choices[i].text}}},
+                    {"logprobs", nullptr},
+                    {"finish_reason", to_string(choices[i].finish)}});
+  }
+  return response(h, "chat.completion", std::move(list), usage);
 }
 
-nlohmann::json text_completion(const ResponseHeader& h, std::string_view text, FinishReason finish,
+nlohmann::json text_completion(const ResponseHeader& h, const std::vector<ChoiceText>& choices,
                                const Usage& usage) {
-  nlohmann::json choice = {
-      {"index", 0}, {"text", text}, {"logprobs", nullptr}, {"finish_reason", to_string(finish)}};
-  return response(h, "text_completion", std::move(choice), usage);
+  nlohmann::json list = nlohmann::json::array();
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    list.push_back({{"index", i},
+                    {"text", choices[i].text},
+                    {"logprobs", nullptr},
+                    {"finish_reason", to_string(choices[i].finish)}});
+  }
+  return response(h, "text_completion", std::move(list), usage);
 }
 
 nlohmann::json to_json(const ModelCard& m) {

@@ -3,11 +3,12 @@
 // shapes for what OpenAI lacks or leaves open (/v1/models fields, /tokenize, /detokenize).
 //
 //   chat.completion   {"id": "chatcmpl-…", "object": "chat.completion", "created": <unix s>,
-//                      "model": m, "choices": [{"index": 0,
+//                      "model": m, "choices": [{"index": 0,   (one per sample, index 0..n−1)
 //                                               "message": {"role": "assistant", "content": text},
 //                                               "logprobs": null,
 //                                               "finish_reason": "stop" | "length"}],
 //                      "usage": {"prompt_tokens": P, "completion_tokens": C, "total_tokens": P+C}}
+//                      with n samples P counts the prompt once and C sums every choice (OpenAI)
 //   text_completion   {"id": "cmpl-…", "object": "text_completion", "created", "model",
 //                      "choices": [{"index": 0, "text": text, "logprobs": null, "finish_reason"}],
 //                      "usage": {...}}
@@ -53,10 +54,18 @@ struct ResponseHeader {
   std::string model;         // the served model's name
 };
 
-[[nodiscard]] nlohmann::json chat_completion(const ResponseHeader& h, std::string_view content,
-                                             FinishReason finish, const Usage& usage);
-[[nodiscard]] nlohmann::json text_completion(const ResponseHeader& h, std::string_view text,
-                                             FinishReason finish, const Usage& usage);
+// One choice of a response: OpenAI's `n` asks for several samples, indexed 0..n−1 in `choices`.
+struct ChoiceText {
+  std::string text;
+  FinishReason finish = FinishReason::kStop;
+};
+
+[[nodiscard]] nlohmann::json chat_completion(const ResponseHeader& h,
+                                             const std::vector<ChoiceText>& choices,
+                                             const Usage& usage);
+[[nodiscard]] nlohmann::json text_completion(const ResponseHeader& h,
+                                             const std::vector<ChoiceText>& choices,
+                                             const Usage& usage);
 
 struct ModelCard {
   std::string id;

@@ -21,9 +21,9 @@ nlohmann::json StreamChunks::chunk(nlohmann::json choices) const {
   return c;
 }
 
-nlohmann::json StreamChunks::choice(std::string_view text, const nlohmann::json& finish,
-                                    bool role) const {
-  nlohmann::json ch = {{"index", 0}, {"logprobs", nullptr}, {"finish_reason", finish}};
+nlohmann::json StreamChunks::choice(std::size_t index, std::string_view text,
+                                    const nlohmann::json& finish, bool role) const {
+  nlohmann::json ch = {{"index", index}, {"logprobs", nullptr}, {"finish_reason", finish}};
   if (kind_ == GenerationRequest::Kind::kCompletion) {
     ch["text"] = text;
     return ch;
@@ -35,17 +35,18 @@ nlohmann::json StreamChunks::choice(std::string_view text, const nlohmann::json&
   return ch;
 }
 
-nlohmann::json StreamChunks::role_chunk() const {
+nlohmann::json StreamChunks::role_chunk(std::size_t index) const {
   if (!has_role_chunk()) throw Error("stream: completion streams have no role chunk");
-  return chunk(nlohmann::json::array({choice("", nullptr, /*role=*/true)}));
+  return chunk(nlohmann::json::array({choice(index, "", nullptr, /*role=*/true)}));
 }
 
-nlohmann::json StreamChunks::text_chunk(std::string_view text) const {
-  return chunk(nlohmann::json::array({choice(text, nullptr, /*role=*/false)}));
+nlohmann::json StreamChunks::text_chunk(std::string_view text, std::size_t index) const {
+  return chunk(nlohmann::json::array({choice(index, text, nullptr, /*role=*/false)}));
 }
 
-nlohmann::json StreamChunks::finish_chunk(std::string_view text, FinishReason finish) const {
-  return chunk(nlohmann::json::array({choice(text, to_string(finish), /*role=*/false)}));
+nlohmann::json StreamChunks::finish_chunk(std::string_view text, FinishReason finish,
+                                          std::size_t index) const {
+  return chunk(nlohmann::json::array({choice(index, text, to_string(finish), /*role=*/false)}));
 }
 
 nlohmann::json StreamChunks::usage_chunk(const Usage& usage) const {

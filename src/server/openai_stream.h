@@ -42,11 +42,13 @@ class StreamChunks {
 
   // Chat streams open with a role chunk; completion streams have none.
   [[nodiscard]] bool has_role_chunk() const { return kind_ == GenerationRequest::Kind::kChat; }
-  // Precondition: has_role_chunk() (odma::Error otherwise).
-  [[nodiscard]] nlohmann::json role_chunk() const;
-  [[nodiscard]] nlohmann::json text_chunk(std::string_view text) const;
+  // `index`: the choice (OpenAI's `n`: each choice streams its own role, text and finish chunks,
+  // interleaved as they come). Precondition: has_role_chunk() (odma::Error otherwise).
+  [[nodiscard]] nlohmann::json role_chunk(std::size_t index = 0) const;
+  [[nodiscard]] nlohmann::json text_chunk(std::string_view text, std::size_t index = 0) const;
   // `text`: what is left to send ("" when nothing is).
-  [[nodiscard]] nlohmann::json finish_chunk(std::string_view text, FinishReason finish) const;
+  [[nodiscard]] nlohmann::json finish_chunk(std::string_view text, FinishReason finish,
+                                            std::size_t index = 0) const;
   // Precondition: include_usage (odma::Error otherwise: the client did not ask for it).
   [[nodiscard]] nlohmann::json usage_chunk(const Usage& usage) const;
 
@@ -54,8 +56,8 @@ class StreamChunks {
 
  private:
   [[nodiscard]] nlohmann::json chunk(nlohmann::json choices) const;
-  [[nodiscard]] nlohmann::json choice(std::string_view text, const nlohmann::json& finish,
-                                      bool role) const;
+  [[nodiscard]] nlohmann::json choice(std::size_t index, std::string_view text,
+                                      const nlohmann::json& finish, bool role) const;
 
   GenerationRequest::Kind kind_;
   ResponseHeader header_;

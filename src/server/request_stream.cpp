@@ -1,30 +1,48 @@
 #include "server/request_stream.h"
 
+#include "base/debug.h"
+
 namespace odma::server {
 
-void RequestStream::update(const serve::RequestOutput& output, bool done) {
+std::int32_t StreamSnapshot::completion_tokens() const {
+  std::int32_t n = 0;
+  for (const ChoiceSnapshot& c : choices) n += c.completion_tokens;
+  return n;
+}
+
+RequestStream::RequestStream(std::size_t choices) : marks_(choices) {
+  ODMA_ASSERT(choices >= 1);
+  state_.choices.resize(choices);
+}
+
+void RequestStream::update(std::size_t choice, const serve::RequestOutput& output, bool done) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (state_.done) return;  // a failed or finished stream does not change again
+    ODMA_ASSERT(choice < state_.choices.size());
+    ChoiceSnapshot& c = state_.choices[choice];
+    if (state_.done || c.done) return;  // a failed or finished choice does not change again
     ++state_.version;
-    if (output.text.size() > (marks_.empty() ? 0 : marks_.back()))
-      marks_.push_back(output.text.size());
-    state_.text = output.text;
+    std::vector<std::size_t>& marks = marks_[choice];
+    if (output.text.size() > (marks.empty() ? 0 : marks.back()))
+      marks.push_back(output.text.size());
+    c.text = output.text;
+    c.completion_tokens = static_cast<std::int32_t>(output.output_ids.size());
+    c.finish = output.finish;
+    c.done = done;
     state_.prompt_tokens = output.prompt_tokens;
-    state_.completion_tokens = static_cast<std::int32_t>(output.output_ids.size());
-    state_.cached_tokens = output.cached_tokens;
-    state_.finish = output.finish;
-    state_.done = done;
+    state_.cached_tokens = output.cached_tokens;  // the same for every choice of a request
+    state_.done = true;
+    for (const ChoiceSnapshot& other : state_.choices) state_.done = state_.done && other.done;
   }
   changed_.notify_all();
 }
 
-void RequestStream::publish(const serve::RequestOutput& output) {
-  update(output, false);
+void RequestStream::publish(std::size_t choice, const serve::RequestOutput& output) {
+  update(choice, output, false);
 }
 
-void RequestStream::finish(const serve::RequestOutput& output) {
-  update(output, true);
+void RequestStream::finish(std::size_t choice, const serve::RequestOutput& output) {
+  update(choice, output, true);
 }
 
 void RequestStream::fail(ApiError error) {
@@ -38,22 +56,28 @@ void RequestStream::fail(ApiError error) {
   changed_.notify_all();
 }
 
+StreamSnapshot RequestStream::copy(const std::vector<std::size_t>& marks_seen) const {
+  StreamSnapshot s = state_;
+  for (std::size_t i = 0; i < s.choices.size(); ++i) {
+    const std::vector<std::size_t>& marks = marks_[i];
+    const std::size_t seen = i < marks_seen.size() ? marks_seen[i] : 0;
+    if (seen < marks.size())
+      s.choices[i].new_marks.assign(marks.begin() + static_cast<std::ptrdiff_t>(seen), marks.end());
+    s.choices[i].marks_total = marks.size();
+  }
+  return s;
+}
+
 StreamSnapshot RequestStream::wait_for(std::uint64_t after, std::chrono::milliseconds timeout,
-                                       std::size_t marks_seen) {
+                                       const std::vector<std::size_t>& marks_seen) {
   std::unique_lock<std::mutex> lock(mu_);
   changed_.wait_for(lock, timeout, [&] { return state_.version > after; });
-  StreamSnapshot s = state_;
-  if (marks_seen < marks_.size())
-    s.new_marks.assign(marks_.begin() + static_cast<std::ptrdiff_t>(marks_seen), marks_.end());
-  s.marks_total = marks_.size();
-  return s;
+  return copy(marks_seen);
 }
 
 StreamSnapshot RequestStream::snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
-  StreamSnapshot s = state_;
-  s.marks_total = marks_.size();
-  return s;
+  return copy({});
 }
 
 }  // namespace odma::server

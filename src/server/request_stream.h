@@ -3,8 +3,9 @@
 // it took part in; the HTTP thread waits for news with a timeout, so that it can check whether its
 // client is still there between waits.
 //
-//   engine thread   publish(output)   text/tokens so far (text already cut at a stop string)
-//                   finish(output)    the final output; `done` turns true
+//   engine thread   publish(i, output) choice i's text/tokens so far (text already cut at a stop
+//                                      string)
+//                   finish(i, output)  choice i's final output; `done` once every choice ended
 //                   fail(error)       the request ends with an error (policy failure, drain)
 //   HTTP thread     wait_for(after, timeout) → a Snapshot once `version` > after, or at timeout
 //
@@ -24,42 +25,53 @@
 
 namespace odma::server {
 
-struct StreamSnapshot {
-  std::uint64_t version = 0;  // bumps with every publish / finish / fail
-  std::string text;           // the output text so far (cut before a matched stop string)
+// One choice (sample) of a request: OpenAI's `n` gives a request several.
+struct ChoiceSnapshot {
+  std::string text;  // the output text so far (cut before a matched stop string)
   // Lengths of `text` at each publish that grew it, after the first `marks_seen` the caller
   // already had: a streamer sends one chunk per mark (per token, as vLLM) even when it woke up
   // late. `marks_total` = marks_seen + new_marks.size().
   std::vector<std::size_t> new_marks;
   std::size_t marks_total = 0;
-  std::int32_t prompt_tokens = 0;
   std::int32_t completion_tokens = 0;
-  std::int32_t cached_tokens = 0;  // prompt tokens read from the prefix cache
   bool done = false;
   serve::FinishReason finish = serve::FinishReason::kNone;
-  std::optional<ApiError> error;  // set when the request failed
+};
+
+struct StreamSnapshot {
+  std::uint64_t version = 0;            // bumps with every publish / finish / fail
+  std::vector<ChoiceSnapshot> choices;  // by index
+  std::int32_t prompt_tokens = 0;
+  std::int32_t cached_tokens = 0;  // prompt tokens read from the prefix cache
+  bool done = false;               // every choice ended, or the request failed
+  std::optional<ApiError> error;   // set when the request failed
+  [[nodiscard]] std::int32_t completion_tokens() const;  // over every choice
 };
 
 class RequestStream {
  public:
-  // Engine thread.
-  void publish(const serve::RequestOutput& output);
-  void finish(const serve::RequestOutput& output);
+  explicit RequestStream(std::size_t choices = 1);
+
+  // Engine thread. `choice` indexes the request's samples.
+  void publish(std::size_t choice, const serve::RequestOutput& output);
+  void finish(std::size_t choice, const serve::RequestOutput& output);
+  // The whole request ends with an error (one failed choice fails the response).
   void fail(ApiError error);
 
-  // HTTP thread: the first snapshot newer than `after`, or the current one after `timeout`; its
-  // new_marks are those past `marks_seen`.
+  // HTTP thread: the first snapshot newer than `after`, or the current one after `timeout`; each
+  // choice's new_marks are those past marks_seen[choice] (0 where the vector is shorter).
   [[nodiscard]] StreamSnapshot wait_for(std::uint64_t after, std::chrono::milliseconds timeout,
-                                        std::size_t marks_seen = 0);
+                                        const std::vector<std::size_t>& marks_seen = {});
   [[nodiscard]] StreamSnapshot snapshot() const;
 
  private:
-  void update(const serve::RequestOutput& output, bool done);
+  void update(std::size_t choice, const serve::RequestOutput& output, bool done);
+  StreamSnapshot copy(const std::vector<std::size_t>& marks_seen) const;
 
   mutable std::mutex mu_;
   std::condition_variable changed_;
-  StreamSnapshot state_;  // new_marks unused here: marks_ holds them all
-  std::vector<std::size_t> marks_;
+  StreamSnapshot state_;                         // new_marks unused here: marks_ holds them all
+  std::vector<std::vector<std::size_t>> marks_;  // per choice
 };
 
 }  // namespace odma::server

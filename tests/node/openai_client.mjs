@@ -43,6 +43,19 @@ let ctext = "";
 for await (const chunk of cstream) if (chunk.choices.length) ctext += chunk.choices[0].text;
 out.completion_stream = { text: ctext };
 
+// n = 3 parallel samples, whole and streamed (each chunk names its choice's index).
+const nParams = { model, messages, max_tokens: 12, temperature: 1, seed: 7, n: 3 };
+const nWhole = await client.chat.completions.create(nParams);
+const nStream = await client.chat.completions.create({ ...nParams, stream: true });
+const nTexts = ["", "", ""];
+for await (const chunk of nStream) for (const c of chunk.choices) nTexts[c.index] += c.delta.content ?? "";
+out.n = {
+  indexes: nWhole.choices.map((c) => c.index),
+  contents: nWhole.choices.map((c) => c.message.content),
+  streamed: nTexts,
+  usage: nWhole.usage,
+};
+
 try {
   await client.completions.create({ model, prompt: "Hi", max_tokens: 10000000 });
   out.error = { status: 0 };

@@ -61,7 +61,7 @@ TEST_F(Errors, WrongTypesAndRangesNameTheField) {
                "temperature");
   expect_error(post(c, "/v1/completions", {{"prompt", "hi"}, {"max_tokens", -5}}), 400,
                "max_tokens");
-  expect_error(post(c, "/v1/completions", {{"prompt", "hi"}, {"n", 3}}), 400, "n");
+  expect_error(post(c, "/v1/completions", {{"prompt", "hi"}, {"n", 0}}), 400, "n");
   expect_error(post(c, "/v1/chat/completions",
                     {{"messages", {{{"role", "user"}, {"content", "hi"}}}},
                      {"tools", {{{"type", "function"}, {"function", {{"name", "f"}}}}}}}),

@@ -1,6 +1,6 @@
 // The official `openai` npm package (tests/node, pinned by package-lock.json and installed by
 // scripts/setup.sh) drives `odma serve`: chat and completions, plain and streamed, the usage
-// chunk, an error mapped to the SDK's exception, and the model list.
+// chunk, n = 3 parallel samples, an error mapped to the SDK's exception, and the model list.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -46,6 +46,11 @@ TEST(NodeOpenAiClient, ChatAndCompletionsPlainAndStreamed) {
   EXPECT_EQ(r["completion"]["object"], "text_completion");
   EXPECT_EQ(r["completion_stream"]["text"], r["completion"]["text"]);
   EXPECT_EQ(r["completion"]["usage"]["completion_tokens"], 16);
+  // n = 3: three indexed choices; the stream reassembles per index to the same texts.
+  EXPECT_EQ(r["n"]["indexes"], nlohmann::json::array({0, 1, 2}));
+  EXPECT_EQ(r["n"]["streamed"], r["n"]["contents"]);
+  EXPECT_EQ(r["n"]["usage"]["total_tokens"], r["n"]["usage"]["prompt_tokens"].get<int>() +
+                                                 r["n"]["usage"]["completion_tokens"].get<int>());
   // A 400 becomes the SDK's BadRequestError with OpenAI's code.
   EXPECT_EQ(r["error"]["status"], 400);
   EXPECT_EQ(r["error"]["code"], "context_length_exceeded");

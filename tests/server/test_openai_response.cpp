@@ -29,7 +29,7 @@ TEST(OpenAiResponse, ChatCompletionShape) {
                            {"completion_tokens", 3},
                            {"total_tokens", 12},
                            {"prompt_tokens_details", {{"cached_tokens", 8}}}}}};
-  EXPECT_EQ(chat_completion(kHeader, "Hello!", FinishReason::kStop, Usage{9, 3, 8}), expected);
+  EXPECT_EQ(chat_completion(kHeader, {{"Hello!", FinishReason::kStop}}, Usage{9, 3, 8}), expected);
 }
 
 TEST(OpenAiResponse, TextCompletionShape) {
@@ -46,7 +46,23 @@ TEST(OpenAiResponse, TextCompletionShape) {
         {"completion_tokens", 16},
         {"total_tokens", 18},
         {"prompt_tokens_details", {{"cached_tokens", 0}}}}}};
-  EXPECT_EQ(text_completion(h, " there", FinishReason::kLength, Usage{2, 16}), expected);
+  EXPECT_EQ(text_completion(h, {{" there", FinishReason::kLength}}, Usage{2, 16}), expected);
+}
+
+TEST(OpenAiResponse, SeveralChoicesAreIndexedInOrderAndShareOneUsage) {
+  const json r = text_completion(
+      kHeader, {{"a", FinishReason::kStop}, {"bb", FinishReason::kLength}}, Usage{4, 3});
+  ASSERT_EQ(r.at("choices").size(), 2u);
+  EXPECT_EQ(r["choices"][0].at("index"), 0);
+  EXPECT_EQ(r["choices"][0].at("text"), "a");
+  EXPECT_EQ(r["choices"][1].at("index"), 1);
+  EXPECT_EQ(r["choices"][1].at("text"), "bb");
+  EXPECT_EQ(r["choices"][1].at("finish_reason"), "length");
+  EXPECT_EQ(r.at("usage").at("total_tokens"), 7);
+  const json c = chat_completion(kHeader, {{"x", FinishReason::kStop}, {"y", FinishReason::kStop}},
+                                 Usage{4, 2});
+  EXPECT_EQ(c["choices"][1].at("message").at("content"), "y");
+  EXPECT_EQ(c["choices"][1].at("index"), 1);
 }
 
 TEST(OpenAiResponse, FinishReasonsAreOpenAisNames) {

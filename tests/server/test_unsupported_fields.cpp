@@ -54,13 +54,10 @@ TEST(UnsupportedFields, NullIsNeutralForEachOfThem) {
                             {"tool_choice", nullptr}}));
 }
 
-TEST(UnsupportedFields, NOfTwoIs400) {
-  expect_bad_request(chat_error({{"n", 2}}), "n",
-                     "`n` must be 1, got 2: odma returns one choice per request.");
-}
-
-TEST(UnsupportedFields, NOfZeroIs400) {
-  EXPECT_EQ(chat_error({{"n", 0}}).param, "n");
+TEST(UnsupportedFields, NOfZeroOrAbove128Is400) {
+  expect_bad_request(chat_error({{"n", 0}}), "n", "`n` must be an integer in [1, 128], got 0.");
+  EXPECT_EQ(chat_error({{"n", 129}}).param, "n");
+  EXPECT_EQ(chat_error({{"n", 2.5}}).param, "n");
 }
 
 TEST(UnsupportedFields, NAsStringIs400) {
@@ -180,8 +177,9 @@ TEST(UnsupportedFields, BestOfOneIsAccepted) {
 }
 
 TEST(UnsupportedFields, BestOfAboveOneIs400) {
-  expect_bad_request(completion_error({{"best_of", 3}}), "best_of",
-                     "`best_of` must be 1, got 3: odma returns one choice per request.");
+  expect_bad_request(
+      completion_error({{"best_of", 3}}), "best_of",
+      "`best_of` must be 1, got 3: odma does not sample candidates to pick the best of.");
 }
 
 TEST(UnsupportedFields, EchoFalseIsAccepted) {
