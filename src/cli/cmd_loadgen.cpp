@@ -19,7 +19,8 @@ constexpr const char* kHelp =
 
 Measures an OpenAI-compatible server the way vLLM's benchmark_serving does: streamed requests
 (stream_options.include_usage) sent on a schedule, TTFT / TPOT / ITL / E2EL from the stream, a
-progress line on stderr, vLLM's summary block and a JSON with vLLM's field names.
+progress line on stderr, vLLM's summary block and a JSON with vLLM's field names, plus the prefix
+cache hit rate the server reported (usage.prompt_tokens_details.cached_tokens).
 
   --base-url URL           the server, e.g. http://127.0.0.1:8000
   --endpoint PATH          /v1/completions (default) | /v1/chat/completions
@@ -37,6 +38,15 @@ progress line on stderr, vLLM's summary block and a JSON with vLLM's field names
                            tokens each, as vLLM's --random-output-len)
   --max-model-len N        skip requests whose prompt + max_tokens exceed N (default: keep all)
   --ignore-eos             generate exactly max_tokens (as vLLM's --ignore-eos)
+  --system-prompt-tokens N a fixed system prompt of about N tokens in front of every request
+                           (chat: a system message; completions: prompt text), as vLLM's
+                           --random-prefix-len: traffic whose prefix the server can cache
+  --multi-turn             chat conversations: each turn sends the earlier messages, the
+                           server's answers and a new user message (the dataset's next prompt),
+                           after the previous answer; X-Session-Id names the conversation.
+                           --num-prompts counts turns, --request-rate starts conversations and
+                           --max-concurrency bounds the conversations in flight
+  --turns N                user turns per conversation (default 4)
   --goodput SLOS           e.g. "ttft:500 tpot:50 e2el:5000" (ms): requests meeting all count
   --api-key KEY            sent as a bearer token (also $ODMA_API_KEY)
   --timeout S              per request (default 600)
@@ -91,20 +101,75 @@ std::vector<server::LoadRequest> build_requests(const Args& args, const server::
   return out;
 }
 
+// About `tokens` tokens of fixed text (counted by the server's tokenizer).
+std::string system_prompt_of(const server::Target& target, long long tokens) {
+  const std::string paragraph =
+      "You are a helpful assistant of a public library. Answer questions about books, opening "
+      "hours, loans and events politely and briefly. If you do not know an answer, say so and "
+      "suggest asking the staff at the front desk. ";
+  const auto per = static_cast<long long>(server::tokenize_remote(target, paragraph).size());
+  std::string text;
+  for (long long i = 0; i < (tokens + per - 1) / per; ++i) text += paragraph;
+  return text;
+}
+
+// Groups consecutive requests into conversations of `turns` user messages each.
+std::vector<server::Conversation> conversations_of(std::vector<server::LoadRequest> requests,
+                                                   long long turns, double rate, double burstiness,
+                                                   std::uint64_t seed) {
+  std::vector<server::Conversation> out;
+  for (std::size_t i = 0; i < requests.size(); i += static_cast<std::size_t>(turns)) {
+    server::Conversation c;
+    c.session_id = "conv-" + std::to_string(out.size());
+    for (std::size_t k = i; k < std::min(requests.size(), i + static_cast<std::size_t>(turns)); ++k)
+      c.turns.push_back(std::move(requests[k]));
+    out.push_back(std::move(c));
+  }
+  std::vector<server::LoadRequest> starts(out.size());
+  server::schedule_arrivals(starts, rate, burstiness, seed);
+  for (std::size_t i = 0; i < out.size(); ++i) out[i].arrival_s = starts[i].arrival_s;
+  return out;
+}
+
 int run_loadgen(const std::vector<std::string>& argv) {
-  Args args(argv, {"help", "ignore-eos"});
+  Args args(argv, {"help", "ignore-eos", "multi-turn"});
   if (args.has("help")) {
     std::fputs(kHelp, stdout);
     return 0;
   }
-  args.reject_unknown({"help", "ignore-eos", "base-url", "endpoint", "model", "dataset", "trace",
-                       "num-prompts", "request-rate", "burstiness", "max-concurrency", "max-tokens",
-                       "output-len", "max-model-len", "goodput", "api-key", "timeout", "seed",
-                       "json"});
+  args.reject_unknown({"help",
+                       "ignore-eos",
+                       "base-url",
+                       "endpoint",
+                       "model",
+                       "dataset",
+                       "trace",
+                       "num-prompts",
+                       "request-rate",
+                       "burstiness",
+                       "max-concurrency",
+                       "max-tokens",
+                       "output-len",
+                       "max-model-len",
+                       "goodput",
+                       "api-key",
+                       "timeout",
+                       "seed",
+                       "json",
+                       "multi-turn",
+                       "turns",
+                       "system-prompt-tokens"});
   const auto url = args.get("base-url");
   if (!url) throw Error("--base-url URL is required (e.g. http://127.0.0.1:8000)");
   server::Target target = server::parse_base_url(*url);
-  target.endpoint = args.get_or("endpoint", "/v1/completions");
+  const bool multi_turn = args.has("multi-turn");
+  target.endpoint =
+      args.get_or("endpoint", multi_turn ? "/v1/chat/completions" : "/v1/completions");
+  if (multi_turn && target.endpoint != "/v1/chat/completions")
+    throw Error("--multi-turn sends chat conversations: --endpoint must be /v1/chat/completions");
+  const long long turns = args.get_int("turns", 4);
+  if (turns < 1) throw Error("--turns must be >= 1");
+  if (args.has("turns") && !multi_turn) throw Error("--turns needs --multi-turn");
   if (target.endpoint != "/v1/completions" && target.endpoint != "/v1/chat/completions")
     throw Error("--endpoint must be /v1/completions or /v1/chat/completions");
   target.model = args.get_or("model", "");
@@ -122,27 +187,51 @@ int run_loadgen(const std::vector<std::string>& argv) {
   if (concurrency < 0) throw Error("--max-concurrency must be >= 1");
   const server::Slo slo = server::parse_goodput(args.get_or("goodput", ""));
 
+  const long long system_tokens = args.get_int("system-prompt-tokens", 0);
+  if (system_tokens < 0) throw Error("--system-prompt-tokens must be >= 0");
+  if (system_tokens > 0) {
+    target.system_prompt = system_prompt_of(target, system_tokens);
+    std::fprintf(stderr, "loadgen: system prompt of %zu tokens in front of every request\n",
+                 server::tokenize_remote(target, target.system_prompt).size());
+  }
+
   bool keep_trace_times = false;
   std::vector<server::LoadRequest> requests = build_requests(args, target, keep_trace_times);
-  if (!keep_trace_times)
-    server::schedule_arrivals(requests, rate, burstiness,
-                              static_cast<std::uint64_t>(args.get_int("seed", 1)));
-  std::fprintf(stderr, "loadgen: %zu requests to %s:%d%s, rate %s, burstiness %g, concurrency %s\n",
-               requests.size(), target.host.c_str(), target.port, target.endpoint.c_str(),
-               keep_trace_times ? "trace" : rate_text.c_str(), burstiness,
-               concurrency > 0 ? std::to_string(concurrency).c_str() : "unlimited");
+  const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1));
   const std::size_t total = requests.size();
-  const server::LoadRun run =
-      server::run_load(target, requests, static_cast<std::size_t>(concurrency),
-                       [total](std::size_t d, std::size_t f) {
-                         if (d % 10 == 0 || d == total) {
-                           const int width = 30, filled = static_cast<int>(width * d / total);
-                           std::fprintf(stderr, "\r[%s%s] %zu/%zu done, %zu failed",
-                                        std::string(filled, '#').c_str(),
-                                        std::string(width - filled, '.').c_str(), d, total, f);
-                           if (d == total) std::fputc('\n', stderr);
-                         }
-                       });
+  auto progress = [total](std::size_t d, std::size_t f) {
+    if (d % 10 == 0 || d == total) {
+      const int width = 30, filled = static_cast<int>(width * d / total);
+      std::fprintf(stderr, "\r[%s%s] %zu/%zu done, %zu failed", std::string(filled, '#').c_str(),
+                   std::string(width - filled, '.').c_str(), d, total, f);
+      if (d == total) std::fputc('\n', stderr);
+    }
+  };
+  server::LoadRun run;
+  if (multi_turn) {
+    for (const server::LoadRequest& r : requests) {
+      if (r.prompt_text.empty())
+        throw Error("--multi-turn needs prompts with text (a dataset, or a trace with prompts)");
+    }
+    const std::vector<server::Conversation> conversations =
+        conversations_of(std::move(requests), turns, rate, burstiness, seed);
+    std::fprintf(stderr,
+                 "loadgen: %zu conversations of up to %lld turns (%zu requests) to %s:%d%s, rate "
+                 "%s conversations/s, concurrency %s\n",
+                 conversations.size(), turns, total, target.host.c_str(), target.port,
+                 target.endpoint.c_str(), rate_text.c_str(),
+                 concurrency > 0 ? std::to_string(concurrency).c_str() : "unlimited");
+    run = server::run_conversations(target, conversations, static_cast<std::size_t>(concurrency),
+                                    progress);
+  } else {
+    if (!keep_trace_times) server::schedule_arrivals(requests, rate, burstiness, seed);
+    std::fprintf(stderr,
+                 "loadgen: %zu requests to %s:%d%s, rate %s, burstiness %g, concurrency %s\n",
+                 requests.size(), target.host.c_str(), target.port, target.endpoint.c_str(),
+                 keep_trace_times ? "trace" : rate_text.c_str(), burstiness,
+                 concurrency > 0 ? std::to_string(concurrency).c_str() : "unlimited");
+    run = server::run_load(target, requests, static_cast<std::size_t>(concurrency), progress);
+  }
   const server::LoadSummary summary = server::summarize_load(run.records, run.duration_s, slo);
   std::fputs(server::format_summary(summary).c_str(), stdout);
   if (auto path = args.get("json")) {
@@ -152,6 +241,8 @@ int run_loadgen(const std::vector<std::string>& argv) {
     j["burstiness"] = burstiness;
     j["max_concurrency"] = concurrency > 0 ? nlohmann::json(concurrency) : nlohmann::json(nullptr);
     j["endpoint"] = target.endpoint;
+    j["multi_turn"] = multi_turn ? nlohmann::json(turns) : nlohmann::json(nullptr);
+    j["system_prompt_tokens"] = system_tokens;
     write_file(*path, j.dump(2) + "\n");
     std::fprintf(stderr, "loadgen: wrote %s\n", path->c_str());
   }

@@ -102,4 +102,59 @@ LoadRun run_load(const Target& target, const std::vector<LoadRequest>& requests,
   return run;
 }
 
+LoadRun run_conversations(const Target& target, const std::vector<Conversation>& conversations,
+                          std::size_t max_concurrency,
+                          const std::function<void(std::size_t, std::size_t)>& progress) {
+  LoadRun run;
+  std::vector<std::size_t> first;  // each conversation's first record
+  for (const Conversation& c : conversations) {
+    first.push_back(run.records.size());
+    run.records.resize(run.records.size() + c.turns.size());
+  }
+  Slots slots(max_concurrency);
+  std::mutex progress_mu;
+  std::size_t done = 0, failed = 0;
+  auto count = [&](const RequestRecord& r) {
+    std::lock_guard<std::mutex> lock(progress_mu);
+    ++done;
+    failed += r.success ? 0 : 1;
+    if (progress) progress(done, failed);
+  };
+  std::vector<std::thread> workers;
+  workers.reserve(conversations.size());
+  const Clock::time_point start = Clock::now();
+  for (std::size_t i = 0; i < conversations.size(); ++i) {
+    std::this_thread::sleep_until(start +
+                                  std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(conversations[i].arrival_s)));
+    slots.acquire();
+    workers.emplace_back([&, i] {
+      const Conversation& c = conversations[i];
+      nlohmann::json messages = nlohmann::json::array();
+      if (!target.system_prompt.empty())
+        messages.push_back({{"role", "system"}, {"content", target.system_prompt}});
+      bool ok = true;
+      for (std::size_t k = 0; k < c.turns.size(); ++k) {
+        RequestRecord& rec = run.records[first[i] + k];
+        if (!ok) {
+          rec.error = "not sent: an earlier turn of its conversation failed";
+        } else {
+          messages.push_back({{"role", "user"}, {"content", c.turns[k].prompt_text}});
+          LoadRequest r = c.turns[k];
+          r.messages = messages;
+          r.session_id = c.session_id;
+          rec = send_request(target, r, start);
+          ok = rec.success;
+          messages.push_back({{"role", "assistant"}, {"content", rec.text}});
+        }
+        count(rec);
+      }
+      slots.release();
+    });
+  }
+  for (std::thread& w : workers) w.join();
+  run.duration_s = std::chrono::duration<double>(Clock::now() - start).count();
+  return run;
+}
+
 }  // namespace odma::server

@@ -8,6 +8,7 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "server/loadgen_client.h"
@@ -30,5 +31,22 @@ struct LoadRun {
 LoadRun run_load(const Target& target, const std::vector<LoadRequest>& requests,
                  std::size_t max_concurrency,
                  const std::function<void(std::size_t, std::size_t)>& progress = {});
+
+// A multi-turn chat (`odma loadgen --multi-turn`): turn k sends every earlier message, the
+// server's answers included, and a new user message (turns[k].prompt_text), as a chat client
+// does; the next turn leaves when the answer is complete. Every turn carries the conversation's
+// session id (X-Session-Id).
+struct Conversation {
+  std::vector<LoadRequest> turns;
+  double arrival_s = 0;  // of the first turn
+  std::string session_id;
+};
+
+// Runs each conversation on its own thread from its arrival_s, at most `max_concurrency` (0 =
+// unlimited) conversations at a time; records are per turn, conversation by conversation. The
+// turns after a failed one are not sent and count as failed.
+LoadRun run_conversations(const Target& target, const std::vector<Conversation>& conversations,
+                          std::size_t max_concurrency,
+                          const std::function<void(std::size_t, std::size_t)>& progress = {});
 
 }  // namespace odma::server

@@ -28,11 +28,18 @@ nlohmann::json body_for(const Target& t, const LoadRequest& r) {
   if (!t.model.empty()) b["model"] = t.model;
   if (t.ignore_eos) b["ignore_eos"] = true;
   if (t.endpoint == "/v1/chat/completions") {
-    b["messages"] = nlohmann::json::array({{{"role", "user"}, {"content", r.prompt_text}}});
+    if (!r.messages.is_null()) {
+      b["messages"] = r.messages;
+    } else {
+      b["messages"] = nlohmann::json::array();
+      if (!t.system_prompt.empty())
+        b["messages"].push_back({{"role", "system"}, {"content", t.system_prompt}});
+      b["messages"].push_back({{"role", "user"}, {"content", r.prompt_text}});
+    }
   } else if (!r.prompt_ids.empty()) {
     b["prompt"] = r.prompt_ids;
   } else {
-    b["prompt"] = r.prompt_text;
+    b["prompt"] = t.system_prompt + r.prompt_text;
   }
   return b;
 }
@@ -95,6 +102,7 @@ RequestRecord send_request(const Target& target, const LoadRequest& request,
   req.path = target.endpoint;
   req.headers = headers_for(target);
   req.headers.emplace("Content-Type", "application/json");
+  if (!request.session_id.empty()) req.headers.emplace("X-Session-Id", request.session_id);
   req.body = body_for(target, request).dump();
   sse::Parser parser;
   std::string raw;  // the body of a failed response
@@ -119,6 +127,8 @@ RequestRecord send_request(const Target& target, const LoadRequest& request,
       if (auto usage = chunk.find("usage"); usage != chunk.end() && usage->is_object()) {
         rec.prompt_tokens = usage->value("prompt_tokens", rec.prompt_tokens);
         rec.output_tokens = usage->value("completion_tokens", std::int64_t{0});
+        if (auto d = usage->find("prompt_tokens_details"); d != usage->end() && d->is_object())
+          rec.cached_tokens = d->value("cached_tokens", std::int64_t{0});
       }
       const std::string text = chunk_text(chunk);
       if (text.empty()) continue;

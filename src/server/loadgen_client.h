@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "server/loadgen_stats.h"
 
 namespace odma::server {
@@ -22,6 +24,9 @@ struct Target {
   std::string api_key;                       // sent as "Authorization: Bearer ..." when set
   bool ignore_eos = false;
   double timeout_s = 600;  // per request
+  // Put in front of every request: chat's first message (role "system"); completions' prompt
+  // text starts with it (token-id prompts go without). "" = none.
+  std::string system_prompt;
 };
 
 // "http://host:port" (a trailing "/v1" or "/" is dropped). Throws odma::Error for https or a
@@ -34,6 +39,11 @@ struct LoadRequest {
   std::int64_t prompt_tokens = 0;        // as counted by the dataset (usage wins when present)
   std::int32_t max_tokens = 16;
   double arrival_s = 0;  // when to send it, from the benchmark's start
+  // Chat: the whole conversation to send (a multi-turn client's history); null = the system
+  // prompt (if any) and one user message of prompt_text.
+  nlohmann::json messages;
+  // Sent as X-Session-Id when set (one per conversation): a key a router can keep affinity on.
+  std::string session_id;
 };
 
 // Sends `request` and waits for the whole stream. Never throws: failures are in the record.

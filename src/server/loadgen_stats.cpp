@@ -53,6 +53,7 @@ LoadSummary summarize_load(const std::vector<RequestRecord>& records, double dur
     ++s.completed;
     s.total_input_tokens += r.prompt_tokens;
     s.total_output_tokens += r.output_tokens;
+    s.total_cached_tokens += r.cached_tokens;
     ttft.push_back(r.ttft_s);
     e2el.push_back(r.latency_s);
     itl.insert(itl.end(), r.itl_s.begin(), r.itl_s.end());
@@ -78,6 +79,12 @@ LoadSummary summarize_load(const std::vector<RequestRecord>& records, double dur
   return s;
 }
 
+double hit_rate(const LoadSummary& s) {
+  return s.total_input_tokens > 0 ? static_cast<double>(s.total_cached_tokens) /
+                                        static_cast<double>(s.total_input_tokens)
+                                  : 0.0;
+}
+
 nlohmann::json to_json(const LoadSummary& s) {
   nlohmann::json j = {{"duration", s.duration_s},
                       {"completed", s.completed},
@@ -89,6 +96,8 @@ nlohmann::json to_json(const LoadSummary& s) {
                                                              : nlohmann::json(nullptr)},
                       {"output_throughput", s.output_throughput},
                       {"total_token_throughput", s.total_token_throughput},
+                      {"total_cached_tokens", s.total_cached_tokens},
+                      {"prefix_cache_hit_rate", hit_rate(s)},
                       {"errors", s.errors}};
   const std::pair<const char*, const QuantileSummary*> metrics[] = {
       {"ttft", &s.ttft_s}, {"tpot", &s.tpot_s}, {"itl", &s.itl_s}, {"e2el", &s.e2el_s}};
@@ -122,6 +131,7 @@ std::string format_summary(const LoadSummary& s) {
   row("Benchmark duration (s):", s.duration_s, 2);
   row("Total input tokens:", static_cast<double>(s.total_input_tokens), 0);
   row("Total generated tokens:", static_cast<double>(s.total_output_tokens), 0);
+  row("Prefix cache hit rate (%):", 100.0 * hit_rate(s), 2);
   row("Request throughput (req/s):", s.request_throughput, 2);
   if (s.goodput_measured) row("Request goodput (req/s):", s.request_goodput, 2);
   row("Output token throughput (tok/s):", s.output_throughput, 2);

@@ -35,6 +35,7 @@ struct RequestRecord {
   std::vector<double> itl_s;       // gaps between content chunks
   std::int64_t prompt_tokens = 0;  // from usage (else what was sent)
   std::int64_t output_tokens = 0;  // from usage
+  std::int64_t cached_tokens = 0;  // usage.prompt_tokens_details.cached_tokens (0 if absent)
   std::string text;                // the generated text
 };
 
@@ -49,6 +50,7 @@ struct LoadSummary {
   double duration_s = 0;
   std::int64_t completed = 0, failed = 0;
   std::int64_t total_input_tokens = 0, total_output_tokens = 0;
+  std::int64_t total_cached_tokens = 0;  // prompt tokens the server read from its prefix cache
   double request_throughput = 0, request_goodput = 0, output_throughput = 0,
          total_token_throughput = 0;
   QuantileSummary ttft_s, tpot_s, itl_s, e2el_s;
@@ -60,9 +62,13 @@ LoadSummary summarize_load(const std::vector<RequestRecord>& records, double dur
                            const Slo& slo);
 
 // vLLM's JSON: duration, completed, failed, total_input_tokens, total_output_tokens,
-// request_throughput, request_goodput, output_throughput, total_token_throughput and, for each of
+// request_throughput, request_goodput, output_throughput, total_token_throughput, odma's
+// total_cached_tokens and prefix_cache_hit_rate (cached ÷ input tokens) and, for each of
 // ttft, tpot, itl, e2el: mean_*_ms, median_*_ms, std_*_ms, p90_*_ms, p99_*_ms; plus errors.
 nlohmann::json to_json(const LoadSummary& s);
+
+// Σ cached ÷ Σ input tokens over the completed requests (0 without input).
+double hit_rate(const LoadSummary& s);
 
 // The summary block vLLM prints ("============ Serving Benchmark Result ============" ...).
 std::string format_summary(const LoadSummary& s);
