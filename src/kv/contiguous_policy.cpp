@@ -2,6 +2,30 @@
 
 namespace odma::kv {
 
+std::optional<ContiguousPolicy::Placement> ContiguousPolicy::place(const RequestSpec& spec,
+                                                                   PrefixHit& hit,
+                                                                   std::vector<CopyOp>& copies) {
+  const RequestSpec own = own_spec(spec, hit.match.length);
+  const std::int64_t need = reservation(own);
+  // Room: cached ranges nobody reads go first (least recent first), compaction last.
+  while (!admission_allowed(need) && evict_cached(need)) {
+  }
+  if (!admission_allowed(need)) return std::nullopt;
+  Placement p{need, own.prompt_tokens, {}, {}};
+  p.offset = arena_.allocate(need, spec.id, &p.head);
+  // The room must come free in one piece: the best window of cached ranges first, then one
+  // least-recent victim at a time.
+  if (!p.offset && evict_for_range(need)) p.offset = arena_.allocate(need, spec.id, &p.head);
+  while (!p.offset && evict_cached(1)) p.offset = arena_.allocate(need, spec.id, &p.head);
+  if (!p.offset) {
+    p.offset = place_after_compaction(need, spec.id, copies);
+    if (!p.offset) return std::nullopt;
+    p.head = arena_.find(*p.offset);
+    refresh_hit(spec, hit);  // compaction may have slid the cached ranges it reads
+  }
+  return p;
+}
+
 AdmitResult ContiguousPolicy::admit(const RequestSpec& spec) {
   AdmitResult result;
   result.status = check_admission(spec);
@@ -9,38 +33,25 @@ AdmitResult ContiguousPolicy::admit(const RequestSpec& spec) {
   // The cached prefix is pinned first, so that making room cannot evict it; the reservation
   // covers the rest of the prompt and the output.
   PrefixHit hit = lookup_prefix(spec);
-  const RequestSpec own = own_spec(spec, hit.match.length);
-  const std::int64_t need = reservation(own);
-  // Room: cached ranges nobody reads go first (least recent first), compaction last.
-  while (!admission_allowed(need) && evict_cached(need)) {
-  }
-  std::optional<std::int64_t> offset;
-  Arena::Handle head{};
-  if (admission_allowed(need)) {
-    offset = arena_.allocate(need, spec.id, &head);
-    // The room must come free in one piece: the best window of cached ranges first, then one
-    // least-recent victim at a time.
-    if (!offset && evict_for_range(need)) offset = arena_.allocate(need, spec.id, &head);
-    while (!offset && evict_cached(1)) offset = arena_.allocate(need, spec.id, &head);
-    if (!offset) {
-      offset = place_after_compaction(need, spec.id, result.copies);
-      if (offset) {
-        head = arena_.find(*offset);
-        refresh_hit(spec, hit);  // compaction may have slid the cached ranges it reads
-      }
-    }
-  }
-  if (!offset) {
+  std::optional<Placement> p = place(spec, hit, result.copies);
+  if (!p && hit.match.length > 0) {
+    // The pinned prefix may itself split the only free range big enough (a policy that cannot
+    // slide it away): then the request is admitted unshared and recomputes the prefix, rather
+    // than wait for room that never comes (measured: 4 failed requests of 500 for s3 and oracle
+    // on the full-length Mooncake trace before this).
     drop_hit(hit);
+    p = place(spec, hit, result.copies);
+  }
+  if (!p) {
     ++counters_.deferrals;
     result.status = Status::kDeferred;
     return result;
   }
   Allocation alloc;
-  alloc.extents.push_back({*offset, need});
-  alloc.reserved = need;
-  alloc.used = own.prompt_tokens;
-  insert_live(spec, std::move(alloc), head, std::move(hit));
+  alloc.extents.push_back({*p->offset, p->need});
+  alloc.reserved = p->need;
+  alloc.used = p->own_prompt;
+  insert_live(spec, std::move(alloc), p->head, std::move(hit));
   return result;
 }
 

@@ -17,6 +17,18 @@ class ContiguousPolicy : public PolicyBase {
   [[nodiscard]] GrowResult grow(RequestId id, std::int64_t total_tokens) override;
   bool contiguous() const override { return true; }
 
+ private:
+  struct Placement {
+    std::int64_t need = 0;        // slots reserved
+    std::int32_t own_prompt = 0;  // prompt tokens the request computes itself
+    std::optional<std::int64_t> offset;
+    Arena::Handle head{};
+  };
+  // Finds room for the request less `hit`'s shared tokens: evicting unread cached ranges, then
+  // compacting; nullopt (and nothing changed but evictions) when there is none.
+  std::optional<Placement> place(const RequestSpec& spec, PrefixHit& hit,
+                                 std::vector<CopyOp>& copies);
+
  protected:
   explicit ContiguousPolicy(const PolicyConfig& config) : PolicyBase(config, config.granule) {}
 

@@ -208,6 +208,31 @@ TEST(PrefixCaching, APreemptedRequestLetsItsPinGoAndHitsAgain) {
   EXPECT_EQ(p->counters().prefix_queries, 64 + 72);  // a re-admission is no new query
 }
 
+TEST(PrefixCaching, APinnedPrefixThatSplitsTheOnlyRoomIsGivenUpNotWaitedFor) {
+  // Oracle cannot compact: three cached ranges A | B | C fill slots 0-48; D reads B's prompt
+  // (pinned at 16-32) and needs 48 own slots, but B splits the arena into 16 + 32. Unshared, D fits
+  // in the whole arena once every cached range is evicted; before, it waited for room that never
+  // came (the planner failed it with nothing running).
+  auto p = make_policy("oracle", config(64));
+  std::vector<std::vector<std::int32_t>> prompts;
+  for (std::int32_t i = 0; i < 3; ++i) prompts.push_back(ids(100 * (i + 1), 15));
+  for (std::int32_t i = 0; i < 3; ++i) {
+    RequestSpec s = request(i + 1, prompts[static_cast<std::size_t>(i)], 15, 1, 1);
+    s.prediction.true_output_tokens = 1;
+    admit_ok(*p, s);
+  }
+  for (RequestId id = 1; id <= 3; ++id) ASSERT_EQ(p->finish(id, 1), Status::kOk);
+  ASSERT_EQ(p->gauges().cached, 48);
+  const std::vector<std::int32_t> d = cat(prompts[1], ids(500, 33));
+  RequestSpec s = request(4, d, 48, 1, 1);
+  s.prediction.true_output_tokens = 1;
+  admit_ok(*p, s);
+  EXPECT_EQ(p->allocation(4)->shared_tokens, 0);
+  EXPECT_EQ(p->allocation(4)->reserved, 64);
+  EXPECT_EQ(p->gauges().cached, 0);
+  EXPECT_EQ(p->counters().prefix_hits, 0);  // admitted unshared: nothing was read
+}
+
 TEST(PrefixCaching, PagedSharesWholeBlocksOnly) {
   PolicyConfig c = config(256);
   c.paged_watermark = 0;
