@@ -47,6 +47,8 @@ admitted by the policy, generate one token per step until their true output leng
   --max-batch N       running requests at most (default 256)
   --arrival MODE      offline (all at t=0, default) | trace (use arrival_s, 20 ms per step)
   --extents N         odma: extents per request (1 = strict contiguity, default 1)
+  --growth RULE       odma: next-bucket (default: one size class at a time) | conditioned
+                      (moves re-sized at the predicted quantile given the tokens so far)
   --buckets K         odma: adaptive size classes (default 16)
   --seed S            seed for noisy predictions and the drift trace (default 1)
   --validate          run the invariant validator after every step (slow; builds with
@@ -155,6 +157,7 @@ int run_replay(const std::vector<std::string>& argv) {
                        "max-batch",
                        "arrival",
                        "extents",
+                       "growth",
                        "buckets",
                        "seed",
                        "window",
@@ -173,6 +176,7 @@ int run_replay(const std::vector<std::string>& argv) {
   s.max_output_tokens = static_cast<std::int32_t>(args.get_int("max-tokens", 2048));
   s.planner.max_batch = static_cast<std::int32_t>(args.get_int("max-batch", 256));
   s.kv.odma.max_extents = static_cast<std::int32_t>(args.get_int("extents", 1));
+  s.kv.odma.growth = kv::parse_growth_rule(args.get_or("growth", "next-bucket"));
   s.kv.odma.buckets = static_cast<std::int32_t>(args.get_int("buckets", s.kv.odma.buckets));
   if (args.has("validate")) s.validate = true;
   if (s.max_output_tokens < 1) throw Error("--max-tokens must be >= 1");

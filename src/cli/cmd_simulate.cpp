@@ -58,6 +58,8 @@ table per workload x policy.
                           traces with prefix blocks (mooncake-conv) share their prompts' leading
                           blocks; prefill computes only uncached tokens
   --extents N             odma: extents per request (1 = strict contiguity, default 1)
+  --growth RULE           odma: next-bucket (default: one size class at a time) | conditioned
+                          (moves re-sized at the predicted quantile given the tokens so far)
   --sample-every N        steps between timeline samples for --plot (default 16)
   --replicas N            a fleet: N replicas (each its own KV budget, --capacity) behind a router
   --router LIST           with --replicas: round-robin | least-requests | least-kv, comma-separated
@@ -243,6 +245,7 @@ int run_simulate(const std::vector<std::string>& argv) {
                        "granule",
                        "block-tokens",
                        "extents",
+                       "growth",
                        "sample-every",
                        "json",
                        "plot",
@@ -270,6 +273,7 @@ int run_simulate(const std::vector<std::string>& argv) {
   opt.session.kv.block_tokens = int_arg(args, "block-tokens", 16, 1);
   opt.session.kv.prefix_caching = prefix_caching_flag(args);
   opt.session.kv.odma.max_extents = int_arg(args, "extents", 1, 1);
+  opt.session.kv.odma.growth = kv::parse_growth_rule(args.get_or("growth", "next-bucket"));
   opt.session.planner.max_batch = int_arg(args, "max-batch", 256, 1);
   opt.session.planner.prefill_chunk_tokens = int_arg(args, "chunk", 512, 1);
   opt.session.planner.step_token_budget = int_arg(args, "budget", 2048, 1);

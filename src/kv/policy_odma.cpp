@@ -52,6 +52,14 @@ std::int64_t OdmaPolicy::bucketed(const RequestSpec& spec, std::int64_t total_to
                                 max_slots(spec));
 }
 
+std::optional<std::int32_t> OdmaPolicy::conditioned_end(const RequestSpec& spec,
+                                                        std::int32_t generated) const {
+  const LengthPrediction& p = spec.prediction;
+  if (options_.growth != GrowthRule::kConditioned || !p.distribution || !(p.coverage > 0))
+    return std::nullopt;
+  return p.distribution->quantile_after(generated, p.coverage);
+}
+
 std::int64_t OdmaPolicy::reservation(const RequestSpec& spec) const {
   if (spec.prediction.uncertainty >= options_.uncertainty_threshold) return max_slots(spec);
   std::int64_t slots =
@@ -60,6 +68,8 @@ std::int64_t OdmaPolicy::reservation(const RequestSpec& spec) const {
     // The true length is known to exceed what was generated: size past it.
     slots = std::max(slots, bucketed(spec, static_cast<std::int64_t>(spec.prompt_tokens) +
                                                spec.generated_before_preemption + 1));
+    if (auto end = conditioned_end(spec, spec.generated_before_preemption))
+      slots = std::max(slots, bucketed(spec, static_cast<std::int64_t>(spec.prompt_tokens) + *end));
   }
   return slots;
 }
@@ -141,14 +151,22 @@ GrowResult OdmaPolicy::overflow(Live& live, std::int64_t total_tokens) {
   const RequestSpec& spec = live.spec;
   const std::int64_t before = live.alloc.reserved;
   const std::int64_t minimum = arena_.round_up(total_tokens);
-  const std::int64_t target = std::max(minimum, bucketed(spec, total_tokens));
+  // Growing in place copies nothing and can be repeated: one size class at a time. A move or a
+  // further extent is sized (GrowthRule::kConditioned) for where the request is likely to end:
+  // it did not stop after its last sampled token, whose K/V is being written, so it produces
+  // more than total − prompt tokens.
+  const std::int64_t step = std::max(minimum, bucketed(spec, total_tokens));
+  std::int64_t target = step;
+  if (auto end =
+          conditioned_end(spec, static_cast<std::int32_t>(total_tokens - spec.prompt_tokens)))
+    target = std::max(target, bucketed(spec, static_cast<std::int64_t>(spec.prompt_tokens) + *end));
 
   GrowResult result;
   std::int64_t transient = 0;  // slots held twice while copying (migration source)
   // Cached ranges nobody reads are evicted (least recent first) before compaction is tried.
   bool placed = false;
   do {
-    if (try_grow_in_place(live, target, minimum)) {
+    if (try_grow_in_place(live, step, minimum)) {
       result.status = Status::kGrewInPlace;
     } else if (try_migrate(live, target, minimum, result)) {
       result.status = Status::kMigrated;
@@ -178,7 +196,7 @@ GrowResult OdmaPolicy::overflow(Live& live, std::int64_t total_tokens) {
       if (live_.size() == 1) ++counters_.failed_requests;
       return no_room();  // the last resort, a preemption, is the planner's choice
     }
-    if (try_grow_in_place(live, target, minimum)) {
+    if (try_grow_in_place(live, step, minimum)) {
       result.status = Status::kGrewInPlace;
     } else {
       [[maybe_unused]] const bool moved = try_migrate(live, target, minimum, result);

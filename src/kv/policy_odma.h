@@ -47,6 +47,11 @@ class OdmaPolicy final : public ContiguousPolicy {
  protected:
   std::int64_t reservation(const RequestSpec& spec) const override;
   std::int64_t bucketed(const RequestSpec& spec, std::int64_t total_tokens) const;
+  // GrowthRule::kConditioned with a predicted distribution: the output length to size for once
+  // the request is known to produce more than `generated` tokens (the prediction's quantile of
+  // the distribution conditioned on that); nullopt otherwise (the next bucket decides alone).
+  std::optional<std::int32_t> conditioned_end(const RequestSpec& spec,
+                                              std::int32_t generated) const;
   bool admission_allowed(std::int64_t need) const override;
   std::optional<std::int64_t> place_after_compaction(std::int64_t need, RequestId id,
                                                      std::vector<CopyOp>& copies) override;

@@ -19,6 +19,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -45,12 +47,28 @@ struct CopyOp {
   friend bool operator==(const CopyOp&, const CopyOp&) = default;
 };
 
+// A predicted output-length distribution as the KV layer reads it: bin b holds the integer
+// lengths edges[b] + 1 .. edges[b + 1] with probability prob[b], uniform within the bin (the
+// predictor's own representation, predict/length_model.h).
+struct LengthDistribution {
+  std::shared_ptr<const std::vector<std::int32_t>> edges;  // e_0 = 0 < ... < e_B, shared
+  std::vector<float> prob;                                 // B entries
+
+  // Smallest length L > `after` with P(length ≤ L | length > after) ≥ q, q ∈ (0, 1]; nullopt when
+  // (almost) no mass lies past `after`. after = 0 is the plain quantile (lengths are ≥ 1).
+  std::optional<std::int32_t> quantile_after(std::int32_t after, double q) const;
+};
+
 // What the predictor says about a request's output length.
 struct LengthPrediction {
   std::int32_t output_tokens = 0;  // length to reserve for, at the predictor's coverage
   double uncertainty = 0.0;        // 0 = confident .. 1 = no idea (→ a large bucket)
   std::int32_t true_output_tokens =
       -1;  // the truth, known only in replay/simulation (oracle policy)
+  // The distribution behind output_tokens and the quantile it was read at (model predictors;
+  // null for oracle, noisy and none). odma sizes a growth past the reservation from it.
+  std::shared_ptr<const LengthDistribution> distribution;
+  double coverage = 0.0;
 };
 
 // A request as the policy sees it at admission.

@@ -28,22 +28,9 @@ std::int32_t bin_of(const std::vector<std::int32_t>& edges, std::int32_t length)
 }
 
 std::int32_t Distribution::quantile(double q) const {
-  const auto& e = *edges_;
-  double target = std::clamp(q, 0.0, 1.0) - 1e-9;  // tolerate float rounding of Σp
-  double before = 0.0;
-  for (std::size_t b = 0; b < prob_.size(); ++b) {
-    double p = prob_[b];
-    if (p > 0 && before + p >= target) {
-      double width = e[b + 1] - e[b];
-      // The fraction of this bin's mass below the target, in [0, 1]: q = 0 makes target
-      // negative, and a tiny p would scale that far outside int (found by fuzz_predictor_model).
-      const double fraction = std::clamp((target - before) / p, 0.0, 1.0);
-      auto inside = static_cast<std::int32_t>(std::ceil(fraction * width));
-      return e[b] + std::clamp(inside, 1, e[b + 1] - e[b]);
-    }
-    before += p;
-  }
-  return e.back();
+  // One implementation of the piecewise-uniform quantile, the KV layer's (odma conditions it on
+  // the tokens already generated).
+  return kv::LengthDistribution{edges_, prob_}.quantile_after(0, q).value_or(edges_->back());
 }
 
 double Distribution::mean() const {
@@ -87,6 +74,9 @@ kv::LengthPrediction Distribution::to_prediction(double coverage) const {
   kv::LengthPrediction p;
   p.output_tokens = quantile(coverage);
   p.uncertainty = uncertainty();
+  p.distribution =
+      std::make_shared<const kv::LengthDistribution>(kv::LengthDistribution{edges_, prob_});
+  p.coverage = coverage;
   return p;
 }
 

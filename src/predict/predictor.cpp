@@ -57,8 +57,23 @@ kv::LengthPrediction Predictor::predict(std::string_view prompt, std::int32_t pr
                       max_tokens);
 }
 
+void Predictor::enable_auto_coverage(double miss_rate) {
+  if (!(miss_rate > 0 && miss_rate < 1))
+    throw Error("predictor miss rate must be in (0, 1) (got " + std::to_string(miss_rate) + ")");
+  miss_rate_ = miss_rate;
+}
+
 void Predictor::observe(std::string_view prompt, std::int32_t prompt_tokens,
                         std::int32_t max_tokens, std::int32_t actual_output_tokens) {
+  // The miss is judged against the model before this completion updates it (what admission saw,
+  // up to the updates of the completions in between).
+  const bool miss = actual_output_tokens > predict(prompt, prompt_tokens, max_tokens).output_tokens;
+  recent_miss_ += ((miss ? 1.0 : 0.0) - recent_miss_) / 200.0;
+  if (miss_rate_) {
+    model_.coverage =
+        std::clamp(model_.coverage + kCoverageStep * ((miss ? 1.0 : 0.0) - *miss_rate_),
+                   kMinCoverage, kMaxCoverage);
+  }
   OnlineUpdater(model_.model, online_)
       .observe(PromptInfo{prompt, prompt_tokens, max_tokens}, actual_output_tokens);
   ++observations_;
@@ -82,6 +97,7 @@ std::unique_ptr<Predictor> make_serving_predictor(const PredictorSpec& spec) {
       break;
   }
   if (spec.quantile) p->set_coverage(*spec.quantile);
+  if (spec.auto_miss_rate) p->enable_auto_coverage(*spec.auto_miss_rate);
   return p;
 }
 

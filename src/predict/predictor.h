@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "kv/types.h"
@@ -47,10 +48,27 @@ class Predictor {
   double coverage() const { return model_.coverage; }
   void set_coverage(double coverage);  // throws odma::Error outside (0, 1]
 
+  // Self-calibrating coverage (`@auto[:RATE]`): each observe() first checks whether the actual
+  // length exceeded the one predicted at the current coverage (a miss: the reservation would
+  // have been too small), then moves the coverage by kCoverageStep · (miss − miss_rate) within
+  // [kMinCoverage, kMaxCoverage] — the online quantile update of adaptive conformal inference
+  // (Gibbs & Candès, 2021). The long-run share of misses is then `miss_rate` whatever the
+  // traffic, and after a drift it returns there without retuning. Throws odma::Error outside
+  // (0, 1).
+  void enable_auto_coverage(double miss_rate);
+  bool auto_coverage() const { return miss_rate_.has_value(); }
+  // Misses over the recent completions (exponentially weighted, ~200 completions), for metrics.
+  double recent_miss_rate() const { return recent_miss_; }
+
+  static constexpr double kCoverageStep = 0.01;
+  static constexpr double kMinCoverage = 0.05, kMaxCoverage = 0.995;
+
  private:
   PredictorModel model_;
   OnlineConfig online_;
   std::int64_t observations_ = 0;
+  std::optional<double> miss_rate_;  // @auto's target
+  double recent_miss_ = 0.0;
 };
 
 // The predictor a serving engine runs for `spec`: the model of model:PATH or bundled (at @Q when

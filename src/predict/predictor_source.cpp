@@ -109,8 +109,10 @@ class ModelSource final : public PredictorSource {
   }
   bool learns() const override { return true; }
   std::string describe() const override {
-    return name_ + " @ coverage " + std::to_string(predictor_->coverage());
+    return name_ + (predictor_->auto_coverage() ? " @ auto coverage, now " : " @ coverage ") +
+           std::to_string(predictor_->coverage());
   }
+  std::optional<double> coverage() const override { return predictor_->coverage(); }
 
  private:
   std::unique_ptr<Predictor> predictor_;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ class PredictorSource {
                        std::int32_t /*actual_output_tokens*/) {}
   virtual bool learns() const { return false; }  // whether observe() changes later predictions
   virtual std::string describe() const = 0;      // e.g. "noisy:0.5 (seed 7)"
+  // The coverage a model source reserves at now (moves under @auto); nullopt for the others.
+  virtual std::optional<double> coverage() const { return std::nullopt; }
 };
 
 // Throws odma::Error for an unreadable model file.

@@ -38,9 +38,17 @@ PredictorSpec PredictorSpec::parse(std::string_view text) {
   if (const auto at = text.rfind('@');
       at != std::string_view::npos &&
       !(text.starts_with("model:") && text.substr(at + 1).find('/') != std::string_view::npos)) {
-    const double q = number(text, text.substr(at + 1), "the quantile Q");
-    if (!(q > 0 && q <= 1)) bad(text, "the quantile Q must be in (0, 1]");
-    s.quantile = q;
+    const std::string_view suffix = text.substr(at + 1);
+    if (suffix == "auto" || suffix.starts_with("auto:")) {
+      s.auto_miss_rate =
+          suffix == "auto" ? kDefaultMissRate : number(text, suffix.substr(5), "the miss RATE");
+      if (!(*s.auto_miss_rate > 0 && *s.auto_miss_rate < 1))
+        bad(text, "the miss RATE of @auto:RATE must be in (0, 1)");
+    } else {
+      const double q = number(text, suffix, "the quantile Q");
+      if (!(q > 0 && q <= 1)) bad(text, "the quantile Q must be in (0, 1]");
+      s.quantile = q;
+    }
     body = text.substr(0, at);
   }
   if (body == "oracle") {
@@ -83,6 +91,7 @@ std::string PredictorSpec::to_string() const {
       break;
   }
   if (quantile) s += "@" + trim_number(*quantile);
+  if (auto_miss_rate) s += "@auto:" + trim_number(*auto_miss_rate);
   return s;
 }
 

@@ -11,6 +11,9 @@
 //                 default: the model's own coverage (0.95) for model/bundled; for noisy, whose
 //                 estimate is its median, Q moves it to true·exp(SIGMA·(z + Φ⁻¹(Q))); for oracle
 //                 (a point mass) and none, Q changes nothing
+//   ...@auto[:RATE]  model/bundled: a self-calibrating quantile — after every completion the
+//                 coverage moves toward the value at which a share RATE of requests outgrows its
+//                 predicted length (default 0.1; predictor.h); others: as without a suffix
 #pragma once
 
 #include <optional>
@@ -21,14 +24,18 @@ namespace odma::predict {
 
 // For --help texts and errors, so every command states the same grammar.
 inline constexpr const char* kPredictorGrammar =
-    "oracle | noisy:SIGMA | model:PATH | bundled | none, each with an optional @Q";
+    "oracle | noisy:SIGMA | model:PATH | bundled | none, each with an optional @Q or @auto[:RATE]";
+
+// The share of requests allowed to outgrow their predicted length under @auto without a RATE.
+inline constexpr double kDefaultMissRate = 0.1;
 
 struct PredictorSpec {
   enum class Kind { kOracle, kNoisy, kModel, kBundled, kNone };
   Kind kind = Kind::kBundled;
-  double sigma = 0;                // kNoisy
-  std::string path;                // kModel
-  std::optional<double> quantile;  // @Q
+  double sigma = 0;                      // kNoisy
+  std::string path;                      // kModel
+  std::optional<double> quantile;        // @Q
+  std::optional<double> auto_miss_rate;  // @auto[:RATE]
 
   // Throws odma::Error quoting the spec and the grammar on anything else.
   static PredictorSpec parse(std::string_view text);

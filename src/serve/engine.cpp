@@ -108,7 +108,8 @@ Engine::Pending Engine::make_live(std::vector<std::int32_t> prompt, const Reques
                                          : std::string();
   }
   pending.predict_at_admission = !p.prediction && predictor_;
-  spec.prediction = p.prediction.value_or(kv::LengthPrediction{p.sampling.max_tokens, 1.0, -1});
+  spec.prediction =
+      p.prediction.value_or(kv::LengthPrediction{p.sampling.max_tokens, 1.0, -1, nullptr, 0.0});
   spec.prediction.output_tokens =
       std::clamp(spec.prediction.output_tokens, 1, p.sampling.max_tokens);
 
@@ -171,7 +172,7 @@ std::vector<RequestId> Engine::submit_samples(std::vector<std::int32_t> prompt,
   prefill.sampling.ignore_eos = true;
   prefill.sampling.max_tokens = 1;
   prefill.forced_output_tokens = 1;
-  prefill.prediction = kv::LengthPrediction{1, 0.0, -1};
+  prefill.prediction = kv::LengthPrediction{1, 0.0, -1, nullptr, 0.0};
   const Pending leader = make_live(prompt, prefill, arrival, /*hidden=*/true);
   std::vector<Pending> samples;
   for (std::int32_t i = 0; i < n; ++i) {

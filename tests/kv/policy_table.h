@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -39,6 +40,8 @@ struct Row {
   double uncertainty = 0.0;           // admit
   std::int32_t truth = -1;            // admit: true output length (oracle)
   std::int32_t generated_before = 0;  // admit: output produced before a preemption
+  std::shared_ptr<const LengthDistribution> distribution = nullptr;  // admit: predicted lengths
+  double coverage = 0.0;                                             // admit: its quantile
 };
 
 inline RequestSpec spec_of(const Row& r) {
@@ -50,6 +53,8 @@ inline RequestSpec spec_of(const Row& r) {
   s.prediction.uncertainty = r.uncertainty;
   s.prediction.true_output_tokens = r.truth;
   s.generated_before_preemption = r.generated_before;
+  s.prediction.distribution = r.distribution;
+  s.prediction.coverage = r.coverage;
   return s;
 }
 

@@ -45,12 +45,17 @@ TEST(PredictorSpec, ParsesEveryFormAndPrintsItBack) {
     const char* text;
     K kind;
     const char* canonical;
-  } cases[] = {{"oracle", K::kOracle, "oracle"},        {"bundled", K::kBundled, "bundled"},
-               {"bundled@0.5", K::kBundled, "bundled@0.5"}, {"none", K::kNone, "none"},
-               {"none@0.9", K::kNone, "none@0.9"},       {"noisy:0.5", K::kNoisy, "noisy:0.5"},
+  } cases[] = {{"oracle", K::kOracle, "oracle"},
+               {"bundled", K::kBundled, "bundled"},
+               {"bundled@0.5", K::kBundled, "bundled@0.5"},
+               {"none", K::kNone, "none"},
+               {"none@0.9", K::kNone, "none@0.9"},
+               {"noisy:0.5", K::kNoisy, "noisy:0.5"},
                {"noisy:0.25@0.8", K::kNoisy, "noisy:0.25@0.8"},
                {"model:/tmp/m.odmp@0.7", K::kModel, "model:/tmp/m.odmp@0.7"},
-               {"oracle@0.5", K::kOracle, "oracle@0.5"}};
+               {"oracle@0.5", K::kOracle, "oracle@0.5"},
+               {"bundled@auto", K::kBundled, "bundled@auto:0.1"},
+               {"bundled@auto:0.25", K::kBundled, "bundled@auto:0.25"}};
   for (const auto& c : cases) {
     const PredictorSpec s = PredictorSpec::parse(c.text);
     EXPECT_EQ(s.kind, c.kind) << c.text;
@@ -66,7 +71,8 @@ TEST(PredictorSpec, ParsesEveryFormAndPrintsItBack) {
 
 TEST(PredictorSpec, ErrorsQuoteTheSpecAndTheGrammar) {
   for (const char* bad : {"", "guess", "bundled@", "bundled@0", "bundled@2", "noisy:", "noisy:-1",
-                          "noisy:x@0.5", "model:", "model:@0.5", "oracle@nan"}) {
+                          "noisy:x@0.5", "model:", "model:@0.5", "oracle@nan",
+                          "bundled@auto:", "bundled@auto:0", "bundled@auto:1", "bundled@autox"}) {
     try {
       (void)PredictorSpec::parse(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";

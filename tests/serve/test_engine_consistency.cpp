@@ -32,7 +32,7 @@ std::vector<Job> mixed_jobs(int n, bool greedy_only = false) {
     const int out = 20 + 9 * (i % 5);
     Job j{random_prompt(3 + 7 * i, 100 + static_cast<std::uint32_t>(i)),
           greedy_only ? greedy(out) : sampled(out, 1000 + static_cast<std::uint64_t>(i))};
-    j.params.prediction = kv::LengthPrediction{4, 0.0, out};
+    j.params.prediction = kv::LengthPrediction{4, 0.0, out, nullptr, 0.0};
     jobs.push_back(j);
   }
   return jobs;

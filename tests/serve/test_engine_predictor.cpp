@@ -33,7 +33,8 @@ TEST(EnginePredictor, PredictsAtAdmissionAndLearnsFromEveryFinishedRequest) {
   EXPECT_EQ(e.output(a).predicted_output_tokens, -1);  // not yet admitted: not yet predicted
   const RequestId b = e.submit(tok.encode("Lily liked to", true), greedy(30));  // text decoded
   RequestParams given = greedy(20);
-  given.prediction = kv::LengthPrediction{7, 0.1, -1};  // came with its own: not re-predicted
+  given.prediction =
+      kv::LengthPrediction{7, 0.1, -1, nullptr, 0.0};  // came with its own: not re-predicted
   const RequestId g = e.submit(tok.encode("The sun", true), given);
   const RequestId cancelled = e.submit(tok.encode("A bird", true), greedy(50));
   (void)e.step();

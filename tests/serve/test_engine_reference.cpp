@@ -54,14 +54,14 @@ TEST(EngineReference, Stories260KGreedyInsideMixedBatchUnderEveryPolicy) {
   auto tok = tokenizer::Tokenizer::load(model_dir("stories260K-hf"));
   std::vector<Job> jobs;
   Job bos{{s.bos}, greedy(256, false)};
-  bos.params.prediction = kv::LengthPrediction{16, 0.0, 256};
+  bos.params.prediction = kv::LengthPrediction{16, 0.0, 256, nullptr, 0.0};
   jobs.push_back(bos);
   const char* texts[] = {"Once upon a time, there was a dog", "The cat sat on the mat and",
                          "Tom and Sue went to the park. They", "A little bird"};
   for (int i = 0; i < 4; ++i) {
     Job j{tok.encode(texts[i], true),
           i % 2 == 0 ? greedy(40 + 30 * i) : sampled(40 + 30 * i, 7 + i)};
-    j.params.prediction = kv::LengthPrediction{20, 0.2, 40 + 30 * i};
+    j.params.prediction = kv::LengthPrediction{20, 0.2, 40 + 30 * i, nullptr, 0.0};
     jobs.push_back(j);
   }
   const auto solo = run_one_by_one(shipped_model("stories260K-hf"), jobs, 512);
