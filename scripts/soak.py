@@ -165,7 +165,7 @@ MALFORMED = [
     ("/v1/chat/completions", b'{"messages": []}', 400),
     ("/v1/chat/completions", b'{"messages": [{"role": "tool", "content": "x"}]}', 400),
     ("/v1/chat/completions", b'{"messages": [{"role": "user", "content": 5}]}', 400),
-    ("/v1/chat/completions", b'{"messages": [{"role": "user", "content": "x"}], "n": 3}', 400),
+    ("/v1/chat/completions", b'{"messages": [{"role": "user", "content": "x"}], "n": 0}', 400),
     ("/v1/chat/completions", b'{"messages": "hi", "stream_options": {"include_usage": true}}', 400),
     ("/v1/completions", b'{"model": "nope", "prompt": "x"}', 404),
     ("/v1/nothing", b"{}", 404),

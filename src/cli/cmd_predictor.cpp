@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "base/args.h"
@@ -16,6 +18,7 @@
 #include "predict/predictor.h"
 #include "predict/trainer.h"
 #include "workload/dataset.h"
+#include "workload/trace.h"
 
 namespace odma::cli {
 namespace {
@@ -23,7 +26,10 @@ namespace {
 constexpr const char* kHelp = R"(usage: odma predictor <train|eval|predict> [options]
 
 train    trains an output-length model on a shipped dataset's TRAIN split (val is only reported)
-  --dataset NAME      alpaca | alpaca-vicuna | nq (required)
+  --dataset NAME      alpaca | alpaca-vicuna | nq
+  --trace FILE        or a JSONL trace with prompts and true output lengths, e.g. what
+                      `odma serve --request-log FILE` wrote: its records are split 80/10/10 into
+                      train/val/test by index, as the shipped datasets are (one of the two)
   --out PATH          model file to write (default: predictor-<dataset>.odmp)
   --seed S            shuffling seed (default 1); same seed and data give identical bytes
   --epochs N          passes over the data (default 3)
@@ -78,11 +84,45 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
+// A trace (a server's request log) as a dataset: record i is the trace's i-th request with a
+// prompt, in the split split_of(i) gives it.
+workload::Dataset dataset_from_trace(const std::string& path) {
+  const workload::Trace trace = workload::read_trace(path);
+  workload::Dataset ds;
+  ds.name = "trace:" + trace.name;
+  ds.length_unit = "the served model's tokens";
+  std::int32_t longest = 1;
+  for (const workload::TraceRequest& r : trace.requests) {
+    if (r.prompt.empty()) continue;  // logged with --request-log-prompts none
+    workload::Record rec;
+    rec.index = static_cast<std::int64_t>(ds.records.size());
+    rec.prompt = r.prompt;
+    rec.prompt_tokens = r.prompt_tokens;
+    rec.output_tokens = r.output_tokens;
+    rec.split = workload::split_of(rec.index);
+    longest = std::max(longest, r.output_tokens);
+    ds.records.push_back(std::move(rec));
+  }
+  if (ds.records.size() < 10) {
+    throw Error("predictor train: " + path + " has " + std::to_string(ds.records.size()) +
+                " requests with prompt text; at least 10 are needed (a request log written with "
+                "--request-log-prompts none has none)");
+  }
+  ds.s3_max_output = std::max(longest, 2048);  // the length bins reach at least this far
+  return ds;
+}
+
 int run_train(const Args& args, const std::vector<std::string>& argv) {
-  args.reject_unknown({"dataset", "out", "seed", "epochs", "threads", "hash-bits", "bins", "lr",
-                       "smoothing", "splits", "min-count", "l2", "batch"});
-  auto name = args.get("dataset");
-  if (!name) throw Error("predictor train: --dataset is required (alpaca, alpaca-vicuna or nq)");
+  args.reject_unknown({"dataset", "trace", "out", "seed", "epochs", "threads", "hash-bits", "bins",
+                       "lr", "smoothing", "splits", "min-count", "l2", "batch"});
+  auto trace = args.get("trace");
+  if (trace && args.has("dataset")) throw Error("predictor train: give --dataset or --trace");
+  std::optional<std::string> name = args.get("dataset");
+  if (trace) name = "trace-" + std::filesystem::path(*trace).stem().string();
+  if (!name) {
+    throw Error(
+        "predictor train: --dataset (alpaca, alpaca-vicuna or nq) or --trace FILE is required");
+  }
   predict::DatasetTrainOptions o = train_options(args, argv);
   o.splits.clear();
   for (const std::string& s : split_commas(args.get_or("splits", "train"))) {
@@ -93,7 +133,7 @@ int run_train(const Args& args, const std::vector<std::string>& argv) {
   if (o.splits.empty()) throw Error("--splits: no split given");
   const std::string out = args.get_or("out", "predictor-" + *name + ".odmp");
 
-  const workload::Dataset ds = workload::load_dataset(*name);
+  const workload::Dataset ds = trace ? dataset_from_trace(*trace) : workload::load_dataset(*name);
   const std::vector<workload::Record> val = ds.split(workload::Split::kVal);
   const kv::S3Buckets s3(ds.s3_max_output, 10);
   const auto& s3_upper = s3.uppers();

@@ -63,7 +63,12 @@ admitted by the policy, generate one token per step until their true output leng
 {policy_table})";
 
 nlohmann::json to_json(const std::string& workload, const sim::ReplayResult& r) {
+  const sim::ReservationQuality q = sim::reservation_quality(r);
   return {{"workload", workload},
+          {"under_reserved", q.under_reserved},
+          {"reserved_over_actual", q.reserved_over_actual},
+          {"migrations_per_request", q.migrations_per_request},
+          {"copied_tokens_per_request", q.copied_tokens_per_request},
           {"policy", r.policy},
           {"kv_utilization", r.kv_utilization},
           {"capacity_usage", r.capacity_usage},
@@ -250,15 +255,18 @@ int run_replay(const std::vector<std::string>& argv) {
     std::vector<std::string> columns{"policy"};
     if (shares) columns.push_back("prefix hit");
     for (const char* c : {"KV util", "capacity usage", "reservation eff", "mean batch", "steps",
-                          "overflows", "grow-in-place", "migrations", "preemptions", "failed"})
+                          "overflows", "grow-in-place", "migrations", "preemptions", "failed",
+                          "under-reserved", "migr/req", "copied/req"})
       columns.push_back(c);
     Table table(columns);
+    std::vector<std::string> ending;  // the online predictors' state after each run
     for (const std::string& policy : policies) {
       std::fprintf(stderr, "replay: %s / %s ...\n", trace.name.c_str(), policy.c_str());
       sim::ReplayResult r;
       if (online) {
         auto source = predict::make_predictor_source(predictor, seed);  // fresh for every policy
         r = sim::replay(trace, *source, policy, opt);
+        if (source->coverage()) ending.push_back(policy + ": " + source->describe());
       } else {
         r = sim::replay(trace, predictions, policy, opt);
       }
@@ -276,10 +284,19 @@ int run_replay(const std::vector<std::string>& argv) {
             std::to_string(r.counters.grow_in_place), std::to_string(r.counters.migrations),
             std::to_string(r.counters.preemptions), std::to_string(r.counters.failed_requests)})
         row.push_back(std::move(cell));
+      const sim::ReservationQuality q = sim::reservation_quality(r);
+      row.push_back(fmt_percent(q.under_reserved));
+      row.push_back(fmt(q.migrations_per_request, 2));
+      row.push_back(fmt(q.copied_tokens_per_request, 1));
       table.add_row(row);
       results.push_back(to_json(trace.name, r));
     }
     std::fputs(table.to_markdown().c_str(), stdout);
+    if (!ending.empty()) {
+      std::printf("\npredictor after the run:");
+      for (const std::string& e : ending) std::printf(" %s;", e.c_str());
+      std::printf("\n");
+    }
   }
   if (auto path = args.get("json")) {
     write_file(*path, nlohmann::json{{"results", results}}.dump(2) + "\n");

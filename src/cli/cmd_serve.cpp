@@ -29,7 +29,18 @@ continuous batching with the chosen KV policy; HTTP threads parse, queue and str
   --max-model-len N        context limit (default: the model's max_position_embeddings)
   --max-num-seqs N         running requests at most (default 256; vLLM's name)
   --predictor SPEC         output-length predictor: model:PATH | bundled | none, each with an
-                           optional @Q (default bundled@0.5); it learns from every finished request
+                           optional @Q or @auto[:RATE] (default bundled@0.5); it learns from
+                           every finished request
+  --growth RULE            odma: next-bucket (default) | conditioned: a request past its
+                           reservation moves once to its predicted quantile given its tokens so far
+  --predictor-state FILE   keep what the predictor learnt across restarts: loaded at start when
+                           FILE exists (a corrupt file, or one learnt serving another model, is an
+                           error), saved atomically at drain and every --predictor-save-interval
+  --predictor-save-interval S  seconds between saves while requests complete (default 300)
+  --request-log FILE       append one JSONL line per finished request in the trace format (prompt,
+                           prompt/output tokens, finish reason, timings): `odma predictor train
+                           --trace FILE` fits the predictor to the model you serve
+  --request-log-prompts W  text (default) | none: whether the log holds the prompt text
   --enable-prefix-caching / --no-enable-prefix-caching
                            automatic prefix caching (vLLM's flags; default on): finished
                            requests leave their KV cached, later requests with the same leading
@@ -76,7 +87,12 @@ int run_serve(const std::vector<std::string>& argv) {
                        "connection-backlog",
                        "read-timeout",
                        "write-timeout",
-                       "shutdown-timeout"});
+                       "shutdown-timeout",
+                       "predictor-state",
+                       "growth",
+                       "predictor-save-interval",
+                       "request-log",
+                       "request-log-prompts"});
   server::ServeOptions o;
   o.model_dir = args.get_or("model", "");
   o.served_model_name = args.get_or("served-model-name", "");
@@ -90,6 +106,15 @@ int run_serve(const std::vector<std::string>& argv) {
   o.max_batch = static_cast<std::int32_t>(args.get_int("max-num-seqs", o.max_batch));
   o.predictor = args.get_or("predictor", o.predictor);
   o.prefix_caching = prefix_caching_flag(args);
+  if (auto f = args.get("predictor-state")) o.predictor_state = *f;
+  o.growth = kv::parse_growth_rule(args.get_or("growth", "next-bucket"));
+  o.predictor_save_interval_s = args.get_double("predictor-save-interval", 300.0);
+  if (!(o.predictor_save_interval_s > 0)) throw Error("--predictor-save-interval must be > 0");
+  if (auto f = args.get("request-log")) o.request_log = *f;
+  const std::string prompts = args.get_or("request-log-prompts", "text");
+  if (prompts != "text" && prompts != "none")
+    throw Error("--request-log-prompts must be text or none, got '" + prompts + "'");
+  o.request_log_prompts = prompts == "text";
   if (auto f = args.get("chat-template")) o.chat_template_file = *f;
   o.api_key = args.get_or("api-key", "");
   if (o.api_key.empty()) {

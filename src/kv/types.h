@@ -67,7 +67,7 @@ struct LengthPrediction {
       -1;  // the truth, known only in replay/simulation (oracle policy)
   // The distribution behind output_tokens and the quantile it was read at (model predictors;
   // null for oracle, noisy and none). odma sizes a growth past the reservation from it.
-  std::shared_ptr<const LengthDistribution> distribution;
+  std::shared_ptr<const LengthDistribution> distribution = nullptr;
   double coverage = 0.0;
 };
 

@@ -1,14 +1,18 @@
 #include "server/engine_loop.h"
 
+#include <cstdio>
+
 #include "base/error.h"
 
 namespace odma::server {
 
 EngineLoop::EngineLoop(std::unique_ptr<serve::Engine> engine,
-                       std::shared_ptr<ServerMetrics> metrics, LoopLimits limits)
+                       std::shared_ptr<ServerMetrics> metrics, LoopLimits limits, LoopHooks hooks)
     : engine_(std::move(engine)),
       metrics_(std::move(metrics)),
       limits_(limits),
+      hooks_(std::move(hooks)),
+      last_checkpoint_(std::chrono::steady_clock::now()),
       max_model_len_(engine_->max_model_len()) {
   status_.kv_capacity = engine_->policy().gauges().capacity;
   thread_ = std::thread([this] { run(); });
@@ -84,6 +88,30 @@ std::int64_t EngineLoop::reset_prefix_cache() {
   return freed.get();
 }
 
+bool EngineLoop::checkpoint_now() {
+  if (!hooks_.checkpoint) return false;
+  auto done = std::make_shared<std::promise<std::int64_t>>();
+  std::future<std::int64_t> saved = done->get_future();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    inbox_.push_back({Command::Kind::kCheckpoint, nullptr, {}, {}, 1, {}, done});
+  }
+  wake_.notify_one();
+  return saved.get() == 1;
+}
+
+bool EngineLoop::run_checkpoint() {
+  last_checkpoint_ = std::chrono::steady_clock::now();
+  checkpointed_completions_ = engine_->counters().completed;
+  try {
+    hooks_.checkpoint(*engine_);
+    return true;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "odma serve: checkpoint failed: %s\n", e.what());
+    return false;
+  }
+}
+
 void EngineLoop::abort_all(const std::string& reason) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -109,6 +137,12 @@ void EngineLoop::end(serve::RequestId id, const serve::RequestOutput& output) {
     if (owner->second.empty()) ids_.erase(owner);
   }
   metrics_->on_finished(output);  // before the client hears: a /metrics read after it sees this
+  if (hooks_.request_log) {
+    auto prompt = prompts_.find(id);
+    hooks_.request_log->write(output, prompt != prompts_.end() ? prompt->second : std::string(),
+                              engine_->now_s());
+    if (prompt != prompts_.end()) prompts_.erase(prompt);
+  }
   if (output.finish == serve::FinishReason::kFailed) {
     fail_request(choice.stream, unavailable(output.error));
   } else if (output.finish == serve::FinishReason::kError) {
@@ -143,6 +177,9 @@ void EngineLoop::handle(Command& c) {
         const std::vector<serve::RequestId> ids =
             engine_->submit_samples(std::move(c.prompt), c.params, c.n);
         for (std::size_t i = 0; i < ids.size(); ++i) streams_[ids[i]] = {c.stream, i};
+        if (hooks_.request_log) {
+          for (serve::RequestId id : ids) prompts_[id] = c.params.prompt_text;
+        }
         ids_[c.stream.get()] = ids;
       } catch (const Error& e) {  // validated already; kept for what only the engine sees
         c.stream->fail(bad_request(e.what()));
@@ -163,6 +200,9 @@ void EngineLoop::handle(Command& c) {
     }
     case Command::Kind::kResetPrefixCache:
       c.done->set_value(engine_->reset_prefix_cache());
+      break;
+    case Command::Kind::kCheckpoint:
+      c.done->set_value(run_checkpoint() ? 1 : 0);
       break;
     case Command::Kind::kAbortAll: {
       std::vector<std::shared_ptr<RequestStream>> live;
@@ -235,6 +275,9 @@ void EngineLoop::run() {
       }
     }
     refresh_status();
+    if (hooks_.checkpoint && engine_->counters().completed != checkpointed_completions_ &&
+        std::chrono::steady_clock::now() - last_checkpoint_ >= hooks_.checkpoint_every)
+      (void)run_checkpoint();
   }
 }
 

@@ -24,6 +24,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,7 @@
 
 #include "serve/engine.h"
 #include "server/openai_error.h"
+#include "server/request_log.h"
 #include "server/request_stream.h"
 #include "server/server_metrics.h"
 
@@ -43,6 +45,16 @@ namespace odma::server {
 
 struct LoopLimits {
   std::size_t max_waiting = 1024;  // accepted but not yet admitted requests, at most
+};
+
+// Optional duties of the engine thread.
+struct LoopHooks {
+  // Called on the engine thread (so it may read the engine, its predictor included): every
+  // `checkpoint_every` while requests complete, and at checkpoint_now(). A throw is logged.
+  std::function<void(const serve::Engine&)> checkpoint;
+  std::chrono::milliseconds checkpoint_every{std::chrono::minutes(5)};
+  // Every request that ended by itself is written here with its prompt text (request_log.h).
+  std::shared_ptr<RequestLog> request_log;
 };
 
 // What /health, /metrics and the logs read, updated by the engine thread after every step.
@@ -58,7 +70,7 @@ class EngineLoop {
  public:
   // Starts the engine thread. The engine must not be used by anyone else from now on.
   EngineLoop(std::unique_ptr<serve::Engine> engine, std::shared_ptr<ServerMetrics> metrics,
-             LoopLimits limits);
+             LoopLimits limits, LoopHooks hooks = {});
   ~EngineLoop();  // aborts what is left and joins the thread
   EngineLoop(const EngineLoop&) = delete;
   EngineLoop& operator=(const EngineLoop&) = delete;
@@ -81,6 +93,9 @@ class EngineLoop {
   // Any thread: frees every cached prefix no running request reads, between two steps; returns
   // the slots freed (vLLM's /reset_prefix_cache).
   std::int64_t reset_prefix_cache();
+  // Any thread: runs the checkpoint on the engine thread between two steps and waits for it
+  // (drain calls it last). False when there is no checkpoint or it failed (logged).
+  bool checkpoint_now();
 
   [[nodiscard]] LoopStatus status() const;
   // Read-only facts about the served model, safe from any thread (fixed at construction).
@@ -89,13 +104,20 @@ class EngineLoop {
 
  private:
   struct Command {
-    enum class Kind : std::uint8_t { kSubmit, kCancel, kAbortAll, kResetPrefixCache } kind;
+    enum class Kind : std::uint8_t {
+      kSubmit,
+      kCancel,
+      kAbortAll,
+      kResetPrefixCache,
+      kCheckpoint
+    } kind;
     std::shared_ptr<RequestStream> stream;
     std::vector<std::int32_t> prompt;
     serve::RequestParams params;
     std::int32_t n = 1;                                // kSubmit: samples
     std::string reason;                                // kAbortAll
-    std::shared_ptr<std::promise<std::int64_t>> done;  // kResetPrefixCache: the slots freed
+    std::shared_ptr<std::promise<std::int64_t>> done;  // kResetPrefixCache: the slots freed;
+                                                       // kCheckpoint: 1 saved, 0 not
   };
 
   void run();
@@ -107,10 +129,14 @@ class EngineLoop {
   // Hands every output the engine finished over to its stream.
   void end_finished();
   void refresh_status();
+  bool run_checkpoint();  // engine thread
 
   std::unique_ptr<serve::Engine> engine_;
   std::shared_ptr<ServerMetrics> metrics_;
   LoopLimits limits_;
+  LoopHooks hooks_;
+  std::chrono::steady_clock::time_point last_checkpoint_;
+  std::int64_t checkpointed_completions_ = 0;
   std::int32_t max_model_len_ = 0;
 
   mutable std::mutex mu_;         // guards inbox_, status_, pending_submits_
@@ -129,6 +155,7 @@ class EngineLoop {
   };
   std::unordered_map<serve::RequestId, Choice> streams_;
   std::unordered_map<const RequestStream*, std::vector<serve::RequestId>> ids_;  // live choices
+  std::unordered_map<serve::RequestId, std::string> prompts_;  // for the request log
   // Streams cancelled while their submit was still in the inbox (the cancel overtook it).
   std::unordered_set<const RequestStream*> cancelled_early_;
 

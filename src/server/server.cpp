@@ -15,11 +15,13 @@
 #include "base/file_io.h"
 #include "model/transformer.h"
 #include "predict/predictor.h"
+#include "predict/predictor_state.h"
 #include "server/connections.h"
 #include "server/generation.h"
 #include "server/json_text.h"
 #include "server/openai_response.h"
 #include "server/prometheus.h"
+#include "server/request_log.h"
 #include "server/tokenize_request.h"
 
 namespace odma::server {
@@ -130,7 +132,28 @@ void Server::load() {
                                                   : transformer->config().max_position_embeddings;
   c.planner.max_batch = options_.max_batch;
   c.kv.prefix_caching = options_.prefix_caching;
-  c.predictor = predict::make_serving_predictor(predict::PredictorSpec::parse(options_.predictor));
+  c.kv.odma.growth = options_.growth;
+  const predict::PredictorSpec spec = predict::PredictorSpec::parse(options_.predictor);
+  LoopHooks hooks;
+  if (options_.predictor_state) {
+    const std::filesystem::path state = *options_.predictor_state;
+    const bool existed = std::filesystem::exists(state);
+    c.predictor = predict::restore_predictor(spec, state, options_.served_model_name);
+    std::fprintf(stderr, "odma serve: predictor state %s %s\n", state.c_str(),
+                 existed ? "restored" : "not found: starting from --predictor, saving there");
+    std::shared_ptr<predict::Predictor> predictor = c.predictor;
+    const std::string name = options_.served_model_name;
+    hooks.checkpoint = [predictor, state, name](const serve::Engine&) {
+      predict::save_predictor_state(*predictor, state, name);
+    };
+    hooks.checkpoint_every = std::chrono::milliseconds(
+        static_cast<long long>(options_.predictor_save_interval_s * 1000));
+  } else {
+    c.predictor = predict::make_serving_predictor(spec);
+  }
+  if (options_.request_log)
+    hooks.request_log =
+        std::make_shared<RequestLog>(*options_.request_log, options_.request_log_prompts);
   auto engine = std::make_unique<serve::Engine>(transformer, c, model->tokenizer);
   model->max_model_len = engine->max_model_len();
   std::fprintf(stderr,
@@ -143,8 +166,8 @@ void Server::load() {
                static_cast<double>(engine->kv_bytes()) / 1048576.0, model->max_model_len,
                options_.predictor.c_str(), options_.prefix_caching ? "on" : "off",
                transformer->kernels().name().c_str());
-  model->loop =
-      std::make_unique<EngineLoop>(std::move(engine), metrics_, LoopLimits{options_.max_waiting});
+  model->loop = std::make_unique<EngineLoop>(std::move(engine), metrics_,
+                                             LoopLimits{options_.max_waiting}, std::move(hooks));
   model_ = std::move(model);
 }
 
@@ -321,6 +344,9 @@ int Server::run() {
   const bool finished = model_->loop->wait_until_idle(timeout);
   if (!finished) model_->loop->abort_all("the server shut down before this request finished");
   (void)model_->loop->wait_until_idle(std::chrono::seconds(5));
+  if (options_.predictor_state && model_->loop->checkpoint_now())
+    std::fprintf(stderr, "odma serve: predictor state saved to %s\n",
+                 options_.predictor_state->c_str());
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // handlers send their last bytes
   s.stop();
   listener.join();

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 
+#include "kv/policy.h"
 #include "model/safetensors.h"  // DType
 #include "server/served_model.h"
 #include "server/server_metrics.h"
@@ -48,14 +49,21 @@ struct ServeOptions {
   std::int32_t max_batch = 256;              // running requests at most
   std::string predictor = "bundled@0.5";  // predict/predictor_spec.h (model:PATH | bundled | none)
   bool prefix_caching = true;             // --enable-prefix-caching (vLLM's default: on)
-  std::size_t max_waiting = 1024;         // accepted, not admitted; beyond: 429
-  std::size_t max_body_bytes = 8u << 20;  // beyond: 413
-  std::size_t max_connections = 256;      // connection threads; beyond (+ backlog): 503
+  kv::GrowthRule growth = kv::GrowthRule::kNextBucket;  // odma's growth past a reservation
+  std::size_t max_waiting = 1024;                       // accepted, not admitted; beyond: 429
+  std::size_t max_body_bytes = 8u << 20;                // beyond: 413
+  std::size_t max_connections = 256;  // connection threads; beyond (+ backlog): 503
   std::size_t backlog = 64;
   int read_timeout_s = 30, write_timeout_s = 30;
   double shutdown_timeout_s = 30;
   std::string api_key;                            // "" = no authentication
   std::optional<std::string> chat_template_file;  // overrides tokenizer_config.json's
+  // The learnt predictor, loaded at start when the file exists and saved every
+  // predictor_save_interval_s while requests complete and at drain (predict/predictor_state.h).
+  std::optional<std::string> predictor_state;
+  double predictor_save_interval_s = 300;
+  std::optional<std::string> request_log;  // request_log.h
+  bool request_log_prompts = true;         // --request-log-prompts text (default) | none
 };
 
 class Server {

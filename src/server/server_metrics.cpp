@@ -1,5 +1,6 @@
 #include "server/server_metrics.h"
 
+#include "predict/predictor.h"
 #include "server/prometheus_buckets.h"
 
 namespace odma::server {
@@ -99,7 +100,14 @@ ServerMetrics::ServerMetrics(std::string model_name)
       predictor_error_(registry_.histogram(
           "odma:predictor_abs_error_tokens",
           "Absolute error of the output-length prediction of finished requests (tokens).",
-          kErrorBuckets, labels())) {
+          kErrorBuckets, labels())),
+      predictor_coverage_(registry_.gauge(
+          "odma:predictor_coverage",
+          "Quantile of the predicted length distribution that reservations are read at.",
+          labels())),
+      predictor_miss_rate_(registry_.gauge(
+          "odma:predictor_miss_rate",
+          "Share of recent completions longer than their predicted length.", labels())) {
   for (const char* cause : {"queue_full", "draining", "invalid", "context_length", "too_large",
                             "unauthorized", "not_found", "loading"})
     (void)registry_.counter("odma:requests_rejected_total",
@@ -126,6 +134,10 @@ void ServerMetrics::on_step(const serve::Engine& engine, std::size_t inbox_waiti
   capacity_.set(static_cast<double>(g.capacity));
   free_.set(static_cast<double>(g.free));
   safety_pool_.set(static_cast<double>(g.safety_pool));
+  if (const predict::Predictor* p = engine.predictor()) {
+    predictor_coverage_.set(p->coverage());
+    predictor_miss_rate_.set(p->recent_miss_rate());
+  }
   add_delta(prompt_tokens_, e.prefill_tokens, last_prompt_);
   add_delta(generation_tokens_, e.output_tokens, last_generated_);
   add_delta(preemptions_, k.preemptions, last_preemptions_);

@@ -28,6 +28,10 @@
 //   odma:kv_cached_slots, odma:kv_cached_idle_slots   gauges: prefix-cache slots (all / unread)
 //   odma:predictor_abs_error_tokens     histogram  |predicted − actual output tokens| of finished
 //                                                requests: the online-learning signal
+//   odma:predictor_coverage             gauge    the quantile reservations are read at (moves
+//                                                under --predictor ...@auto)
+//   odma:predictor_miss_rate            gauge    share of recent completions (~200) longer than
+//                                                their predicted length (@auto's target)
 //   odma:requests_rejected_total        counter  {cause=...}: refused before the engine saw them
 //
 // Threads: the engine thread calls on_step / on_finished; any thread calls on_rejected and render.
@@ -95,6 +99,8 @@ class ServerMetrics {
   prometheus::Gauge& cached_;
   prometheus::Gauge& cached_idle_;
   prometheus::Histogram& predictor_error_;
+  prometheus::Gauge& predictor_coverage_;
+  prometheus::Gauge& predictor_miss_rate_;
   // Running totals last seen (counters take the differences).
   std::int64_t last_prompt_ = 0, last_generated_ = 0, last_preemptions_ = 0;
   std::int64_t last_overflows_ = 0, last_grow_ = 0, last_migrations_ = 0, last_chains_ = 0;

@@ -47,4 +47,22 @@ ReplayResult replay(const workload::Trace& trace, predict::PredictorSource& sour
   return run(driver, options);
 }
 
+ReservationQuality reservation_quality(const ReplayResult& r) {
+  ReservationQuality q;
+  if (r.records.empty()) return q;
+  std::int64_t under = 0, held = 0, final_tokens = 0;
+  for (const CompletionRecord& c : r.records) {
+    under += c.actual > c.predicted;
+    held += c.held_slots;
+    final_tokens += c.final_tokens;
+  }
+  const auto n = static_cast<double>(r.records.size());
+  q.under_reserved = static_cast<double>(under) / n;
+  q.reserved_over_actual =
+      final_tokens > 0 ? static_cast<double>(held) / static_cast<double>(final_tokens) : 0.0;
+  q.migrations_per_request = static_cast<double>(r.counters.migrations) / n;
+  q.copied_tokens_per_request = static_cast<double>(r.counters.copied_tokens) / n;
+  return q;
+}
+
 }  // namespace odma::sim

@@ -26,6 +26,16 @@ struct ReplayResult : kv::SessionSummary {
   std::vector<CompletionRecord> records;  // every completion, in completion order
 };
 
+// What the issue of reservations is about, per completed request: how often the first
+// reservation was too small and what overflowing cost.
+struct ReservationQuality {
+  double under_reserved = 0;        // share of completions longer than their prediction
+  double reserved_over_actual = 0;  // Σ slots held at completion ÷ Σ final tokens
+  double migrations_per_request = 0;
+  double copied_tokens_per_request = 0;  // migrations' and compaction's copies
+};
+ReservationQuality reservation_quality(const ReplayResult& r);
+
 // Precomputed predictions, one per request (predictions.size() == trace.requests.size()).
 // `options.session.policy` is replaced by `policy_name`. Throws odma::Error on bad options or if
 // the validator finds a broken invariant.

@@ -173,6 +173,8 @@ TEST_F(Stories, HealthAndMetricsWithVllmsNames) {
   EXPECT_GE(metric(m.raw, "odma:time_to_first_token_seconds_count"), 1);
   EXPECT_GE(metric(m.raw, "odma:e2e_request_latency_seconds_count"), 1);
   EXPECT_GE(metric(m.raw, "odma:predictor_abs_error_tokens_count"), 1);
+  EXPECT_EQ(metric(m.raw, "odma:predictor_coverage"), 0.5);  // the default bundled@0.5
+  EXPECT_GE(metric(m.raw, "odma:predictor_miss_rate"), 0);
   EXPECT_GE(metric(m.raw, "odma:kv_bucket_upper_edge", {"bucket=\"0\""}), 1);
   EXPECT_EQ(wait_kv_free(c, 2.0), 0);
 }
