@@ -86,6 +86,10 @@ void Engine::validate(const std::vector<std::int32_t>& prompt, const RequestPara
   }
   params.sampling.validate();  // throws odma::Error naming the field
   if (params.forced_output_tokens < 0) throw Error("request: forced_output_tokens must be >= 0");
+  if (params.logprobs < -1 || params.logprobs > model::kMaxTopLogprobs) {
+    throw Error("request: logprobs must be in [0, " + std::to_string(model::kMaxTopLogprobs) +
+                "] (or -1 for none), got " + std::to_string(params.logprobs));
+  }
   if (!params.stop.empty() && !tokenizer_)
     throw Error("request: stop strings need the model's tokenizer (the engine has none)");
 }
@@ -119,6 +123,7 @@ Engine::Pending Engine::make_live(std::vector<std::int32_t> prompt, const Reques
             model::Sampler(p.sampling),
             StopCriteria(p, model_->config().eos_token_ids, tokenizer_ ? &*tokenizer_ : nullptr),
             RequestOutput{},
+            p.logprobs,
             hidden,
             std::nullopt};
   live.out.id = spec.id;
@@ -376,7 +381,11 @@ StepResult Engine::step_once() {
 void Engine::emit(const kv::WorkItem& w, const float* logits, double now, StepResult& result,
                   std::vector<RequestId>& stopped) {
   Live& l = live_.at(w.id);
-  const std::int32_t tok = l.sampler.sample(logits, model_->config().vocab_size);
+  const int vocab = model_->config().vocab_size;
+  const std::int32_t tok = l.sampler.sample(logits, vocab);
+  if (l.logprobs >= 0 && !l.hidden)
+    l.out.logprobs.push_back(
+        model::token_logprobs(logits, vocab, tok, std::min(l.logprobs, vocab)));
   if (on_token_ && !l.hidden) on_token_(w.id, tok);
   l.tokens.push_back(tok);
   l.out.output_ids.push_back(tok);

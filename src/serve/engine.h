@@ -148,6 +148,7 @@ class Engine {
     model::Sampler sampler;
     StopCriteria stop;
     RequestOutput out;
+    std::int32_t logprobs = -1;  // RequestParams::logprobs
     bool hidden = false;  // a sample group's prompt prefill: no output, no counters, no observe
     std::optional<std::int32_t> group_cached;  // samples: the cached tokens their group found
   };

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kv/types.h"
+#include "model/logprobs.h"
 #include "model/sampling.h"
 
 namespace odma::serve {
@@ -37,6 +38,9 @@ struct RequestParams {
   // Benchmarks replaying a trace: stop after exactly this many tokens, as if EOS had been sampled
   // there (a random model never says EOS at the trace's length). 0 = off.
   std::int32_t forced_output_tokens = 0;
+  // Log-probabilities of each generated token and of its `logprobs` most likely alternatives
+  // (0..model::kMaxTopLogprobs; model/logprobs.h says how); −1 = none (no cost).
+  std::int32_t logprobs = -1;
 };
 
 enum class FinishReason : std::uint8_t {
@@ -68,6 +72,7 @@ struct RequestOutput {
   std::int32_t preemptions = 0;               // times this request was preempted and recomputed
   std::int32_t cached_tokens = 0;  // prompt tokens read from the prefix cache at first admission
   std::int64_t kv_held_slots = 0;  // KV slots it held when it completed (its reservation)
+  std::vector<model::LogprobEntry> logprobs;  // one per output id when asked (RequestParams)
 
   bool finished() const { return finish != FinishReason::kNone; }
   double latency_s() const { return token_s.empty() ? 0.0 : token_s.back(); }

@@ -1,10 +1,12 @@
 #include "server/generation.h"
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 
 #include "server/connections.h"
 #include "server/json_text.h"
+#include "server/openai_logprobs.h"
 #include "server/openai_response.h"
 #include "server/openai_stream.h"
 #include "server/prepare_request.h"
@@ -33,8 +35,12 @@ void respond_whole(const ServedModel& m, const GenerationRequest& g,
                    httplib::Response& res) {
   const int fd = find_connection_socket(req);
   StreamSnapshot s;
+  // Nothing but the state while waiting: the marks and log-probabilities are taken once, at the
+  // end.
+  const std::vector<ChoiceCursor> none(static_cast<std::size_t>(g.n),
+                                       ChoiceCursor{SIZE_MAX, SIZE_MAX});
   for (;;) {
-    s = stream->wait_for(s.version, kPoll);
+    s = stream->wait_for(s.version, kPoll, none);
     if (s.done) break;
     if (peer_closed(fd)) {
       m.loop->cancel(stream);
@@ -42,9 +48,19 @@ void respond_whole(const ServedModel& m, const GenerationRequest& g,
     }
   }
   if (s.error) return send_error(res, *s.error);
+  if (g.logprobs) s = stream->wait_for(0, std::chrono::milliseconds(0));  // done: everything
   const Usage usage{s.prompt_tokens, s.completion_tokens(), s.cached_tokens};
   std::vector<ChoiceText> choices;
-  for (const ChoiceSnapshot& c : s.choices) choices.push_back({c.text, finish_reason(c.finish)});
+  for (const ChoiceSnapshot& c : s.choices) {
+    ChoiceText t{c.text, finish_reason(c.finish), nullptr};
+    if (g.logprobs) {
+      std::size_t offset = 0;
+      t.logprobs = g.kind == GenerationRequest::Kind::kChat
+                       ? chat_logprobs(m.tokenizer, c.new_logprobs)
+                       : completion_logprobs(m.tokenizer, c.new_logprobs, offset);
+    }
+    choices.push_back(std::move(t));
+  }
   const ResponseHeader h = header_for(m, g.kind);
   const nlohmann::json body = g.kind == GenerationRequest::Kind::kChat
                                   ? chat_completion(h, choices, usage)
@@ -61,10 +77,24 @@ struct Streamer {
   std::vector<StreamTextEmitter> emitters;  // per choice
   int fd;
   bool include_usage = false;
+  GenerationRequest::Kind kind = GenerationRequest::Kind::kChat;
+  bool logprobs = false;
   StreamSnapshot last;
-  std::vector<std::size_t> marks_seen;  // per choice
-  std::vector<bool> finish_sent;        // per choice
+  std::vector<ChoiceCursor> seen;                         // per choice
+  std::vector<bool> finish_sent;                          // per choice
+  std::vector<std::vector<model::LogprobEntry>> pending;  // per choice: not sent yet
+  std::vector<std::size_t> text_offset;                   // per choice (completions)
   bool opened = false;
+
+  // The pending log-probabilities of choice i as a chunk's "logprobs" (null when not asked).
+  nlohmann::json take_logprobs(std::size_t i) {
+    if (!logprobs) return nullptr;
+    nlohmann::json j = kind == GenerationRequest::Kind::kChat
+                           ? chat_logprobs(model.tokenizer, pending[i])
+                           : completion_logprobs(model.tokenizer, pending[i], text_offset[i]);
+    pending[i].clear();
+    return j;
+  }
 
   bool write(httplib::DataSink& sink, const std::string& bytes) {
     return sink.write(bytes.data(), bytes.size());
@@ -75,14 +105,16 @@ struct Streamer {
     const std::size_t n = emitters.size();
     if (!opened) {
       opened = true;
-      marks_seen.assign(n, 0);
+      seen.assign(n, ChoiceCursor{});
       finish_sent.assign(n, false);
+      pending.assign(n, {});
+      text_offset.assign(n, 0);
       std::string roles;
       for (std::size_t i = 0; chunks.has_role_chunk() && i < n; ++i)
         roles += sse::data_event(chunks.role_chunk(i));
       if (!roles.empty() && !write(sink, roles)) return cancel();
     }
-    last = stream->wait_for(last.version, kPoll, marks_seen);
+    last = stream->wait_for(last.version, kPoll, seen);
     if (last.error) {
       if (!write(sink, stream_error_events(*last.error))) return false;
       sink.done();
@@ -93,17 +125,20 @@ struct Streamer {
     std::string events;
     for (std::size_t i = 0; i < n; ++i) {
       const ChoiceSnapshot& c = last.choices[i];
-      marks_seen[i] = c.marks_total;
+      seen[i] = {c.marks_total, c.logprobs_total};
+      pending[i].insert(pending[i].end(), c.new_logprobs.begin(), c.new_logprobs.end());
       if (finish_sent[i]) continue;
       if (c.done) {
-        events += sse::data_event(
-            chunks.finish_chunk(emitters[i].finish(c.text), finish_reason(c.finish), i));
+        events += sse::data_event(chunks.finish_chunk(
+            emitters[i].finish(c.text), finish_reason(c.finish), i, take_logprobs(i)));
         finish_sent[i] = true;
         continue;
       }
+      // A chunk carries the log-probabilities of every token since the last chunk.
       for (const std::size_t mark : c.new_marks) {
         const std::string delta = emitters[i].next(std::string_view(c.text).substr(0, mark));
-        if (!delta.empty()) events += sse::data_event(chunks.text_chunk(delta, i));
+        if (!delta.empty())
+          events += sse::data_event(chunks.text_chunk(delta, i, take_logprobs(i)));
       }
     }
     if (!last.done) {
@@ -156,6 +191,10 @@ void handle_generation(const ServedModel& m, GenerationRequest::Kind kind,
       std::vector<StreamTextEmitter>(static_cast<std::size_t>(g.n), StreamTextEmitter(g.stop)),
       find_connection_socket(req),
       g.include_usage,
+      kind,
+      g.logprobs.has_value(),
+      {},
+      {},
       {},
       {},
       {},

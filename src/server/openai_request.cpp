@@ -3,6 +3,7 @@
 #include <limits>
 #include <utility>
 
+#include "model/logprobs.h"
 #include "server/json_fields.h"
 
 namespace odma::server {
@@ -157,22 +158,31 @@ void require_one(JsonFields& f, std::string_view name) {
   }
 }
 
-void reject_logprobs(JsonFields& f, Kind kind) {
+// Chat: `logprobs: true` asks for the sampled tokens' log-probabilities and `top_logprobs` (0-20)
+// for that many alternatives; top_logprobs without logprobs is a 400 (OpenAI's and vLLM's rule).
+// Completions: `logprobs: N` (0-20) asks for both at once; null or absent = none.
+void read_logprobs(JsonFields& f, GenerationRequest& r) {
   const nlohmann::json* logprobs = f.ok() ? f.find("logprobs") : nullptr;
-  if (logprobs != nullptr) {
-    if (logprobs->is_boolean()) {
-      if (logprobs->get<bool>()) f.fail(not_supported("`logprobs`", "logprobs"));
-    } else if (kind == Kind::kCompletion && logprobs->is_number_integer()) {
-      // Completions take the number of top logprobs per token here; 0 still asks for the
-      // sampled token's logprob (vLLM).
-      f.fail(not_supported("`logprobs`", "logprobs"));
-    } else {
-      f.fail_type("logprobs", kind == Kind::kChat ? "a boolean" : "an integer", *logprobs);
+  const auto top = f.integer("top_logprobs", 0, model::kMaxTopLogprobs);
+  if (r.kind == Kind::kChat) {
+    if (logprobs != nullptr && !logprobs->is_boolean()) {
+      f.fail_type("logprobs", "a boolean", *logprobs);
+      return;
     }
+    const bool asked = logprobs != nullptr && logprobs->get<bool>();
+    if (top && *top > 0 && !asked) {
+      f.fail(bad_request("`top_logprobs` needs `logprobs` set to true.", "top_logprobs"));
+      return;
+    }
+    if (asked) r.logprobs = static_cast<std::int32_t>(top.value_or(0));
+    return;
   }
-  if (f.integer("top_logprobs", 0, 20).value_or(0) > 0) {
-    f.fail(not_supported("`top_logprobs`", "top_logprobs"));
+  if (logprobs != nullptr && logprobs->is_boolean()) {
+    if (logprobs->get<bool>()) f.fail_type("logprobs", "an integer", *logprobs);
+    return;  // false: none (client libraries send it)
   }
+  if (const auto n = f.integer("logprobs", 0, model::kMaxTopLogprobs))
+    r.logprobs = static_cast<std::int32_t>(*n);
 }
 
 void reject_unsupported_outputs(JsonFields& f) {
@@ -253,7 +263,11 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(const nlohman
   read_stream(f, r);
   r.user = f.string("user").value_or("");
   r.n = static_cast<std::int32_t>(f.integer("n", 1, kMaxChoices).value_or(1));
-  reject_logprobs(f, kind);
+  read_logprobs(f, r);
+  // vLLM's prompt log-probabilities need logits at every prompt position, which the engine does
+  // not compute: refused, not silently left out.
+  if (f.ok() && f.find("prompt_logprobs") != nullptr)
+    f.fail(not_supported("`prompt_logprobs`", "prompt_logprobs"));
   reject_unsupported_outputs(f);
   if (kind == Kind::kChat) {
     reject_tools(f);

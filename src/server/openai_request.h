@@ -38,9 +38,12 @@
 //   best_of                    x     1                        (vLLM v1 dropped best_of too)
 //   echo                       x     false                    true → 400: not supported
 //   suffix                     x     null or ""               anything else → 400 (as vLLM)
-//   logprobs              x    x     false; completions: null too (an integer there asks for
-//                                    logprobs, even 0) → else 400
-//   top_logprobs          x    x     0                        1..20 → 400: not supported
+//   logprobs              x          boolean                  the sampled tokens' log-probabilities
+//                              x     null | integer 0..20     ... with that many alternatives
+//                                                             (OpenAI allows 5, vLLM 20)
+//   top_logprobs          x          integer 0..20            alternatives per token; needs
+//                                                             logprobs: true (else 400, as both)
+//   prompt_logprobs       x    x     null                     vLLM's; anything else → 400
 //   logit_bias            x    x     {}                       non-empty → 400: not supported
 //   response_format       x    x     {"type": "text"}         json_object/json_schema → 400
 //   tools                 x          []                       non-empty → 400: no tool calling
@@ -88,6 +91,8 @@ struct GenerationRequest {
   std::string user;
   bool echo = false;   // always false: echo=true is rejected
   std::int32_t n = 1;  // choices (parallel samples of the prompt)
+  // Log-probabilities asked for: nullopt = none, else the alternatives per token (0..20).
+  std::optional<std::int32_t> logprobs;
 };
 
 inline constexpr std::int64_t kMaxChoices = 128;  // OpenAI's upper bound for `n`

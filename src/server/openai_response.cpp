@@ -40,7 +40,7 @@ nlohmann::json chat_completion(const ResponseHeader& h, const std::vector<Choice
   for (std::size_t i = 0; i < choices.size(); ++i) {
     list.push_back({{"index", i},
                     {"message", {{"role", "assistant"}, {"content", choices[i].text}}},
-                    {"logprobs", nullptr},
+                    {"logprobs", choices[i].logprobs},
                     {"finish_reason", to_string(choices[i].finish)}});
   }
   return response(h, "chat.completion", std::move(list), usage);
@@ -52,7 +52,7 @@ nlohmann::json text_completion(const ResponseHeader& h, const std::vector<Choice
   for (std::size_t i = 0; i < choices.size(); ++i) {
     list.push_back({{"index", i},
                     {"text", choices[i].text},
-                    {"logprobs", nullptr},
+                    {"logprobs", choices[i].logprobs},
                     {"finish_reason", to_string(choices[i].finish)}});
   }
   return response(h, "text_completion", std::move(list), usage);

@@ -58,6 +58,7 @@ struct ResponseHeader {
 struct ChoiceText {
   std::string text;
   FinishReason finish = FinishReason::kStop;
+  nlohmann::json logprobs = nullptr;  // openai_logprobs.h's object when asked, else null
 };
 
 [[nodiscard]] nlohmann::json chat_completion(const ResponseHeader& h,

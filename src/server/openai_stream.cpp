@@ -22,8 +22,10 @@ nlohmann::json StreamChunks::chunk(nlohmann::json choices) const {
 }
 
 nlohmann::json StreamChunks::choice(std::size_t index, std::string_view text,
-                                    const nlohmann::json& finish, bool role) const {
-  nlohmann::json ch = {{"index", index}, {"logprobs", nullptr}, {"finish_reason", finish}};
+                                    const nlohmann::json& finish, bool role,
+                                    nlohmann::json logprobs) const {
+  nlohmann::json ch = {
+      {"index", index}, {"logprobs", std::move(logprobs)}, {"finish_reason", finish}};
   if (kind_ == GenerationRequest::Kind::kCompletion) {
     ch["text"] = text;
     return ch;
@@ -40,13 +42,16 @@ nlohmann::json StreamChunks::role_chunk(std::size_t index) const {
   return chunk(nlohmann::json::array({choice(index, "", nullptr, /*role=*/true)}));
 }
 
-nlohmann::json StreamChunks::text_chunk(std::string_view text, std::size_t index) const {
-  return chunk(nlohmann::json::array({choice(index, text, nullptr, /*role=*/false)}));
+nlohmann::json StreamChunks::text_chunk(std::string_view text, std::size_t index,
+                                        nlohmann::json logprobs) const {
+  return chunk(
+      nlohmann::json::array({choice(index, text, nullptr, /*role=*/false, std::move(logprobs))}));
 }
 
 nlohmann::json StreamChunks::finish_chunk(std::string_view text, FinishReason finish,
-                                          std::size_t index) const {
-  return chunk(nlohmann::json::array({choice(index, text, to_string(finish), /*role=*/false)}));
+                                          std::size_t index, nlohmann::json logprobs) const {
+  return chunk(nlohmann::json::array(
+      {choice(index, text, to_string(finish), /*role=*/false, std::move(logprobs))}));
 }
 
 nlohmann::json StreamChunks::usage_chunk(const Usage& usage) const {

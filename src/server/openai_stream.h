@@ -44,11 +44,15 @@ class StreamChunks {
   [[nodiscard]] bool has_role_chunk() const { return kind_ == GenerationRequest::Kind::kChat; }
   // `index`: the choice (OpenAI's `n`: each choice streams its own role, text and finish chunks,
   // interleaved as they come). Precondition: has_role_chunk() (odma::Error otherwise).
+  // `logprobs`: the log-probabilities of the tokens this chunk carries (openai_logprobs.h), or
+  // null.
   [[nodiscard]] nlohmann::json role_chunk(std::size_t index = 0) const;
-  [[nodiscard]] nlohmann::json text_chunk(std::string_view text, std::size_t index = 0) const;
+  [[nodiscard]] nlohmann::json text_chunk(std::string_view text, std::size_t index = 0,
+                                          nlohmann::json logprobs = nullptr) const;
   // `text`: what is left to send ("" when nothing is).
   [[nodiscard]] nlohmann::json finish_chunk(std::string_view text, FinishReason finish,
-                                            std::size_t index = 0) const;
+                                            std::size_t index = 0,
+                                            nlohmann::json logprobs = nullptr) const;
   // Precondition: include_usage (odma::Error otherwise: the client did not ask for it).
   [[nodiscard]] nlohmann::json usage_chunk(const Usage& usage) const;
 
@@ -57,7 +61,8 @@ class StreamChunks {
  private:
   [[nodiscard]] nlohmann::json chunk(nlohmann::json choices) const;
   [[nodiscard]] nlohmann::json choice(std::size_t index, std::string_view text,
-                                      const nlohmann::json& finish, bool role) const;
+                                      const nlohmann::json& finish, bool role,
+                                      nlohmann::json logprobs = nullptr) const;
 
   GenerationRequest::Kind kind_;
   ResponseHeader header_;

@@ -59,6 +59,7 @@ std::variant<PreparedRequest, ApiError> prepare_request(const ServedModel& m,
   r.sampling.ignore_eos = g.ignore_eos;
   r.stop = g.stop;
   r.prompt_text = predictor_text(g);
+  r.logprobs = g.logprobs.value_or(-1);
   return p;
 }
 

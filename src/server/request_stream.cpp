@@ -10,7 +10,7 @@ std::int32_t StreamSnapshot::completion_tokens() const {
   return n;
 }
 
-RequestStream::RequestStream(std::size_t choices) : marks_(choices) {
+RequestStream::RequestStream(std::size_t choices) : marks_(choices), logprobs_(choices) {
   ODMA_ASSERT(choices >= 1);
   state_.choices.resize(choices);
 }
@@ -26,6 +26,10 @@ void RequestStream::update(std::size_t choice, const serve::RequestOutput& outpu
     if (output.text.size() > (marks.empty() ? 0 : marks.back()))
       marks.push_back(output.text.size());
     c.text = output.text;
+    std::vector<model::LogprobEntry>& lp = logprobs_[choice];
+    if (output.logprobs.size() > lp.size())
+      lp.insert(lp.end(), output.logprobs.begin() + static_cast<std::ptrdiff_t>(lp.size()),
+                output.logprobs.end());
     c.completion_tokens = static_cast<std::int32_t>(output.output_ids.size());
     c.finish = output.finish;
     c.done = done;
@@ -56,28 +60,34 @@ void RequestStream::fail(ApiError error) {
   changed_.notify_all();
 }
 
-StreamSnapshot RequestStream::copy(const std::vector<std::size_t>& marks_seen) const {
+StreamSnapshot RequestStream::copy(const std::vector<ChoiceCursor>& seen) const {
   StreamSnapshot s = state_;
   for (std::size_t i = 0; i < s.choices.size(); ++i) {
+    const ChoiceCursor at = i < seen.size() ? seen[i] : ChoiceCursor{};
     const std::vector<std::size_t>& marks = marks_[i];
-    const std::size_t seen = i < marks_seen.size() ? marks_seen[i] : 0;
-    if (seen < marks.size())
-      s.choices[i].new_marks.assign(marks.begin() + static_cast<std::ptrdiff_t>(seen), marks.end());
+    if (at.marks < marks.size())
+      s.choices[i].new_marks.assign(marks.begin() + static_cast<std::ptrdiff_t>(at.marks),
+                                    marks.end());
     s.choices[i].marks_total = marks.size();
+    const std::vector<model::LogprobEntry>& lp = logprobs_[i];
+    if (at.logprobs < lp.size())
+      s.choices[i].new_logprobs.assign(lp.begin() + static_cast<std::ptrdiff_t>(at.logprobs),
+                                       lp.end());
+    s.choices[i].logprobs_total = lp.size();
   }
   return s;
 }
 
 StreamSnapshot RequestStream::wait_for(std::uint64_t after, std::chrono::milliseconds timeout,
-                                       const std::vector<std::size_t>& marks_seen) {
+                                       const std::vector<ChoiceCursor>& seen) {
   std::unique_lock<std::mutex> lock(mu_);
   changed_.wait_for(lock, timeout, [&] { return state_.version > after; });
-  return copy(marks_seen);
+  return copy(seen);
 }
 
 StreamSnapshot RequestStream::snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return copy({});
+  return state_;  // without marks or log-probabilities: a look at where the request is
 }
 
 }  // namespace odma::server

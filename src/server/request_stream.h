@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "model/logprobs.h"
 #include "serve/request.h"
 #include "server/openai_error.h"
 
@@ -36,6 +37,16 @@ struct ChoiceSnapshot {
   std::int32_t completion_tokens = 0;
   bool done = false;
   serve::FinishReason finish = serve::FinishReason::kNone;
+  // Log-probabilities (when asked) of the tokens past the caller's cursor; logprobs_total =
+  // cursor + new_logprobs.size().
+  std::vector<model::LogprobEntry> new_logprobs;
+  std::size_t logprobs_total = 0;
+};
+
+// How far a reader of a choice got: marks and log-probability entries already taken.
+struct ChoiceCursor {
+  std::size_t marks = 0;
+  std::size_t logprobs = 0;
 };
 
 struct StreamSnapshot {
@@ -59,19 +70,21 @@ class RequestStream {
   void fail(ApiError error);
 
   // HTTP thread: the first snapshot newer than `after`, or the current one after `timeout`; each
-  // choice's new_marks are those past marks_seen[choice] (0 where the vector is shorter).
+  // choice's new marks and log-probabilities are those past seen[choice] (none seen where the
+  // vector is shorter).
   [[nodiscard]] StreamSnapshot wait_for(std::uint64_t after, std::chrono::milliseconds timeout,
-                                        const std::vector<std::size_t>& marks_seen = {});
-  [[nodiscard]] StreamSnapshot snapshot() const;
+                                        const std::vector<ChoiceCursor>& seen = {});
+  [[nodiscard]] StreamSnapshot snapshot() const;  // no marks or log-probabilities
 
  private:
   void update(std::size_t choice, const serve::RequestOutput& output, bool done);
-  StreamSnapshot copy(const std::vector<std::size_t>& marks_seen) const;
+  StreamSnapshot copy(const std::vector<ChoiceCursor>& seen) const;
 
   mutable std::mutex mu_;
   std::condition_variable changed_;
   StreamSnapshot state_;                         // new_marks unused here: marks_ holds them all
   std::vector<std::vector<std::size_t>> marks_;  // per choice
+  std::vector<std::vector<model::LogprobEntry>> logprobs_;  // per choice
 };
 
 }  // namespace odma::server

@@ -56,6 +56,18 @@ out.n = {
   usage: nWhole.usage,
 };
 
+// Log-probabilities: chat's logprobs.content[] with two alternatives per token.
+const lp = await client.chat.completions.create({
+  model, messages, max_tokens: 6, temperature: 0, logprobs: true, top_logprobs: 2,
+});
+const lpContent = lp.choices[0].logprobs.content;
+out.logprobs = {
+  tokens: lpContent.length,
+  alternatives: lpContent.map((c) => c.top_logprobs.length),
+  greedy_is_top: lpContent.every((c) => c.top_logprobs[0].token === c.token),
+  all_negative: lpContent.every((c) => c.logprob <= 0),
+};
+
 try {
   await client.completions.create({ model, prompt: "Hi", max_tokens: 10000000 });
   out.error = { status: 0 };

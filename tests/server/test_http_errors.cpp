@@ -67,8 +67,8 @@ TEST_F(Errors, WrongTypesAndRangesNameTheField) {
                      {"tools", {{{"type", "function"}, {"function", {{"name", "f"}}}}}}}),
                400, "tools");
   expect_error(post(c, "/v1/chat/completions",
-                    {{"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"logprobs", true}}),
-               400, "logprobs");
+                    {{"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"top_logprobs", 3}}),
+               400, "top_logprobs");
   // Neutral values that client libraries send by default are fine.
   const Reply neutral = post(c, "/v1/chat/completions",
                              {{"messages", {{{"role", "user"}, {"content", "hi"}}}},

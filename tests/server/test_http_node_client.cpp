@@ -1,6 +1,6 @@
 // The official `openai` npm package (tests/node, pinned by package-lock.json and installed by
 // scripts/setup.sh) drives `odma serve`: chat and completions, plain and streamed, the usage
-// chunk, n = 3 parallel samples, an error mapped to the SDK's exception, and the model list.
+// chunk, n = 3 parallel samples, log-probabilities, an error mapped to the SDK's exception, and the model list.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -51,6 +51,10 @@ TEST(NodeOpenAiClient, ChatAndCompletionsPlainAndStreamed) {
   EXPECT_EQ(r["n"]["streamed"], r["n"]["contents"]);
   EXPECT_EQ(r["n"]["usage"]["total_tokens"], r["n"]["usage"]["prompt_tokens"].get<int>() +
                                                  r["n"]["usage"]["completion_tokens"].get<int>());
+  EXPECT_EQ(r["logprobs"]["tokens"], 6);
+  EXPECT_EQ(r["logprobs"]["alternatives"], nlohmann::json::array({2, 2, 2, 2, 2, 2}));
+  EXPECT_EQ(r["logprobs"]["greedy_is_top"], true);
+  EXPECT_EQ(r["logprobs"]["all_negative"], true);
   // A 400 becomes the SDK's BadRequestError with OpenAI's code.
   EXPECT_EQ(r["error"]["status"], 400);
   EXPECT_EQ(r["error"]["code"], "context_length_exceeded");

@@ -64,38 +64,53 @@ TEST(UnsupportedFields, NAsStringIs400) {
   expect_bad_request(chat_error({{"n", "1"}}), "n", "`n` must be an integer, got string.");
 }
 
-TEST(UnsupportedFields, LogprobsTrueIs400) {
-  expect_bad_request(chat_error({{"logprobs", true}}), "logprobs",
-                     "`logprobs` is not supported by odma.");
+GenerationRequest chat_request(const json& extra) {
+  return std::get<GenerationRequest>(parse_generation_request(chat_body(extra), kChat));
+}
+GenerationRequest completion_request(const json& extra) {
+  return std::get<GenerationRequest>(parse_generation_request(completion_body(extra), kCompletion));
 }
 
-TEST(UnsupportedFields, ChatLogprobsAsNumberIs400) {
+TEST(Logprobs, ChatAsksWithLogprobsTrueAndTopLogprobs) {
+  EXPECT_FALSE(chat_request(json::object()).logprobs.has_value());
+  EXPECT_FALSE(chat_request({{"logprobs", false}}).logprobs.has_value());
+  EXPECT_EQ(chat_request({{"logprobs", true}}).logprobs, 0);
+  EXPECT_EQ(chat_request({{"logprobs", true}, {"top_logprobs", 5}}).logprobs, 5);
+  EXPECT_EQ(chat_request({{"logprobs", true}, {"top_logprobs", 20}}).logprobs, 20);
+}
+
+TEST(Logprobs, TopLogprobsWithoutLogprobsIs400) {
+  expect_bad_request(chat_error({{"top_logprobs", 5}}), "top_logprobs",
+                     "`top_logprobs` needs `logprobs` set to true.");
+  EXPECT_TRUE(chat_accepts({{"top_logprobs", 0}}));  // the neutral value clients send
+}
+
+TEST(Logprobs, ChatLogprobsAsNumberIs400) {
   expect_bad_request(chat_error({{"logprobs", 1}}), "logprobs",
                      "`logprobs` must be a boolean, got number.");
 }
 
-TEST(UnsupportedFields, TopLogprobsAboveZeroIs400) {
-  expect_bad_request(chat_error({{"top_logprobs", 5}}), "top_logprobs",
-                     "`top_logprobs` is not supported by odma.");
-}
-
-TEST(UnsupportedFields, TopLogprobsOutOfRangeIs400) {
-  expect_bad_request(chat_error({{"top_logprobs", 21}}), "top_logprobs",
+TEST(Logprobs, TopLogprobsOutOfRangeIs400) {
+  expect_bad_request(chat_error({{"logprobs", true}, {"top_logprobs", 21}}), "top_logprobs",
                      "`top_logprobs` must be an integer in [0, 20], got 21.");
 }
 
-TEST(UnsupportedFields, CompletionLogprobsNullOrFalseIsAccepted) {
-  EXPECT_TRUE(completion_accepts({{"logprobs", nullptr}}));
-  EXPECT_TRUE(completion_accepts({{"logprobs", false}}));
+TEST(Logprobs, CompletionsAskWithACount) {
+  EXPECT_FALSE(completion_request({{"logprobs", nullptr}}).logprobs.has_value());
+  EXPECT_FALSE(completion_request({{"logprobs", false}}).logprobs.has_value());
+  EXPECT_EQ(completion_request({{"logprobs", 0}}).logprobs, 0);
+  EXPECT_EQ(completion_request({{"logprobs", 5}}).logprobs, 5);
+  EXPECT_EQ(completion_error({{"logprobs", 21}}).param, "logprobs");
+  EXPECT_EQ(completion_error({{"logprobs", true}}).param, "logprobs");
 }
 
-TEST(UnsupportedFields, CompletionLogprobsOfAnyCountIs400) {
-  expect_bad_request(completion_error({{"logprobs", 0}}), "logprobs",
-                     "`logprobs` is not supported by odma.");
-  EXPECT_EQ(completion_error({{"logprobs", 5}}).param, "logprobs");
+TEST(Logprobs, PromptLogprobsAreRefusedNotIgnored) {
+  expect_bad_request(completion_error({{"prompt_logprobs", 1}}), "prompt_logprobs",
+                     "`prompt_logprobs` is not supported by odma.");
+  EXPECT_TRUE(completion_accepts({{"prompt_logprobs", nullptr}}));
 }
 
-TEST(UnsupportedFields, CompletionLogprobsAsStringIs400) {
+TEST(Logprobs, CompletionLogprobsAsStringIs400) {
   expect_bad_request(completion_error({{"logprobs", "5"}}), "logprobs",
                      "`logprobs` must be an integer, got string.");
 }

@@ -1,0 +1,76 @@
+#include "server/openai_logprobs.h"
+
+#include <string>
+
+#include "tokenizer/decoder.h"
+#include "tokenizer/utf8.h"
+
+namespace odma::server {
+namespace {
+
+struct TokenText {
+  std::string text;   // UTF-8 (lossy)
+  std::string bytes;  // raw
+};
+
+TokenText token_text(const tokenizer::Tokenizer& t, std::int32_t id) {
+  const tokenizer::DecodePlan& plan = t.decode_plan();
+  const auto i = static_cast<std::size_t>(id);
+  if (id < 0 || i >= plan.known.size() || !plan.known[i]) return {};
+  // The token's own bytes, with the space a word-initial token carries (decoding the token alone
+  // would strip it as the start of an output), made valid UTF-8 as a decoder would.
+  tokenizer::Utf8Assembler utf8;
+  std::string text;
+  utf8.push(plan.bytes[i], text);
+  utf8.finish(text);
+  return {std::move(text), plan.bytes[i]};
+}
+
+nlohmann::json bytes_of(const std::string& b) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const char c : b) out.push_back(static_cast<unsigned char>(c));
+  return out;
+}
+
+nlohmann::json chat_token(const tokenizer::Tokenizer& t, const model::TokenLogprob& lp) {
+  const TokenText tt = token_text(t, lp.id);
+  return {{"token", tt.text}, {"logprob", lp.logprob}, {"bytes", bytes_of(tt.bytes)}};
+}
+
+}  // namespace
+
+nlohmann::json chat_logprobs(const tokenizer::Tokenizer& tokenizer,
+                             std::span<const model::LogprobEntry> entries) {
+  nlohmann::json content = nlohmann::json::array();
+  for (const model::LogprobEntry& e : entries) {
+    nlohmann::json item = chat_token(tokenizer, e.chosen);
+    nlohmann::json top = nlohmann::json::array();
+    for (const model::TokenLogprob& t : e.top) top.push_back(chat_token(tokenizer, t));
+    item["top_logprobs"] = std::move(top);
+    content.push_back(std::move(item));
+  }
+  return {{"content", std::move(content)}};
+}
+
+nlohmann::json completion_logprobs(const tokenizer::Tokenizer& tokenizer,
+                                   std::span<const model::LogprobEntry> entries,
+                                   std::size_t& offset) {
+  nlohmann::json tokens = nlohmann::json::array(), token_logprobs = nlohmann::json::array(),
+                 top_logprobs = nlohmann::json::array(), text_offset = nlohmann::json::array();
+  for (const model::LogprobEntry& e : entries) {
+    const TokenText tt = token_text(tokenizer, e.chosen.id);
+    tokens.push_back(tt.text);
+    token_logprobs.push_back(e.chosen.logprob);
+    nlohmann::json top = nlohmann::json::object();
+    for (const model::TokenLogprob& t : e.top) top[token_text(tokenizer, t.id).text] = t.logprob;
+    top_logprobs.push_back(std::move(top));
+    text_offset.push_back(offset);
+    offset += tt.text.size();
+  }
+  return {{"tokens", std::move(tokens)},
+          {"token_logprobs", std::move(token_logprobs)},
+          {"top_logprobs", std::move(top_logprobs)},
+          {"text_offset", std::move(text_offset)}};
+}
+
+}  // namespace odma::server

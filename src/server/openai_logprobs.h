@@ -1,0 +1,36 @@
+// Log-probabilities in OpenAI's response shapes (platform.openai.com/docs/api-reference), from the
+// engine's entries (model/logprobs.h):
+//
+//   chat          "logprobs": {"content": [{"token": "Hel", "logprob": -0.31, "bytes": [72, 101,
+//   108],
+//                                           "top_logprobs": [{"token", "logprob", "bytes"}, ...]}]}
+//   completions   "logprobs": {"tokens": [...], "token_logprobs": [...],
+//                              "top_logprobs": [{"Hel": -0.31, ...}, ...], "text_offset": [...]}
+//
+// A token's text is its bytes as the decoder emits them mid-output (with the leading space of a
+// word-initial token; a token that ends inside a UTF-8 character shows U+FFFD there, `bytes` has
+// the raw bytes); an id the tokenizer lacks (a padding row of the embedding) is "" with no bytes.
+// text_offset counts bytes of the tokens' texts before each token, from `offset` on (a stream keeps
+// counting across its chunks): the offset into the completion text wherever the tokens are whole
+// characters.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include <nlohmann/json.hpp>
+
+#include "model/logprobs.h"
+#include "tokenizer/tokenizer.h"
+
+namespace odma::server {
+
+[[nodiscard]] nlohmann::json chat_logprobs(const tokenizer::Tokenizer& tokenizer,
+                                           std::span<const model::LogprobEntry> entries);
+
+// Advances `offset` past the entries' tokens.
+[[nodiscard]] nlohmann::json completion_logprobs(const tokenizer::Tokenizer& tokenizer,
+                                                 std::span<const model::LogprobEntry> entries,
+                                                 std::size_t& offset);
+
+}  // namespace odma::server

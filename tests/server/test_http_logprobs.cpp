@@ -1,0 +1,110 @@
+// Log-probabilities through the server, in OpenAI's shapes: chat's logprobs.content[] with
+// top_logprobs and bytes, completions' tokens / token_logprobs / top_logprobs / text_offset, and
+// streamed chunks whose log-probabilities add up to the whole response's.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "server/http_test_util.h"
+
+namespace odma::server::testing {
+namespace {
+
+class LogprobsHttp : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new ServerProcess({"--model", model_path("stories260K-hf"), "--kv-memory", "64MiB",
+                                 "--chat-template", chat_template_path("llama2_chat")});
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static ServerProcess* server_;
+};
+ServerProcess* LogprobsHttp::server_ = nullptr;
+
+nlohmann::json chat_body() {
+  return {{"messages", {{{"role", "user"}, {"content", "Tell me a story."}}}},
+          {"max_tokens", 10},
+          {"ignore_eos", true},
+          {"temperature", 0},
+          {"logprobs", true},
+          {"top_logprobs", 2}};
+}
+
+TEST_F(LogprobsHttp, CompletionsGiveTokensLogprobsAlternativesAndOffsets) {
+  ASSERT_TRUE(server_->ok()) << server_->log();
+  auto c = server_->client();
+  const Reply r = post(c, "/v1/completions",
+                       {{"prompt", "Once upon a time"},
+                        {"max_tokens", 10},
+                        {"ignore_eos", true},
+                        {"temperature", 0},
+                        {"logprobs", 2}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  const nlohmann::json& lp = r.body["choices"][0]["logprobs"];
+  ASSERT_EQ(lp["tokens"].size(), 10u) << lp;
+  std::string joined;
+  for (std::size_t i = 0; i < 10; ++i) {
+    EXPECT_EQ(lp["text_offset"][i], joined.size()) << i;
+    const std::string token = lp["tokens"][i];
+    joined += token;
+    const double logprob = lp["token_logprobs"][i];
+    EXPECT_LE(logprob, 0.0);
+    const nlohmann::json& top = lp["top_logprobs"][i];
+    ASSERT_EQ(top.size(), 2u) << top;
+    // Greedy: the sampled token is the most likely alternative.
+    for (const auto& [text, value] : top.items()) EXPECT_LE(value.get<double>(), logprob + 1e-6);
+    EXPECT_EQ(top.at(token), logprob);
+  }
+  EXPECT_EQ(joined, r.body["choices"][0]["text"]);
+}
+
+TEST_F(LogprobsHttp, ChatContentCarriesTopLogprobsAndBytes) {
+  ASSERT_TRUE(server_->ok()) << server_->log();
+  auto c = server_->client();
+  const Reply r = post(c, "/v1/chat/completions", chat_body());
+  ASSERT_EQ(r.status, 200) << r.raw;
+  const nlohmann::json& content = r.body["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 10u);
+  std::string text;
+  for (const nlohmann::json& item : content) {
+    ASSERT_EQ(item["top_logprobs"].size(), 2u);
+    EXPECT_EQ(item["top_logprobs"][0]["token"], item["token"]);  // greedy
+    EXPECT_EQ(item["top_logprobs"][0]["logprob"], item["logprob"]);
+    EXPECT_GE(item["logprob"].get<double>(), item["top_logprobs"][1]["logprob"].get<double>());
+    std::string bytes;
+    for (const auto& b : item["bytes"]) bytes += static_cast<char>(b.get<int>());
+    EXPECT_EQ(bytes, item["token"]);  // stories260K's tokens are ASCII
+    text += bytes;
+  }
+  // The content is the tokens' text, less the leading space the decoder strips from an output.
+  const std::string message = r.body["choices"][0]["message"]["content"];
+  EXPECT_NE(text.find(message), std::string::npos) << text << " / " << message;
+  // Without logprobs: null, as before.
+  nlohmann::json plain = chat_body();
+  plain.erase("logprobs");
+  plain.erase("top_logprobs");
+  EXPECT_TRUE(post(c, "/v1/chat/completions", plain).body["choices"][0]["logprobs"].is_null());
+}
+
+TEST_F(LogprobsHttp, StreamedChunksAddUpToTheWholeResponse) {
+  ASSERT_TRUE(server_->ok()) << server_->log();
+  auto c = server_->client();
+  const Reply whole = post(c, "/v1/chat/completions", chat_body());
+  ASSERT_EQ(whole.status, 200) << whole.raw;
+  const Stream st = stream(c, "/v1/chat/completions", chat_body());
+  ASSERT_TRUE(st.done);
+  nlohmann::json streamed = nlohmann::json::array();
+  for (const nlohmann::json& e : st.events) {
+    for (const nlohmann::json& ch : e["choices"]) {
+      if (ch["logprobs"].is_null()) continue;
+      for (const nlohmann::json& item : ch["logprobs"]["content"]) streamed.push_back(item);
+    }
+  }
+  EXPECT_EQ(streamed, whole.body["choices"][0]["logprobs"]["content"]);
+}
+
+}  // namespace
+}  // namespace odma::server::testing
