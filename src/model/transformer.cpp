@@ -158,15 +158,24 @@ void Transformer::forward(const std::vector<BatchItem>& batch, KvStorage& st, fl
     kernels_->project(gate.data(), T, M, {&down, 1});
   }
 
-  // Final norm and head for the last token of each item only.
-  const std::size_t B = batch.size();
-  std::vector<float> last(B * H);
-  for (std::size_t b = 0, row = 0; b < B; ++b) {
-    row += static_cast<std::size_t>(batch[b].n_tokens);
-    rmsnorm(&x[(row - 1) * H], weights_.final_norm, H, eps, &last[b * H]);
+  // Final norm and head for the last token of each item (every token of an all_logits item).
+  const std::size_t rows = logit_rows(batch);
+  std::vector<float> last(rows * H);
+  for (std::size_t b = 0, row = 0, out = 0; b < batch.size(); ++b) {
+    const auto n = static_cast<std::size_t>(batch[b].n_tokens);
+    for (std::size_t tok = batch[b].all_logits ? 0 : n - 1; tok < n; ++tok)
+      rmsnorm(&x[(row + tok) * H], weights_.final_norm, H, eps, &last[out++ * H]);
+    row += n;
   }
   const Projection head{weights_.head().ref(), c.vocab_size, logits, 0.0f};
-  kernels_->project(last.data(), static_cast<int>(B), H, {&head, 1});
+  kernels_->project(last.data(), static_cast<int>(rows), H, {&head, 1});
+}
+
+std::size_t logit_rows(const std::vector<BatchItem>& batch) {
+  std::size_t rows = 0;
+  for (const BatchItem& it : batch)
+    rows += it.all_logits ? static_cast<std::size_t>(it.n_tokens) : 1;
+  return rows;
 }
 
 }  // namespace odma::model

@@ -32,7 +32,12 @@ struct BatchItem {
   int n_tokens = 0;
   int start_pos = 0;  // position of tokens[0]
   SeqKv kv;           // where this sequence's K/V live
+  // Logits for every token of the item (scoring a prompt), not only for its last one.
+  bool all_logits = false;
 };
+
+// Rows of logits forward() writes for `batch`: one per item, n_tokens for an all_logits item.
+std::size_t logit_rows(const std::vector<BatchItem>& batch);
 
 class Transformer {
  public:
@@ -57,8 +62,9 @@ class Transformer {
   std::unique_ptr<KvStorage> make_storage(std::int64_t capacity_slots,
                                           std::optional<DType> kv_dtype = std::nullopt) const;
 
-  // Runs one step for every item; writes batch.size() × vocab_size logits (row i = last token of
-  // item i). Throws odma::Error on bad ids, positions beyond an item's KV, or a mismatched arena.
+  // Runs one step for every item; writes logit_rows(batch) × vocab_size logits, item by item: the
+  // last token's row, or every token's for an all_logits item. Throws odma::Error on bad ids,
+  // positions beyond an item's KV, or a mismatched arena.
   void forward(const std::vector<BatchItem>& batch, KvStorage& storage, float* logits) const;
 
   // Executes a KV policy's copies (migrations, compaction) in `storage`; see Kernels::copy_kv.

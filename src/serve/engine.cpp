@@ -86,9 +86,13 @@ void Engine::validate(const std::vector<std::int32_t>& prompt, const RequestPara
   }
   params.sampling.validate();  // throws odma::Error naming the field
   if (params.forced_output_tokens < 0) throw Error("request: forced_output_tokens must be >= 0");
-  if (params.logprobs < -1 || params.logprobs > model::kMaxTopLogprobs) {
-    throw Error("request: logprobs must be in [0, " + std::to_string(model::kMaxTopLogprobs) +
-                "] (or -1 for none), got " + std::to_string(params.logprobs));
+  for (const auto& [name, value] : {std::pair{"logprobs", params.logprobs},
+                                    std::pair{"prompt_logprobs", params.prompt_logprobs}}) {
+    if (value < -1 || value > model::kMaxTopLogprobs) {
+      throw Error(std::string("request: ") + name + " must be in [0, " +
+                  std::to_string(model::kMaxTopLogprobs) + "] (or -1 for none), got " +
+                  std::to_string(value));
+    }
   }
   if (!params.stop.empty() && !tokenizer_)
     throw Error("request: stop strings need the model's tokenizer (the engine has none)");
@@ -124,16 +128,18 @@ Engine::Pending Engine::make_live(std::vector<std::int32_t> prompt, const Reques
             StopCriteria(p, model_->config().eos_token_ids, tokenizer_ ? &*tokenizer_ : nullptr),
             RequestOutput{},
             p.logprobs,
+            p.prompt_logprobs,
             hidden,
             std::nullopt};
   live.out.id = spec.id;
   live.out.prompt_tokens = n;
   live.out.arrival_s = arrival;
   live.out.predicted_output_tokens = p.prediction ? spec.prediction.output_tokens : -1;
+  if (p.prompt_logprobs >= 0) live.out.prompt_logprobs.assign(static_cast<std::size_t>(n), {});
   // The KV layer reads the request's tokens (prefix caching): they live in live_ (map nodes are
   // stable), prompt first, each sampled token appended.
   auto [it, inserted] = live_.emplace(spec.id, std::move(live));
-  spec.tokens = &it->second.tokens;
+  if (p.prompt_logprobs < 0) spec.tokens = &it->second.tokens;  // else: no prefix caching
   return pending;
 }
 
@@ -162,7 +168,8 @@ std::vector<RequestId> Engine::submit_samples(std::vector<std::int32_t> prompt,
     return p;
   };
   std::vector<RequestId> ids;
-  if (n == 1 || !policy().prefix_caching()) {
+  // Scoring the prompt reads nothing from the cache, so a shared prefill would not be shared.
+  if (n == 1 || !policy().prefix_caching() || params.prompt_logprobs >= 0) {
     try {
       for (std::int32_t i = 0; i < n; ++i) ids.push_back(submit(prompt, sample_params(i), arrival));
     } catch (...) {
@@ -335,23 +342,31 @@ StepResult Engine::step_once() {
   batch.reserve(plan.items.size());
   for (const kv::WorkItem& w : plan.items) {
     const Live& l = live_.at(w.id);
-    batch.push_back({l.tokens.data() + w.start_pos, w.n_tokens, w.start_pos, layout(w.id)});
+    // A prompt being scored needs every position's logits (each predicts the next prompt token).
+    const bool scores = l.prompt_logprobs >= 0 && w.kind == kv::WorkKind::kPrefill &&
+                        w.start_pos < l.out.prompt_tokens - 1;
+    batch.push_back({l.tokens.data() + w.start_pos, w.n_tokens, w.start_pos, layout(w.id), scores});
     (w.kind == kv::WorkKind::kDecode ? counters_.decode_tokens : counters_.prefill_tokens) +=
         w.n_tokens;
   }
   const int vocab = model_->config().vocab_size;
-  logits_.resize(batch.size() * static_cast<std::size_t>(vocab));
+  logits_.resize(model::logit_rows(batch) * static_cast<std::size_t>(vocab));
   const Clock::time_point tf = Clock::now();
   model_->forward(batch, *storage_, logits_.data());
   counters_.forward_s += seconds_since(tf);
 
   std::vector<RequestId> stopped;
   const double now = now_s();
+  std::size_t row = 0;  // the item's first row of logits
   for (std::size_t i = 0; i < plan.items.size(); ++i) {
     const kv::WorkItem& w = plan.items[i];
+    const float* rows = logits_.data() + row * static_cast<std::size_t>(vocab);
+    const std::size_t last = batch[i].all_logits ? static_cast<std::size_t>(w.n_tokens) - 1 : 0;
+    row += last + 1;
+    if (batch[i].all_logits) score_prompt(w, rows);
     if (!w.emits_token) continue;
     try {
-      emit(w, logits_.data() + i * static_cast<std::size_t>(vocab), now, result, stopped);
+      emit(w, rows + last * static_cast<std::size_t>(vocab), now, result, stopped);
     } catch (const std::exception& e) {
       // This request's own failure: it ends alone, its KV freed before the commit; the batch goes
       // on.
@@ -402,6 +417,18 @@ void Engine::emit(const kv::WorkItem& w, const float* logits, double now, StepRe
   if (why != FinishReason::kNone) {
     stopped.push_back(w.id);
     stopping_[w.id] = why;
+  }
+}
+
+void Engine::score_prompt(const kv::WorkItem& w, const float* rows) {
+  Live& l = live_.at(w.id);
+  const int vocab = model_->config().vocab_size;
+  for (int j = 0; j < w.n_tokens; ++j) {
+    const auto target = static_cast<std::size_t>(w.start_pos + j + 1);
+    if (target >= l.out.prompt_logprobs.size() || l.out.prompt_logprobs[target]) continue;
+    l.out.prompt_logprobs[target] =
+        model::token_logprobs(rows + static_cast<std::size_t>(j) * static_cast<std::size_t>(vocab),
+                              vocab, l.tokens[target], std::min(l.prompt_logprobs, vocab));
   }
 }
 

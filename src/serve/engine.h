@@ -148,7 +148,8 @@ class Engine {
     model::Sampler sampler;
     StopCriteria stop;
     RequestOutput out;
-    std::int32_t logprobs = -1;  // RequestParams::logprobs
+    std::int32_t logprobs = -1;         // RequestParams::logprobs
+    std::int32_t prompt_logprobs = -1;  // RequestParams::prompt_logprobs
     bool hidden = false;  // a sample group's prompt prefill: no output, no counters, no observe
     std::optional<std::int32_t> group_cached;  // samples: the cached tokens their group found
   };
@@ -175,6 +176,8 @@ class Engine {
   // Samples and post-processes `w`'s token (throws on a failure of this request alone).
   void emit(const kv::WorkItem& w, const float* logits, double now, StepResult& result,
             std::vector<RequestId>& stopped);
+  // Records the prompt log-probabilities a prefill item's rows give (all_logits items).
+  void score_prompt(const kv::WorkItem& w, const float* rows);
 
   std::shared_ptr<const model::Transformer> model_;
   kv::Session session_;

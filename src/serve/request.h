@@ -41,6 +41,10 @@ struct RequestParams {
   // Log-probabilities of each generated token and of its `logprobs` most likely alternatives
   // (0..model::kMaxTopLogprobs; model/logprobs.h says how); −1 = none (no cost).
   std::int32_t logprobs = -1;
+  // The same for every prompt token after the first (scoring a text: OpenAI's echo with logprobs,
+  // vLLM's prompt_logprobs); −1 = none. Such a request neither reads nor leaves prefix-cache
+  // entries: every prompt position must be computed for its logits.
+  std::int32_t prompt_logprobs = -1;
 };
 
 enum class FinishReason : std::uint8_t {
@@ -73,6 +77,8 @@ struct RequestOutput {
   std::int32_t cached_tokens = 0;  // prompt tokens read from the prefix cache at first admission
   std::int64_t kv_held_slots = 0;  // KV slots it held when it completed (its reservation)
   std::vector<model::LogprobEntry> logprobs;  // one per output id when asked (RequestParams)
+  // One per prompt token when asked; the first is empty (nothing predicts it).
+  std::vector<std::optional<model::LogprobEntry>> prompt_logprobs;
 
   bool finished() const { return finish != FinishReason::kNone; }
   double latency_s() const { return token_s.empty() ? 0.0 : token_s.back(); }

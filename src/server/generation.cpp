@@ -30,7 +30,7 @@ ResponseHeader header_for(const ServedModel& m, GenerationRequest::Kind kind) {
 }
 
 // The whole response once the request ends; cancels it if the client leaves first.
-void respond_whole(const ServedModel& m, const GenerationRequest& g,
+void respond_whole(const ServedModel& m, const GenerationRequest& g, const PreparedRequest& p,
                    const std::shared_ptr<RequestStream>& stream, const httplib::Request& req,
                    httplib::Response& res) {
   const int fd = find_connection_socket(req);
@@ -49,15 +49,25 @@ void respond_whole(const ServedModel& m, const GenerationRequest& g,
   }
   if (s.error) return send_error(res, *s.error);
   if (g.logprobs) s = stream->wait_for(0, std::chrono::milliseconds(0));  // done: everything
-  const Usage usage{s.prompt_tokens, s.completion_tokens(), s.cached_tokens};
+  // max_tokens 0 with echo: the one token the engine made is nobody's.
+  const Usage usage{s.prompt_tokens, p.discard_output ? 0 : s.completion_tokens(), s.cached_tokens};
   std::vector<ChoiceText> choices;
-  for (const ChoiceSnapshot& c : s.choices) {
-    ChoiceText t{c.text, finish_reason(c.finish), nullptr};
+  for (ChoiceSnapshot& c : s.choices) {
+    if (p.discard_output) {
+      c.text.clear();
+      c.new_logprobs.clear();
+      c.finish = serve::FinishReason::kLength;
+    }
+    ChoiceText t{p.echo_text + c.text, finish_reason(c.finish), nullptr};
     if (g.logprobs) {
       std::size_t offset = 0;
-      t.logprobs = g.kind == GenerationRequest::Kind::kChat
-                       ? chat_logprobs(m.tokenizer, c.new_logprobs)
-                       : completion_logprobs(m.tokenizer, c.new_logprobs, offset);
+      if (g.kind == GenerationRequest::Kind::kChat) {
+        t.logprobs = chat_logprobs(m.tokenizer, c.new_logprobs);
+      } else if (g.echo) {
+        t.logprobs = echo_logprobs(m.tokenizer, p.echo_ids, s.prompt_logprobs, c.new_logprobs);
+      } else {
+        t.logprobs = completion_logprobs(m.tokenizer, c.new_logprobs, offset);
+      }
     }
     choices.push_back(std::move(t));
   }
@@ -182,7 +192,7 @@ void handle_generation(const ServedModel& m, GenerationRequest::Kind kind,
   auto submitted = m.loop->submit(std::move(p.prompt), std::move(p.params), g.n);
   if (auto* e = std::get_if<ApiError>(&submitted)) return send_error(res, *e);
   std::shared_ptr<RequestStream> stream = std::get<std::shared_ptr<RequestStream>>(submitted);
-  if (!g.stream) return respond_whole(m, g, stream, req, res);
+  if (!g.stream) return respond_whole(m, g, p, stream, req, res);
 
   auto streamer = std::make_shared<Streamer>(Streamer{
       m,

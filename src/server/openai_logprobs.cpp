@@ -63,6 +63,7 @@ nlohmann::json completion_logprobs(const tokenizer::Tokenizer& tokenizer,
     token_logprobs.push_back(e.chosen.logprob);
     nlohmann::json top = nlohmann::json::object();
     for (const model::TokenLogprob& t : e.top) top[token_text(tokenizer, t.id).text] = t.logprob;
+    if (!e.top.empty()) top[tt.text] = e.chosen.logprob;  // always listed (OpenAI: up to N + 1)
     top_logprobs.push_back(std::move(top));
     text_offset.push_back(offset);
     offset += tt.text.size();
@@ -71,6 +72,40 @@ nlohmann::json completion_logprobs(const tokenizer::Tokenizer& tokenizer,
           {"token_logprobs", std::move(token_logprobs)},
           {"top_logprobs", std::move(top_logprobs)},
           {"text_offset", std::move(text_offset)}};
+}
+
+nlohmann::json echo_logprobs(const tokenizer::Tokenizer& tokenizer,
+                             std::span<const std::int32_t> prompt,
+                             std::span<const std::optional<model::LogprobEntry>> entries,
+                             std::span<const model::LogprobEntry> completion_entries) {
+  std::size_t offset = 0;
+  nlohmann::json out = {{"tokens", nlohmann::json::array()},
+                        {"token_logprobs", nlohmann::json::array()},
+                        {"top_logprobs", nlohmann::json::array()},
+                        {"text_offset", nlohmann::json::array()}};
+  for (std::size_t i = 0; i < prompt.size(); ++i) {
+    const TokenText tt = token_text(tokenizer, prompt[i]);
+    out["tokens"].push_back(tt.text);
+    out["text_offset"].push_back(offset);
+    offset += tt.text.size();
+    const std::optional<model::LogprobEntry>* e = i < entries.size() ? &entries[i] : nullptr;
+    if (e == nullptr || !e->has_value()) {
+      out["token_logprobs"].push_back(nullptr);
+      out["top_logprobs"].push_back(nullptr);
+      continue;
+    }
+    out["token_logprobs"].push_back((*e)->chosen.logprob);
+    nlohmann::json top = nlohmann::json::object();
+    for (const model::TokenLogprob& t : (*e)->top)
+      top[token_text(tokenizer, t.id).text] = t.logprob;
+    // The scored token is listed too (vLLM adds it when it is not among the top).
+    top[tt.text] = (*e)->chosen.logprob;
+    out["top_logprobs"].push_back(std::move(top));
+  }
+  const nlohmann::json completion = completion_logprobs(tokenizer, completion_entries, offset);
+  for (const char* key : {"tokens", "token_logprobs", "top_logprobs", "text_offset"})
+    for (const nlohmann::json& v : completion.at(key)) out[key].push_back(v);
+  return out;
 }
 
 }  // namespace odma::server

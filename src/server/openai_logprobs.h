@@ -16,6 +16,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <span>
 
 #include <nlohmann/json.hpp>
@@ -32,5 +34,13 @@ namespace odma::server {
 [[nodiscard]] nlohmann::json completion_logprobs(const tokenizer::Tokenizer& tokenizer,
                                                  std::span<const model::LogprobEntry> entries,
                                                  std::size_t& offset);
+
+// echo: the prompt's tokens in the same shape, each scored by its entry (an empty entry — the
+// first token's — is null in token_logprobs and top_logprobs, as OpenAI and vLLM give it), then
+// the completion's entries; offsets from 0.
+[[nodiscard]] nlohmann::json echo_logprobs(
+    const tokenizer::Tokenizer& tokenizer, std::span<const std::int32_t> prompt,
+    std::span<const std::optional<model::LogprobEntry>> prompt_entries,
+    std::span<const model::LogprobEntry> completion);
 
 }  // namespace odma::server

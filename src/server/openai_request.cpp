@@ -64,7 +64,8 @@ void read_prompt(JsonFields& f, GenerationRequest& r) {
 }
 
 void read_max_tokens(JsonFields& f, GenerationRequest& r) {
-  const std::optional<std::int64_t> max_tokens = f.integer("max_tokens", 1, kInt32Max);
+  // 0 only to score a prompt (echo), as OpenAI and vLLM allow.
+  const std::optional<std::int64_t> max_tokens = f.integer("max_tokens", r.echo ? 0 : 1, kInt32Max);
   if (r.kind == Kind::kCompletion) {
     r.max_tokens = static_cast<std::int32_t>(max_tokens.value_or(kCompletionDefaultMaxTokens));
     return;
@@ -234,7 +235,6 @@ void reject_tools(JsonFields& f) {
 
 void reject_completion_extras(JsonFields& f) {
   require_one(f, "best_of");
-  if (f.boolean("echo").value_or(false)) f.fail(not_supported("`echo`", "echo"));
   if (!f.string("suffix").value_or("").empty()) f.fail(not_supported("`suffix`", "suffix"));
 }
 
@@ -257,10 +257,13 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(const nlohman
     read_prompt(f, r);
   }
   r.model = f.string("model").value_or("");
+  if (kind == Kind::kCompletion) r.echo = f.boolean("echo").value_or(false);
   read_max_tokens(f, r);
   read_sampling(f, r);
   read_stop(f, r);
   read_stream(f, r);
+  if (r.echo && r.stream)
+    f.fail(not_supported("`echo` with `stream`", "echo"));  // whole responses only, for now
   r.user = f.string("user").value_or("");
   r.n = static_cast<std::int32_t>(f.integer("n", 1, kMaxChoices).value_or(1));
   read_logprobs(f, r);

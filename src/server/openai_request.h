@@ -36,7 +36,11 @@
 //                                                             the prompt is computed once (128 is
 //                                                             OpenAI's limit)
 //   best_of                    x     1                        (vLLM v1 dropped best_of too)
-//   echo                       x     false                    true → 400: not supported
+//   echo                       x     boolean                  the prompt in front of the text
+//                                                             (and, with logprobs, its tokens
+//                                                             scored, the first null); with
+//                                                             max_tokens 0 only the prompt;
+//                                                             with stream → 400 for now
 //   suffix                     x     null or ""               anything else → 400 (as vLLM)
 //   logprobs              x          boolean                  the sampled tokens' log-probabilities
 //                              x     null | integer 0..20     ... with that many alternatives
@@ -89,7 +93,7 @@ struct GenerationRequest {
   float frequency_penalty = 0.0f;
   bool ignore_eos = false;
   std::string user;
-  bool echo = false;   // always false: echo=true is rejected
+  bool echo = false;   // completions: return (and, with logprobs, score) the prompt too
   std::int32_t n = 1;  // choices (parallel samples of the prompt)
   // Log-probabilities asked for: nullopt = none, else the alternatives per token (0..20).
   std::optional<std::int32_t> logprobs;

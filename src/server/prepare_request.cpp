@@ -60,6 +60,15 @@ std::variant<PreparedRequest, ApiError> prepare_request(const ServedModel& m,
   r.stop = g.stop;
   r.prompt_text = predictor_text(g);
   r.logprobs = g.logprobs.value_or(-1);
+  if (g.echo) {
+    p.echo_ids = p.prompt;
+    p.echo_text = g.prompt_text ? *g.prompt_text : m.tokenizer.decode(p.prompt);
+    if (g.logprobs) r.prompt_logprobs = *g.logprobs;
+    if (g.max_tokens && *g.max_tokens == 0) {
+      p.discard_output = true;
+      r.sampling.max_tokens = 1;
+    }
+  }
   return p;
 }
 

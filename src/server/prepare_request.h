@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -20,6 +21,10 @@ namespace odma::server {
 struct PreparedRequest {
   std::vector<std::int32_t> prompt;
   serve::RequestParams params;
+  // echo: the prompt as the response repeats it (text, and ids for its log-probabilities).
+  std::string echo_text;
+  std::vector<std::int32_t> echo_ids;
+  bool discard_output = false;  // max_tokens 0: the engine makes one token nobody sees
 };
 
 [[nodiscard]] std::variant<PreparedRequest, ApiError> prepare_request(const ServedModel& m,

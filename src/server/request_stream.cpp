@@ -33,6 +33,7 @@ void RequestStream::update(std::size_t choice, const serve::RequestOutput& outpu
     c.completion_tokens = static_cast<std::int32_t>(output.output_ids.size());
     c.finish = output.finish;
     c.done = done;
+    if (done && state_.prompt_logprobs.empty()) state_.prompt_logprobs = output.prompt_logprobs;
     state_.prompt_tokens = output.prompt_tokens;
     state_.cached_tokens = output.cached_tokens;  // the same for every choice of a request
     state_.done = true;

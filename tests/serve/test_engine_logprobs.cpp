@@ -61,6 +61,43 @@ TEST(EngineLogprobs, GreedyTokensAreTheMostLikelyAndMatchASeparateForwardPass) {
   }
 }
 
+// Scoring a prompt (echo with logprobs): every prompt token after the first gets the log-softmax
+// that a forward pass over the tokens before it gives, across prefill chunks; such a request reads
+// nothing from the prefix cache (its positions must all be computed) and leaves nothing there.
+TEST(EngineLogprobs, PromptTokensAreScoredAsSeparateForwardPassesScoreThem) {
+  const auto m = shipped_model("stories260K-hf");
+  EngineConfig c = engine_config("odma", 2048, 512);
+  c.planner.prefill_chunk_tokens = 4;  // the 9-token prompt crosses chunk boundaries
+  Engine e(m, c);
+  const std::vector<std::int32_t> prompt =
+      tokenizer::Tokenizer::load(testing::model_dir("stories260K-hf"))
+          .encode("Once upon a time, there was a", true);
+  ASSERT_GT(prompt.size(), 8u);
+  RequestParams p = greedy(3);
+  p.prompt_logprobs = 2;
+  const RequestOutput first = run_all(e, {{prompt, p}}).front();
+  ASSERT_EQ(first.prompt_logprobs.size(), prompt.size());
+  EXPECT_FALSE(first.prompt_logprobs[0].has_value());  // nothing predicts the first token
+  for (std::size_t i = 1; i < prompt.size(); ++i) {
+    ASSERT_TRUE(first.prompt_logprobs[i].has_value()) << i;
+    const std::vector<float> logits =
+        reference_logits(*m, std::vector<std::int32_t>(prompt.begin(), prompt.begin() + i));
+    const model::LogprobEntry want =
+        model::token_logprobs(logits.data(), static_cast<int>(logits.size()), prompt[i], 2);
+    EXPECT_EQ(first.prompt_logprobs[i]->chosen.id, prompt[i]);
+    EXPECT_NEAR(first.prompt_logprobs[i]->chosen.logprob, want.chosen.logprob, 1e-4) << i;
+    ASSERT_EQ(first.prompt_logprobs[i]->top.size(), 2u);
+    EXPECT_EQ(first.prompt_logprobs[i]->top[0].id, want.top[0].id) << i;
+  }
+  // The same prompt again is scored again, in full, and the outputs agree.
+  const RequestOutput again = run_all(e, {{prompt, p}}).front();
+  EXPECT_EQ(again.cached_tokens, 0);
+  EXPECT_EQ(again.output_ids, first.output_ids);
+  EXPECT_EQ(e.policy().gauges().cached, 0);
+  // A request that does not score its prompt still generates the same tokens.
+  EXPECT_EQ(run_all(e, {{prompt, greedy(3)}}).front().output_ids, first.output_ids);
+}
+
 TEST(EngineLogprobs, NoneUnlessAskedAndBadCountsAreRefused) {
   Engine e(testing::tiny_random_model(), engine_config("odma", 2048, 512));
   EXPECT_TRUE(run_all(e, {{random_prompt(8, 1), greedy(4)}}).front().logprobs.empty());
@@ -72,6 +109,9 @@ TEST(EngineLogprobs, NoneUnlessAskedAndBadCountsAreRefused) {
   for (const int bad : {-2, 21}) {
     RequestParams p = greedy(4);
     p.logprobs = bad;
+    EXPECT_THROW((void)e.submit(random_prompt(8, 1), p), Error) << bad;
+    p.logprobs = -1;
+    p.prompt_logprobs = bad;
     EXPECT_THROW((void)e.submit(random_prompt(8, 1), p), Error) << bad;
   }
 }

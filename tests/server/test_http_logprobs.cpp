@@ -106,5 +106,52 @@ TEST_F(LogprobsHttp, StreamedChunksAddUpToTheWholeResponse) {
   EXPECT_EQ(streamed, whole.body["choices"][0]["logprobs"]["content"]);
 }
 
+TEST_F(LogprobsHttp, EchoScoresThePromptAsLmEvaluationHarnessAsksIt) {
+  ASSERT_TRUE(server_->ok()) << server_->log();
+  auto c = server_->client();
+  // lm-evaluation-harness's loglikelihood request: the whole text echoed and scored, nothing
+  // generated.
+  const Reply r = post(c, "/v1/completions",
+                       {{"prompt", "Once upon a time, there was a"},
+                        {"max_tokens", 0},
+                        {"temperature", 0},
+                        {"logprobs", 1},
+                        {"echo", true}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  const nlohmann::json& choice = r.body["choices"][0];
+  EXPECT_EQ(choice["text"], "Once upon a time, there was a");
+  EXPECT_EQ(r.body["usage"]["completion_tokens"], 0);
+  const nlohmann::json& lp = choice["logprobs"];
+  const int prompt_tokens = r.body["usage"]["prompt_tokens"];
+  ASSERT_EQ(lp["tokens"].size(), static_cast<std::size_t>(prompt_tokens));
+  EXPECT_TRUE(lp["token_logprobs"][0].is_null());
+  EXPECT_TRUE(lp["top_logprobs"][0].is_null());
+  for (int i = 1; i < prompt_tokens; ++i) {
+    EXPECT_LE(lp["token_logprobs"][i].get<double>(), 0.0) << i;
+    EXPECT_EQ(lp["top_logprobs"][i].at(lp["tokens"][i].get<std::string>()),
+              lp["token_logprobs"][i]);
+  }
+  // With tokens to generate, they follow the prompt's, and the scores of the prompt stay the same.
+  const Reply more = post(c, "/v1/completions",
+                          {{"prompt", "Once upon a time, there was a"},
+                           {"max_tokens", 3},
+                           {"temperature", 0},
+                           {"ignore_eos", true},
+                           {"logprobs", 1},
+                           {"echo", true}});
+  ASSERT_EQ(more.status, 200) << more.raw;
+  const nlohmann::json& lp2 = more.body["choices"][0]["logprobs"];
+  ASSERT_EQ(lp2["tokens"].size(), static_cast<std::size_t>(prompt_tokens + 3));
+  for (int i = 1; i < prompt_tokens; ++i)
+    EXPECT_EQ(lp2["token_logprobs"][i], lp["token_logprobs"][i]);
+  const std::string text = more.body["choices"][0]["text"];
+  EXPECT_EQ(text.rfind("Once upon a time, there was a", 0), 0u);
+  // Streaming an echo is refused, not half done.
+  const Reply streamed =
+      post(c, "/v1/completions", {{"prompt", "Hi"}, {"echo", true}, {"stream", true}});
+  EXPECT_EQ(streamed.status, 400);
+  EXPECT_EQ(streamed.body["error"]["param"], "echo");
+}
+
 }  // namespace
 }  // namespace odma::server::testing

@@ -201,9 +201,11 @@ TEST(UnsupportedFields, EchoFalseIsAccepted) {
   EXPECT_TRUE(completion_accepts({{"echo", false}}));
 }
 
-TEST(UnsupportedFields, EchoTrueIs400) {
-  expect_bad_request(completion_error({{"echo", true}}), "echo",
-                     "`echo` is not supported by odma.");
+TEST(UnsupportedFields, EchoTrueIsReadAndAllowsMaxTokensZero) {
+  EXPECT_TRUE(completion_request({{"echo", true}}).echo);
+  EXPECT_EQ(completion_request({{"echo", true}, {"max_tokens", 0}}).max_tokens, 0);
+  EXPECT_EQ(completion_error({{"max_tokens", 0}}).param, "max_tokens");  // 0 only with echo
+  EXPECT_EQ(completion_error({{"echo", true}, {"stream", true}}).param, "echo");
 }
 
 TEST(UnsupportedFields, EmptySuffixIsAccepted) {
