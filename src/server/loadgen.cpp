@@ -72,32 +72,60 @@ void schedule_arrivals(std::vector<LoadRequest>& requests, double rate, double b
   }
 }
 
+namespace {
+
+// Calls progress(done, failed) after each record, serialised.
+class Progress {
+ public:
+  explicit Progress(const std::function<void(std::size_t, std::size_t)>& fn) : fn_(fn) {}
+  void count(const RequestRecord& r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++done_;
+    failed_ += r.success ? 0 : 1;
+    if (fn_) fn_(done_, failed_);
+  }
+
+ private:
+  const std::function<void(std::size_t, std::size_t)>& fn_;
+  std::mutex mu_;
+  std::size_t done_ = 0, failed_ = 0;
+};
+
+// Runs job(i) for i in [0, n), each on its own thread from arrival_s(i) after `start` on,
+// at most `max_concurrency` (0 = unlimited) at a time; returns when all are done.
+template <typename Arrival, typename Job>
+void run_scheduled(std::size_t n, Arrival arrival_s, std::size_t max_concurrency,
+                   Clock::time_point start, Job job) {
+  Slots slots(max_concurrency);
+  std::vector<std::thread> workers;
+  workers.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
+                                              std::chrono::duration<double>(arrival_s(i))));
+    slots.acquire();
+    workers.emplace_back([&, i] {
+      job(i);
+      slots.release();
+    });
+  }
+  for (std::thread& w : workers) w.join();
+}
+
+}  // namespace
+
 LoadRun run_load(const Target& target, const std::vector<LoadRequest>& requests,
                  std::size_t max_concurrency,
                  const std::function<void(std::size_t, std::size_t)>& progress) {
   LoadRun run;
   run.records.resize(requests.size());
-  Slots slots(max_concurrency);
-  std::mutex progress_mu;
-  std::size_t done = 0, failed = 0;
-  std::vector<std::thread> workers;
-  workers.reserve(requests.size());
+  Progress counter(progress);
   const Clock::time_point start = Clock::now();
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    std::this_thread::sleep_until(start +
-                                  std::chrono::duration_cast<Clock::duration>(
-                                      std::chrono::duration<double>(requests[i].arrival_s)));
-    slots.acquire();
-    workers.emplace_back([&, i] {
-      run.records[i] = send_request(target, requests[i], start);
-      slots.release();
-      std::lock_guard<std::mutex> lock(progress_mu);
-      ++done;
-      failed += run.records[i].success ? 0 : 1;
-      if (progress) progress(done, failed);
-    });
-  }
-  for (std::thread& w : workers) w.join();
+  run_scheduled(
+      requests.size(), [&](std::size_t i) { return requests[i].arrival_s; }, max_concurrency, start,
+      [&](std::size_t i) {
+        run.records[i] = send_request(target, requests[i], start);
+        counter.count(run.records[i]);
+      });
   run.duration_s = std::chrono::duration<double>(Clock::now() - start).count();
   return run;
 }
@@ -111,48 +139,33 @@ LoadRun run_conversations(const Target& target, const std::vector<Conversation>&
     first.push_back(run.records.size());
     run.records.resize(run.records.size() + c.turns.size());
   }
-  Slots slots(max_concurrency);
-  std::mutex progress_mu;
-  std::size_t done = 0, failed = 0;
-  auto count = [&](const RequestRecord& r) {
-    std::lock_guard<std::mutex> lock(progress_mu);
-    ++done;
-    failed += r.success ? 0 : 1;
-    if (progress) progress(done, failed);
-  };
-  std::vector<std::thread> workers;
-  workers.reserve(conversations.size());
+  Progress counter(progress);
   const Clock::time_point start = Clock::now();
-  for (std::size_t i = 0; i < conversations.size(); ++i) {
-    std::this_thread::sleep_until(start +
-                                  std::chrono::duration_cast<Clock::duration>(
-                                      std::chrono::duration<double>(conversations[i].arrival_s)));
-    slots.acquire();
-    workers.emplace_back([&, i] {
-      const Conversation& c = conversations[i];
-      nlohmann::json messages = nlohmann::json::array();
-      if (!target.system_prompt.empty())
-        messages.push_back({{"role", "system"}, {"content", target.system_prompt}});
-      bool ok = true;
-      for (std::size_t k = 0; k < c.turns.size(); ++k) {
-        RequestRecord& rec = run.records[first[i] + k];
-        if (!ok) {
-          rec.error = "not sent: an earlier turn of its conversation failed";
-        } else {
-          messages.push_back({{"role", "user"}, {"content", c.turns[k].prompt_text}});
-          LoadRequest r = c.turns[k];
-          r.messages = messages;
-          r.session_id = c.session_id;
-          rec = send_request(target, r, start);
-          ok = rec.success;
-          messages.push_back({{"role", "assistant"}, {"content", rec.text}});
+  run_scheduled(
+      conversations.size(), [&](std::size_t i) { return conversations[i].arrival_s; },
+      max_concurrency, start,
+      [&](std::size_t i) {
+        const Conversation& c = conversations[i];
+        nlohmann::json messages = nlohmann::json::array();
+        if (!target.system_prompt.empty())
+          messages.push_back({{"role", "system"}, {"content", target.system_prompt}});
+        bool ok = true;
+        for (std::size_t k = 0; k < c.turns.size(); ++k) {
+          RequestRecord& rec = run.records[first[i] + k];
+          if (!ok) {
+            rec.error = "not sent: an earlier turn of its conversation failed";
+          } else {
+            messages.push_back({{"role", "user"}, {"content", c.turns[k].prompt_text}});
+            LoadRequest r = c.turns[k];
+            r.messages = messages;
+            r.session_id = c.session_id;
+            rec = send_request(target, r, start);
+            ok = rec.success;
+            messages.push_back({{"role", "assistant"}, {"content", rec.text}});
+          }
+          counter.count(rec);
         }
-        count(rec);
-      }
-      slots.release();
-    });
-  }
-  for (std::thread& w : workers) w.join();
+      });
   run.duration_s = std::chrono::duration<double>(Clock::now() - start).count();
   return run;
 }
