@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts N `odma serve` replicas on 127.0.0.1 and Debian's nginx in front of them (least_conn,
+# Starts N `odma serve` replicas on 127.0.0.1 and Debian's nginx in front of them (session affinity
+# on X-Session-Id, else least_conn,
 # passive health checks, SSE unbuffered), plus a small active /ready check that marks a replica
 # `down` in nginx and reloads it. Everything listens on loopback only; nginx runs as the current
 # user with its config, pid, logs and temp files in one temporary directory. Ctrl-C or SIGTERM
@@ -25,6 +26,9 @@ balancer's URL and the replicas' PIDs; Ctrl-C / SIGTERM stops everything.
   --run-dir DIR          where the nginx config, pid, logs, temp files and replica logs go
                          (default: a new mktemp -d, removed on exit unless --keep-run-dir)
   --keep-run-dir         keep the run directory on exit
+  --routing R            session (default): requests with an X-Session-Id header keep to one
+                         replica (consistent hash: prefix-cache affinity), others least_conn;
+                         least-conn: least connections for every request
   --check-interval S     seconds between active /ready checks (default 1; 0 = passive only)
   --fall K / --rise K    consecutive failed / passed checks to mark a replica down / up
                          (default 2 / 2, as HAProxy's fall/rise)
@@ -63,6 +67,7 @@ FALL=2
 RISE=2
 READY_TIMEOUT=120
 EXIT_WITH=""
+ROUTING=session
 EXTRA=()
 SHUTDOWN_TIMEOUT=30   # odma's default; read from the extra flags when given
 
@@ -81,6 +86,7 @@ while [ $# -gt 0 ]; do
     --rise) need_value "$@"; RISE=$2; shift 2 ;;
     --ready-timeout) need_value "$@"; READY_TIMEOUT=$2; shift 2 ;;
     --exit-with) need_value "$@"; EXIT_WITH=$2; shift 2 ;;
+    --routing) need_value "$@"; ROUTING=$2; shift 2 ;;
     --host|--port|--host=*|--port=*) die "$1 is set by this script (replicas listen on 127.0.0.1)" ;;
     --shutdown-timeout) need_value "$@"; SHUTDOWN_TIMEOUT=$2; EXTRA+=("$1" "$2"); shift 2 ;;
     --) shift; EXTRA+=("$@"); break ;;
@@ -91,6 +97,11 @@ for v in BASE_PORT LB_PORT FALL RISE READY_TIMEOUT SHUTDOWN_TIMEOUT; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || die "--$(echo "$v" | tr 'A-Z_' 'a-z-') must be a number, got '${!v}'"
 done
 [[ "$CHECK_INTERVAL" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--check-interval must be a number of seconds"
+case "$ROUTING" in
+  session) SESSION_UPSTREAM=odma_session ;;
+  least-conn) SESSION_UPSTREAM=odma ;;
+  *) die "--routing must be session or least-conn, got '$ROUTING'" ;;
+esac
 
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ||
   die "nginx not found: apt-get install -y nginx (scripts/setup.sh installs it)"
@@ -248,6 +259,7 @@ for ((i = 0; i < N; i++)); do UP[i]=1; done
 write_upstreams
 
 sed -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@LB_PORT@|$LB_PORT|g" -e "s|@USER@|$USER_LINE|g" \
+  -e "s|@SESSION_UPSTREAM@|$SESSION_UPSTREAM|g" \
   "$TEMPLATE" >"$RUN_DIR/nginx.conf"
 NGINX_ARGS=(-p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e "$RUN_DIR/error.log")
 if ! "$NGINX" "${NGINX_ARGS[@]}" -t -q 2>"$RUN_DIR/nginx-t.log"; then
@@ -267,7 +279,7 @@ until [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$LB_POR
   sleep 0.1
 done
 say "nginx pid $NGINX_PID (config $RUN_DIR/nginx.conf, access log $RUN_DIR/access.log)"
-say "load balancer http://127.0.0.1:$LB_PORT"
+say "load balancer http://127.0.0.1:$LB_PORT (routing: $ROUTING)"
 
 {
   echo "RUN_DIR='$RUN_DIR'"

@@ -47,6 +47,8 @@ cache hit rate the server reported (usage.prompt_tokens_details.cached_tokens).
                            --num-prompts counts turns, --request-rate starts conversations and
                            --max-concurrency bounds the conversations in flight
   --turns N                user turns per conversation (default 4)
+  --think-time S           seconds between an answer and the conversation's next turn (default
+                           0); with it other requests reach the replicas between two turns
   --goodput SLOS           e.g. "ttft:500 tpot:50 e2el:5000" (ms): requests meeting all count
   --api-key KEY            sent as a bearer token (also $ODMA_API_KEY)
   --timeout S              per request (default 600)
@@ -158,7 +160,8 @@ int run_loadgen(const std::vector<std::string>& argv) {
                        "json",
                        "multi-turn",
                        "turns",
-                       "system-prompt-tokens"});
+                       "system-prompt-tokens",
+                       "think-time"});
   const auto url = args.get("base-url");
   if (!url) throw Error("--base-url URL is required (e.g. http://127.0.0.1:8000)");
   server::Target target = server::parse_base_url(*url);
@@ -170,6 +173,9 @@ int run_loadgen(const std::vector<std::string>& argv) {
   const long long turns = args.get_int("turns", 4);
   if (turns < 1) throw Error("--turns must be >= 1");
   if (args.has("turns") && !multi_turn) throw Error("--turns needs --multi-turn");
+  const double think_s = args.get_double("think-time", 0.0);
+  if (!(think_s >= 0)) throw Error("--think-time must be >= 0");
+  if (args.has("think-time") && !multi_turn) throw Error("--think-time needs --multi-turn");
   if (target.endpoint != "/v1/completions" && target.endpoint != "/v1/chat/completions")
     throw Error("--endpoint must be /v1/completions or /v1/chat/completions");
   target.model = args.get_or("model", "");
@@ -213,8 +219,9 @@ int run_loadgen(const std::vector<std::string>& argv) {
       if (r.prompt_text.empty())
         throw Error("--multi-turn needs prompts with text (a dataset, or a trace with prompts)");
     }
-    const std::vector<server::Conversation> conversations =
+    std::vector<server::Conversation> conversations =
         conversations_of(std::move(requests), turns, rate, burstiness, seed);
+    for (server::Conversation& c : conversations) c.think_s = think_s;
     std::fprintf(stderr,
                  "loadgen: %zu conversations of up to %lld turns (%zu requests) to %s:%d%s, rate "
                  "%s conversations/s, concurrency %s\n",

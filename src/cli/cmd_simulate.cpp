@@ -62,8 +62,9 @@ table per workload x policy.
                           (moves re-sized at the predicted quantile given the tokens so far)
   --sample-every N        steps between timeline samples for --plot (default 16)
   --replicas N            a fleet: N replicas (each its own KV budget, --capacity) behind a router
-  --router LIST           with --replicas: round-robin | least-requests | least-kv, comma-separated
-                          for one table row per policy and router (default: all three)
+  --router LIST           with --replicas: round-robin | least-requests | least-kv | session-hash |
+                          prefix-affinity, comma-separated for one table row per policy and
+                          router (default: the first three)
   --speedup K             divide every arrival time by K (a trace's rate scaled up for a fleet)
   --validate              run the policy validator after every step (slow; builds with
                           -DODMA_DEBUG=2 always do)
@@ -162,9 +163,10 @@ int run_fleet(const Args& args, const std::vector<workload::Trace>& traces,
                 trace.name.c_str(), fo.replicas, device.name.c_str(), shape.name.c_str(),
                 trace.requests.size(), static_cast<long long>(session.kv.capacity_tokens),
                 predictor_spec.c_str());
-    Table t({"policy", "router", "TPS", "RPS", "vs static (same router)", "vs paged (same router)",
-             "TTFT p50 / p99 s", "TPOT p50 / p99 ms", "mean batch", "imbalance", "migrations",
-             "preemptions", "failed"});
+    Table t({"policy", "router", "prefix hit", "prefill computed", "TPS", "RPS",
+             "vs static (same router)", "vs paged (same router)", "TTFT p50 / p99 s",
+             "TPOT p50 / p99 ms", "mean batch", "imbalance", "migrations", "preemptions",
+             "failed"});
     for (sim::Router router : routers) {
       fo.router = router;
       std::vector<sim::FleetResult> rows;
@@ -179,19 +181,31 @@ int run_fleet(const Args& args, const std::vector<workload::Trace>& traces,
         if (r.policy == "paged") paged_tps = r.tps;
       }
       for (const auto& r : rows) {
-        t.add_row({r.policy, sim::to_string(router), fmt(r.tps, 0), fmt(r.rps, 2),
-                   static_tps > 0 ? fmt(r.tps / static_tps, 2) + "x" : "-",
-                   paged_tps > 0 ? fmt(r.tps / paged_tps, 2) + "x" : "-",
-                   fmt(r.ttft_s.p50, 2) + " / " + fmt(r.ttft_s.p99, 2),
-                   fmt(r.tpot_s.p50 * 1e3, 1) + " / " + fmt(r.tpot_s.p99 * 1e3, 1),
-                   fmt(r.mean_batch, 1), fmt(r.load_imbalance, 2),
-                   std::to_string(r.counters.migrations), std::to_string(r.counters.preemptions),
-                   std::to_string(r.failed)});
+        const double hit = r.counters.prefix_queries > 0
+                               ? static_cast<double>(r.counters.prefix_hits) /
+                                     static_cast<double>(r.counters.prefix_queries)
+                               : 0.0;
+        t.add_row(
+            {r.policy, sim::to_string(router), fmt(100 * hit, 2) + "%",
+             fmt(100.0 * static_cast<double>(r.prefill_tokens) /
+                     static_cast<double>(std::max<std::int64_t>(1, r.prompt_tokens)),
+                 1) +
+                 "%",
+             fmt(r.tps, 0), fmt(r.rps, 2), static_tps > 0 ? fmt(r.tps / static_tps, 2) + "x" : "-",
+             paged_tps > 0 ? fmt(r.tps / paged_tps, 2) + "x" : "-",
+             fmt(r.ttft_s.p50, 2) + " / " + fmt(r.ttft_s.p99, 2),
+             fmt(r.tpot_s.p50 * 1e3, 1) + " / " + fmt(r.tpot_s.p99 * 1e3, 1), fmt(r.mean_batch, 1),
+             fmt(r.load_imbalance, 2), std::to_string(r.counters.migrations),
+             std::to_string(r.counters.preemptions), std::to_string(r.failed)});
         out.push_back({{"workload", trace.name},
                        {"policy", r.policy},
                        {"router", sim::to_string(router)},
                        {"replicas", r.replicas},
                        {"tps", r.tps},
+                       {"prefix_cache_queries", r.counters.prefix_queries},
+                       {"prefix_cache_hits", r.counters.prefix_hits},
+                       {"prompt_tokens", r.prompt_tokens},
+                       {"prefill_tokens", r.prefill_tokens},
                        {"rps", r.rps},
                        {"ttft_p50_s", r.ttft_s.p50},
                        {"ttft_p99_s", r.ttft_s.p99},

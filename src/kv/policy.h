@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -159,6 +160,9 @@ class Policy {
   virtual std::int64_t reset_prefix_cache() { return 0; }
   // Whether finished requests' K/V stay cached for later prompts (false: caching off, static).
   virtual bool prefix_caching() const { return false; }
+  // Leading tokens of `prompt` the cache holds now (at most |prompt| − 1, as admission reads;
+  // token-granular even for paged). Pins and touches nothing: a router's look (sim/fleet.h).
+  virtual std::int64_t cached_prefix(std::span<const std::int32_t> /*prompt*/) const { return 0; }
 
   // Current output-length bucket upper edges (odma/s3; empty for others), for plots.
   virtual std::vector<std::int32_t> bucket_edges() const { return {}; }

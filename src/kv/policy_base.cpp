@@ -119,6 +119,11 @@ PolicyBase::PrefixHit PolicyBase::lookup_prefix(const RequestSpec& spec) {
   return hit;
 }
 
+std::int64_t PolicyBase::cached_prefix(std::span<const std::int32_t> prompt) const {
+  if (!caching_ || prompt.size() < 2) return 0;
+  return cache_.match(prompt, static_cast<std::int64_t>(prompt.size()) - 1).length;
+}
+
 void PolicyBase::refresh_hit(const RequestSpec& spec, PrefixHit& hit) const {
   if (hit.match.length == 0) return;
   const std::vector<std::int32_t>& tokens = *spec.tokens;

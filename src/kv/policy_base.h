@@ -31,6 +31,7 @@ class PolicyBase : public Policy {
   const Arena& arena() const { return arena_; }
   std::int64_t reset_prefix_cache() override;
   bool prefix_caching() const override { return caching_; }
+  std::int64_t cached_prefix(std::span<const std::int32_t> prompt) const override;
 
  protected:
   struct Live {

@@ -155,6 +155,8 @@ LoadRun run_conversations(const Target& target, const std::vector<Conversation>&
           if (!ok) {
             rec.error = "not sent: an earlier turn of its conversation failed";
           } else {
+            if (k > 0 && c.think_s > 0)
+              std::this_thread::sleep_for(std::chrono::duration<double>(c.think_s));
             messages.push_back({{"role", "user"}, {"content", c.turns[k].prompt_text}});
             LoadRequest r = c.turns[k];
             r.messages = messages;

@@ -40,6 +40,7 @@ struct Conversation {
   std::vector<LoadRequest> turns;
   double arrival_s = 0;  // of the first turn
   std::string session_id;
+  double think_s = 0;  // pause between an answer and the next turn (a user reading and typing)
 };
 
 // Runs each conversation on its own thread from its arrival_s, at most `max_concurrency` (0 =

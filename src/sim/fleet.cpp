@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <unordered_map>
 
 #include "base/error.h"
+#include "workload/prefix_blocks.h"
 
 namespace odma::sim {
 namespace {
@@ -28,15 +30,42 @@ struct Fleet {
   std::vector<std::int32_t> true_len;
   std::vector<double> first_token;
   std::vector<double> ttft, tpot, latency;
-  std::int64_t failed = 0, output_tokens = 0, completed = 0;
+  std::int64_t failed = 0, output_tokens = 0, completed = 0, prompt_tokens = 0;
   double makespan = 0;
   std::size_t round_robin = 0;
+  std::unordered_map<kv::RequestId, std::vector<std::int32_t>> tokens = {};  // synthesised prompts
+  std::int64_t prefill_tokens = 0;
 
-  std::size_t route(Router router) {
+  std::size_t route(Router router, const workload::TraceRequest& t,
+                    const std::vector<std::int32_t>* prompt) {
     const std::size_t n = replicas.size();
     if (router == Router::kRoundRobin) return round_robin++ % n;
     auto waiting = [&](std::size_t i) { return replicas[i]->session.waiting(); };
     auto load = [&](std::size_t i) { return waiting(i) + replicas[i]->session.running(); };
+    std::size_t least = 0;
+    for (std::size_t i = 1; i < n; ++i)
+      if (load(i) < load(least)) least = i;
+    if (router == Router::kSessionHash) {
+      if (t.prefix_blocks.empty()) return least;
+      std::uint64_t key = 1469598103934665603ULL;  // FNV-1a over the first two block ids
+      for (std::size_t b = 0; b < std::min<std::size_t>(2, t.prefix_blocks.size()); ++b)
+        key = (key ^ t.prefix_blocks[b]) * 1099511628211ULL;
+      return static_cast<std::size_t>(key % n);
+    }
+    if (router == Router::kPrefixAffinity) {
+      if (prompt == nullptr) return least;
+      std::size_t best = least;
+      std::int64_t best_hit = replicas[least]->session.policy().cached_prefix(*prompt);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (i == least || load(i) > load(least) + kAffinitySlack) continue;
+        const std::int64_t hit = replicas[i]->session.policy().cached_prefix(*prompt);
+        if (hit > best_hit || (hit == best_hit && load(i) < load(best))) {
+          best = i;
+          best_hit = hit;
+        }
+      }
+      return best;
+    }
     auto kv_usage = [&](std::size_t i) {
       const kv::KvGauges g = replicas[i]->session.policy().gauges();
       return g.capacity > 0 ? static_cast<double>(g.reserved) / static_cast<double>(g.capacity) : 0;
@@ -67,8 +96,10 @@ struct Fleet {
       (void)r.session.commit({});  // only failures or deferrals this round: try again
     }
     StepWork work;
-    for (const kv::WorkItem& w : r.plan.items)
+    for (const kv::WorkItem& w : r.plan.items) {
       cost.add_item(work, w, r.session.policy().allocation(w.id));
+      if (w.kind == kv::WorkKind::kPrefill) prefill_tokens += w.n_tokens;
+    }
     cost.add_copies(work, r.plan.copies);
     r.busy = true;
     r.step_end = now + cost.step_time(work).total();
@@ -84,7 +115,9 @@ struct Fleet {
       if (first_token[w.id] < 0) first_token[w.id] = now;
       if (r.session.generated(w.id) + 1 >= true_len[w.id]) finished.push_back(w.id);
     }
+    for (kv::RequestId id : r.plan.failed) tokens.erase(id);
     for (const kv::Completion& c : r.session.commit(finished)) {
+      tokens.erase(c.id);
       const double arrival = trace.requests[c.id].arrival_s;
       const double first = first_token[c.id] - arrival, lat = now - arrival;
       ttft.push_back(first);
@@ -105,7 +138,10 @@ Router parse_router(const std::string& name) {
   if (name == "round-robin") return Router::kRoundRobin;
   if (name == "least-requests") return Router::kLeastRequests;
   if (name == "least-kv") return Router::kLeastKv;
-  throw Error("--router " + name + ": expected round-robin, least-requests or least-kv");
+  if (name == "session-hash") return Router::kSessionHash;
+  if (name == "prefix-affinity") return Router::kPrefixAffinity;
+  throw Error("--router " + name +
+              ": expected round-robin, least-requests, least-kv, session-hash or prefix-affinity");
 }
 
 std::string to_string(Router r) {
@@ -116,6 +152,10 @@ std::string to_string(Router r) {
       return "least-requests";
     case Router::kLeastKv:
       return "least-kv";
+    case Router::kSessionHash:
+      return "session-hash";
+    case Router::kPrefixAffinity:
+      return "prefix-affinity";
   }
   return "?";
 }
@@ -143,6 +183,7 @@ FleetResult simulate_fleet(const workload::Trace& trace,
           0,
           0,
           0,
+          0,
           0};
   for (std::int32_t i = 0; i < options.replicas; ++i)
     f.replicas.push_back(std::make_unique<Replica>(config));
@@ -158,8 +199,18 @@ FleetResult simulate_fleet(const workload::Trace& trace,
     if (due == nullptr && arrival == kNever) break;
     if (due == nullptr || arrival <= due->step_end) {
       const workload::TraceRequest& t = trace.requests[next];
-      Replica& r = *f.replicas[f.route(options.router)];
+      const std::vector<std::int32_t>* prompt = nullptr;
+      if (!t.prefix_blocks.empty() && trace.block_tokens > 0 && t.prompt_tokens >= 1) {
+        // Ids in [1000, 150000) as the single-replica drivers make them: equal blocks, equal ids.
+        prompt = &f.tokens
+                      .emplace(next, workload::synthesize_prompt(t.prefix_blocks, t.prompt_tokens,
+                                                                 trace.block_tokens, 1000, 150000))
+                      .first->second;
+      }
+      Replica& r = *f.replicas[f.route(options.router, t, prompt)];
+      f.prompt_tokens += std::max(1, t.prompt_tokens);
       kv::RequestSpec spec;
+      spec.tokens = prompt;
       spec.id = next;
       spec.prompt_tokens = std::max(1, t.prompt_tokens);
       spec.max_output_tokens = any.cap_for(spec.prompt_tokens, cap);
@@ -200,7 +251,12 @@ FleetResult simulate_fleet(const workload::Trace& trace,
     res.counters.chains += k.chains;
     res.counters.preemptions += k.preemptions;
     res.counters.failed_requests += k.failed_requests;
+    res.counters.prefix_queries += k.prefix_queries;
+    res.counters.prefix_hits += k.prefix_hits;
+    res.counters.cache_evictions += k.cache_evictions;
   }
+  res.prompt_tokens = f.prompt_tokens;
+  res.prefill_tokens = f.prefill_tokens;
   res.failed += res.counters.failed_requests;
   res.mean_batch = steps > 0 ? static_cast<double>(items) / static_cast<double>(steps) : 0;
   const double mean_served = static_cast<double>(f.completed) / options.replicas;

@@ -9,6 +9,16 @@
 //                    capacity): how the Gateway API Inference Extension's endpoint picker scores
 //                    pods from odma:num_requests_waiting and odma:kv_cache_usage_perc (KV usage
 //                    alone would pile requests onto a replica whose queue holds no KV yet)
+//   session-hash     a hash of the request's session key (nginx `hash $http_x_session_id
+//                    consistent`, deploy/): a trace has no session ids, so the key is its first
+//                    two prefix blocks — a conversation's turns share them (the first block alone
+//                    is the Mooncake trace's common system prompt); least-requests without blocks
+//   prefix-affinity  the replica whose prefix cache holds the longest prefix of the prompt, among
+//                    those within kAffinitySlack requests of the least loaded (SGLang's
+//                    cache-aware router balances the same way), ties to the least loaded
+//
+// With traces that carry prefix blocks, replicas get the requests' synthesised token ids (as
+// `odma replay` and `odma simulate` do), so every replica's policy caches prefixes as configured.
 //
 // Time is discrete-event over every replica at once: a replica's step is planned when it starts,
 // takes the cost model's time, and its tokens count as emitted (and its finished requests leave)
@@ -30,9 +40,20 @@
 
 namespace odma::sim {
 
-enum class Router : std::uint8_t { kRoundRobin, kLeastRequests, kLeastKv };
+enum class Router : std::uint8_t {
+  kRoundRobin,
+  kLeastRequests,
+  kLeastKv,
+  kSessionHash,
+  kPrefixAffinity
+};
 
-// "round-robin" | "least-requests" | "least-kv"; throws odma::Error otherwise.
+// prefix-affinity considers replicas whose waiting + running requests exceed the least loaded's
+// by at most this many.
+inline constexpr std::size_t kAffinitySlack = 8;
+
+// "round-robin" | "least-requests" | "least-kv" | "session-hash" | "prefix-affinity"; throws
+// odma::Error otherwise.
 Router parse_router(const std::string& name);
 std::string to_string(Router r);
 
@@ -52,7 +73,8 @@ struct FleetResult {
   QuantileSummary ttft_s, tpot_s, latency_s;
   double mean_batch = 0;      // items per step, over every replica's steps
   double load_imbalance = 0;  // max ÷ mean requests served per replica (1 = even)
-  kv::KvCounters counters;    // summed over replicas
+  std::int64_t prompt_tokens = 0, prefill_tokens = 0;  // asked / computed (the rest was cached)
+  kv::KvCounters counters;                             // summed over replicas
 };
 
 // One prediction per request (predictions.size() == trace.requests.size()), arrivals as given.

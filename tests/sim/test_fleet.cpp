@@ -107,5 +107,49 @@ TEST(Fleet, BadOptionsAreNamed) {
   EXPECT_THROW((void)simulate_fleet(t, {}, "odma", cost, fo), Error);
 }
 
+// Nine conversations of six turns on eight replicas: turn k re-sends the conversation's earlier
+// blocks (a common system block, the conversation's first block, then one block per turn) after
+// turn k − 1 finished. Routers that keep a conversation where its blocks are cached (session-hash
+// on its first two blocks, prefix-affinity on what each replica holds) read most of every later
+// prompt from the cache; round-robin sends every turn to another replica (9 requests per turn on 8
+// replicas), where it finds the system block only.
+TEST(Fleet, SessionAndPrefixAwareRoutersFindTheConversationsCachedTurns) {
+  workload::Trace t;
+  t.name = "conversations";
+  t.block_tokens = 16;
+  for (int turn = 0; turn < 6; ++turn) {
+    for (int c = 0; c < 9; ++c) {
+      std::vector<std::uint64_t> blocks = {7, 100u + static_cast<std::uint64_t>(c)};
+      for (int k = 0; k <= turn; ++k) blocks.push_back(1000u + 10u * c + k);
+      const auto prompt = static_cast<std::int32_t>(16 * blocks.size());
+      t.requests.push_back({"c" + std::to_string(c) + "t" + std::to_string(turn), "", prompt, 8,
+                            2.0 * turn + 0.01 * c, blocks});
+    }
+  }
+  const CostModel cost(device(1e11, 1e13, 1e-4), tiny_shape());
+  auto hit_rate = [&](const char* router, const char* policy) {
+    FleetOptions fo;
+    fo.replicas = 8;
+    fo.router = parse_router(router);
+    fo.session = session(8192);
+    const FleetResult r = simulate_fleet(t, oracle(t), policy, cost, fo);
+    EXPECT_EQ(r.completed, 54) << router;
+    EXPECT_EQ(r.failed, 0) << router;
+    EXPECT_EQ(r.prompt_tokens - r.prefill_tokens, r.counters.prefix_hits) << router;
+    return static_cast<double>(r.counters.prefix_hits) /
+           static_cast<double>(r.counters.prefix_queries);
+  };
+  for (const char* policy : {"odma", "paged"}) {
+    const double scattered = hit_rate("round-robin", policy);
+    const double session = hit_rate("session-hash", policy);
+    const double affinity = hit_rate("prefix-affinity", policy);
+    EXPECT_GT(session, scattered + 0.2) << policy;
+    EXPECT_GT(affinity, scattered + 0.2) << policy;
+    EXPECT_GT(affinity, 0.5) << policy;
+  }
+  EXPECT_EQ(to_string(parse_router("prefix-affinity")), "prefix-affinity");
+  EXPECT_EQ(to_string(parse_router("session-hash")), "session-hash");
+}
+
 }  // namespace
 }  // namespace odma::sim
