@@ -25,15 +25,19 @@ std::vector<std::int32_t> prompt_ids(std::size_t index, std::int32_t n, int voca
 }  // namespace
 
 BenchPolicy parse_bench_policy(const std::string& full) {
-  constexpr std::string_view kNoCache = "/nocache";
   std::string name = full;
   bool caching = true;
-  if (name.size() > kNoCache.size() &&
-      name.compare(name.size() - kNoCache.size(), kNoCache.size(), kNoCache) == 0) {
-    name.resize(name.size() - kNoCache.size());
-    caching = false;
-  }
-  if (name.rfind("paged-", 0) != 0) return {name, 16, caching};
+  kv::GrowthRule growth = kv::GrowthRule::kNextBucket;
+  auto strip = [&name](std::string_view suffix) {
+    if (name.size() <= suffix.size() ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+      return false;
+    name.resize(name.size() - suffix.size());
+    return true;
+  };
+  if (strip("/conditioned")) growth = kv::GrowthRule::kConditioned;
+  if (strip("/nocache")) caching = false;
+  if (name.rfind("paged-", 0) != 0) return {name, 16, caching, growth};
   const std::string n = name.substr(6);
   std::int32_t tokens = 0;
   try {
@@ -44,7 +48,7 @@ BenchPolicy parse_bench_policy(const std::string& full) {
     tokens = 0;
   }
   if (tokens < 1) throw Error("bench: \"" + name + "\": paged-N needs a block size N >= 1");
-  return {"paged", tokens, caching};
+  return {"paged", tokens, caching, growth};
 }
 
 E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun& run,
@@ -58,6 +62,7 @@ E2eResult run_e2e(std::shared_ptr<const model::Transformer> model, const E2eRun&
   config.kv.max_model_len = run.max_model_len;
   config.max_output_tokens = run.max_tokens;  // also S3's range (kv/session.h)
   config.kv.odma.max_extents = run.odma_max_extents;
+  config.kv.odma.growth = bp.growth;
   config.arena = run.arena;
   const int vocab = model->config().vocab_size;
   const auto* timed = dynamic_cast<const model::TimedKernels*>(&model->kernels());

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "kv/policy.h"
 #include "kv/types.h"
 #include "model/transformer.h"
 #include "serve/engine_stats.h"
@@ -42,10 +43,13 @@ struct E2eResult {
 // A policy name as the bench takes it: a kv::policy_names() entry, or "paged-N" for the paged
 // policy with N-token blocks (the block size vLLM users pick: 16 by default, larger to jump less),
 // either with "/nocache" appended for the same policy without prefix caching.
+// "P[/nocache][/conditioned]": paged-N gives the block size, /nocache turns prefix caching off,
+// /conditioned gives odma GrowthRule::kConditioned.
 struct BenchPolicy {
   std::string policy;
   std::int32_t block_tokens = 16;
   bool prefix_caching = true;
+  kv::GrowthRule growth = kv::GrowthRule::kNextBucket;
 };
 BenchPolicy parse_bench_policy(const std::string& name);
 

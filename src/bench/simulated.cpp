@@ -40,6 +40,7 @@ sim::SimResult simulate_e2e(const E2eRun& run, const std::string& policy,
   o.session.kv.capacity_tokens = run.capacity;
   o.session.kv.max_model_len = run.max_model_len;
   o.session.kv.odma.max_extents = run.odma_max_extents;
+  o.session.kv.odma.growth = bp.growth;
   o.session.max_output_tokens = run.max_tokens;
   workload::Trace trace = run.trace;
   if (run.offline)

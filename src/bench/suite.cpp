@@ -154,6 +154,8 @@ void validate(const SuiteOptions& o) {
     if (b < 1) throw Error("--paged-blocks: every block size must be >= 1");
   if (o.prefix_caching != "on" && o.prefix_caching != "off" && o.prefix_caching != "both")
     throw Error("--prefix-caching must be on, off or both (got '" + o.prefix_caching + "')");
+  if (o.growth != "next-bucket" && o.growth != "conditioned" && o.growth != "both")
+    throw Error("--growth must be next-bucket, conditioned or both (got '" + o.growth + "')");
   if (o.requests < 1 || o.long_requests < 1 || o.max_tokens < 1 || o.static_slots < 1 ||
       o.extents < 1) {
     throw Error(
@@ -183,11 +185,21 @@ std::vector<std::string> bench_policies(const SuiteOptions& o) {
     }
     for (std::int32_t b : o.paged_blocks) named.push_back("paged-" + std::to_string(b));
   }
-  if (o.prefix_caching == "on") return named;
+  std::vector<std::string> cached;
+  if (o.prefix_caching == "on") {
+    cached = named;
+  } else {
+    for (const std::string& p : named) {
+      if (o.prefix_caching == "both" || p == "static") cached.push_back(p);  // never caches
+      if (p != "static") cached.push_back(p + "/nocache");
+    }
+  }
+  if (o.growth == "next-bucket") return cached;
   std::vector<std::string> out;
-  for (const std::string& p : named) {
-    if (o.prefix_caching == "both" || p == "static") out.push_back(p);  // static never caches
-    if (p != "static") out.push_back(p + "/nocache");
+  for (const std::string& p : cached) {
+    const bool odma = p.rfind("odma", 0) == 0;
+    if (!odma || o.growth == "both") out.push_back(p);
+    if (odma) out.push_back(p + "/conditioned");
   }
   return out;
 }

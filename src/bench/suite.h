@@ -36,6 +36,7 @@ struct SuiteOptions {
   // Prefix caching: "on" (vLLM's default), "off", or "both": every policy that caches runs
   // twice, as P and as P/nocache.
   std::string prefix_caching = "on";
+  std::string growth = "next-bucket";  // odma: next-bucket | conditioned | both (odma/conditioned)
   std::string predictor = "bundled@0.5";
   std::uint64_t seed = 1;
   std::size_t requests = 48;      // per Alpaca / NQ workload

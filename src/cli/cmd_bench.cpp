@@ -50,6 +50,8 @@ constexpr const char* kHelp = R"(usage: odma bench [options]
   --policies LIST     {policies} (default: all)
   --prefix-caching M  on (default, as vLLM), off, or both: each policy that caches also runs as
                       P/nocache, so the table compares them (static never caches)
+  --growth RULE       odma's growth past a reservation: next-bucket (default), conditioned, or
+                      both (odma and odma/conditioned side by side, interleaved)
   --predictor SPEC    {predictor} (default bundled@0.5: the shipped model
                       reserving at its median, growth covers the rest; falls back to noisy:0.3 if
                       the bundled model is missing)
@@ -289,10 +291,10 @@ int run_bench(const std::vector<std::string>& argv) {
     std::fputs(expand_help(kHelp).c_str(), stdout);
     return 0;
   }
-  args.reject_unknown({"trace", "kv-slots", "model", "json", "policies", "predictor", "requests",
-                       "long-requests", "max-tokens", "static-slots", "extents", "seed",
-                       "write-profile", "preset", "dtype", "kv-dtype", "repeats", "paged-blocks",
-                       "prefix-caching"});
+  args.reject_unknown({"trace",     "kv-slots", "model",         "json",           "policies",
+                       "predictor", "requests", "long-requests", "max-tokens",     "static-slots",
+                       "extents",   "seed",     "write-profile", "preset",         "dtype",
+                       "kv-dtype",  "repeats",  "paged-blocks",  "prefix-caching", "growth"});
   if (args.has("quick") && args.has("dram"))
     throw Error("--quick and --dram are two presets: pick one");
   bench::SuiteOptions o = args.has("quick")  ? bench::quick_defaults()
@@ -302,6 +304,7 @@ int run_bench(const std::vector<std::string>& argv) {
   o.kernels = !args.has("skip-kernels");
   if (auto list = args.get("policies")) o.policies = parse_policy_list(*list);
   o.prefix_caching = args.get_or("prefix-caching", o.prefix_caching);
+  o.growth = args.get_or("growth", o.growth);
   o.predictor = args.get_or("predictor", o.predictor);
   o.seed = static_cast<std::uint64_t>(args.get_int("seed", 1));
   o.requests =
