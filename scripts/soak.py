@@ -161,7 +161,7 @@ MALFORMED = [
     ("/v1/completions", b'{"prompt": "' + b"abc " * 3000 + b'"}', 400),  # past the context
     ("/v1/completions", b'{"prompt": ["a", "b"]}', 400),
     ("/v1/completions", b'{"prompt": "x", "stop": ""}', 400),
-    ("/v1/completions", b'{"prompt": "x", "echo": true}', 400),
+    ("/v1/completions", b'{"prompt": "x", "echo": true, "stream": true}', 400),
     ("/v1/chat/completions", b'{"messages": []}', 400),
     ("/v1/chat/completions", b'{"messages": [{"role": "tool", "content": "x"}]}', 400),
     ("/v1/chat/completions", b'{"messages": [{"role": "user", "content": 5}]}', 400),
