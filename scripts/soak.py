@@ -177,6 +177,13 @@ MALFORMED = [
 def fault_plain(port, counts, rng):
     body = completion("Once upon a time", rng.randint(1, 24)) if rng.random() < 0.5 else \
         chat("Tell me a story about a %s." % rng.choice(["cat", "dog", "ship"]), rng.randint(1, 24))
+    r = rng.random()
+    if r < 0.15:  # parallel samples share one prompt prefill and come back together
+        body = completion("Once upon a time", rng.randint(1, 16), n=rng.randint(2, 4),
+                          temperature=1.0)
+    elif r < 0.25:  # log-probabilities, and a prompt scored by echo
+        body = completion("The little dog", rng.randint(0, 8), logprobs=rng.randint(0, 5),
+                          echo=True)
     path = "/v1/completions" if body.startswith(b'{"prompt"') else "/v1/chat/completions"
     counts.add("sent")
     status, data = request(port, "POST", path, body)
