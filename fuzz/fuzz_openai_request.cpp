@@ -69,14 +69,17 @@ void check_accepted(const sv::GenerationRequest& g) {
     check(utf8(m.content), "ill-formed UTF-8 in a message accepted");
   }
   if (g.prompt_text) check(utf8(*g.prompt_text), "ill-formed UTF-8 prompt accepted");
-  check(!g.max_tokens || *g.max_tokens >= 1, "max_tokens < 1 accepted");
+  // 0 only to score a prompt (echo), which only completions have.
+  check(!g.max_tokens || *g.max_tokens >= (g.echo ? 0 : 1), "max_tokens < 1 accepted");
+  check(!g.echo || (!chat && !g.stream), "echo accepted on chat or with stream");
+  check(g.n >= 1 && g.n <= sv::kMaxChoices, "n outside [1, 128] accepted");
+  check(!g.logprobs || (*g.logprobs >= 0 && *g.logprobs <= 20), "logprobs outside [0, 20]");
   check(g.temperature >= 0 && g.temperature <= 2, "temperature outside [0, 2] accepted");
   check(g.top_p > 0 && g.top_p <= 1, "top_p outside (0, 1] accepted");
   check(g.top_k >= 0, "top_k < 0 kept");
   check(std::fabs(g.presence_penalty) <= 2 && std::fabs(g.frequency_penalty) <= 2,
         "a penalty outside [-2, 2] accepted");
   for (const auto& s : g.stop) check(!s.empty() && utf8(s), "an empty or ill-formed stop string");
-  check(!g.echo, "echo accepted");
   check(g.stream || !g.include_usage, "stream_options without stream accepted");
 }
 
@@ -90,6 +93,7 @@ void generation(std::string_view body, sv::GenerationRequest::Kind kind) {
   if (auto* e = std::get_if<sv::ApiError>(&prepared)) return check_refusal(*e);
   const sv::PreparedRequest& p = std::get<sv::PreparedRequest>(prepared);
   check(!p.prompt.empty(), "empty prompt prepared");
+  check(p.params.sampling.max_tokens >= 1, "the engine would get max_tokens < 1");
   check(static_cast<std::int64_t>(p.prompt.size()) + p.params.sampling.max_tokens <=
             s.model.max_model_len,
         "prompt + max_tokens > max_model_len prepared");
