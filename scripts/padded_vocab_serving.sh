@@ -7,17 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 long=${2:-2000}
+# shellcheck source=serve_lib.sh
+source scripts/serve_lib.sh
+server=
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 "$build/odma" model make-random --preset qwen2-0.5b-shape --out "$work/model" >/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$build/odma" serve --model "$work/model" --host 127.0.0.1 --port "$port" --max-model-len 4096 \
-  >"$work/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 1 600); do
-  curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
-  sleep 0.5
-done
+start_odma_serve "$work/serve.log" "$build/odma" --model "$work/model" --max-model-len 4096
 for len in 128 "$long"; do
   echo "== 16 streams x $len tokens, temperature 1"
   "$build/odma" loadgen --base-url "http://127.0.0.1:$port" --dataset alpaca --num-prompts 16 \

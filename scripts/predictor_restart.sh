@@ -13,23 +13,16 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 learn=${2:-800}
 window=${3:-200}
+# shellcheck source=serve_lib.sh
+source scripts/serve_lib.sh
 work=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 start() {  # $@: extra serve flags
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  "$build/odma" serve --model data/models/qwen2-tiny --host 127.0.0.1 --port "$port" \
-    --kv-memory 64MiB --predictor bundled@0.5 "$@" >>"$work/serve.log" 2>&1 &
-  server=$!
-  for _ in $(seq 1 300); do
-    curl -sf "http://127.0.0.1:$port/health" >/dev/null && return 0
-    sleep 0.2
-  done
-  cat "$work/serve.log" >&2
-  exit 1
+  start_odma_serve "$work/serve.log" "$build/odma" --model data/models/qwen2-tiny \
+    --kv-memory 64MiB --predictor bundled@0.5 "$@" || exit 1
 }
-stop() { kill -TERM "$server"; wait "$server" || true; server=; }
 error_sum_count() {
   curl -s "http://127.0.0.1:$port/metrics" |
     awk '/^odma:predictor_abs_error_tokens_sum/ {s=$NF} /^odma:predictor_abs_error_tokens_count/ {c=$NF} END {print s, c}'
@@ -50,13 +43,13 @@ start --predictor-state "$work/state.odmp"
 first=$(window_error "$window" 1)
 load $((learn - 2 * window)) 2
 last=$(window_error "$window" 3)
-stop
+stop_odma_serve
 start --predictor-state "$work/state.odmp"
 restored=$(window_error "$window" 4)
-stop
+stop_odma_serve
 start
 fresh=$(window_error "$window" 4)
-stop
+stop_odma_serve
 echo "| window ($window requests of Vicuna-length answers) | mean abs error (tokens) |"
 echo "|---|---|"
 echo "| first, bundled Alpaca model, before learning | $first |"

@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 repeats=${2:-3}
+# shellcheck source=serve_lib.sh
+source scripts/serve_lib.sh
 work=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
@@ -19,25 +21,10 @@ echo "making the random qwen2-0.5b-shape model..." >&2
 "$build/odma" model make-random --preset qwen2-0.5b-shape --out "$work/model" >/dev/null
 
 start_server() {  # $1: on | off
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   local flag=--enable-prefix-caching
   [ "$1" = off ] && flag=--no-enable-prefix-caching
-  "$build/odma" serve --model "$work/model" --host 127.0.0.1 --port "$port" --max-model-len 4096 \
-    "$flag" >"$work/serve_$1.log" 2>&1 &
-  server=$!
-  for _ in $(seq 1 600); do
-    curl -sf "http://127.0.0.1:$port/health" >/dev/null && return 0
-    sleep 0.5
-  done
-  echo "the server did not start" >&2
-  cat "$work/serve_$1.log" >&2
-  exit 1
-}
-
-stop_server() {
-  kill "$server"
-  wait "$server" || true
-  server=
+  start_odma_serve "$work/serve_$1.log" "$build/odma" --model "$work/model" --max-model-len 4096 \
+    "$flag" || exit 1
 }
 
 for rep in $(seq 1 "$repeats"); do
@@ -52,7 +39,7 @@ for rep in $(seq 1 "$repeats"); do
       --num-prompts 16 --max-concurrency 4 --output-len 32 --ignore-eos \
       --json "$work/turns_${mode}_$rep.json" >/dev/null
     python3 scripts/parallel_samples.py "$url" >"$work/samples_${mode}_$rep.json"
-    stop_server
+    stop_odma_serve
   done
 done
 python3 - "$work" "$repeats" <<'EOF'

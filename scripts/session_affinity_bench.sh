@@ -11,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 repeats=${2:-3}
+# shellcheck source=serve_lib.sh
+source scripts/serve_lib.sh
 work=$(mktemp -d)
 rs=
 trap '[ -n "$rs" ] && kill -TERM "$rs" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
@@ -23,10 +25,7 @@ run() {  # $1: label, $2: replicas, $3: routing
     --kv-memory 64MiB --shutdown-timeout 2 --chat-template data/chat_templates/qwen2_5.json \
     >"$work/rs.out" 2>&1 </dev/null &
   rs=$!
-  for _ in $(seq 1 600); do grep -q '^replicas.sh: ready' "$work/rs.out" && break; sleep 0.2; done
-  grep -q '^replicas.sh: ready' "$work/rs.out" || { cat "$work/rs.out" >&2; exit 1; }
-  # shellcheck disable=SC1091
-  source "$work/run_$1/state.env"
+  wait_replicas_ready "$rs" "$work/rs.out" "$work/run_$1" 120 || { cat "$work/rs.out" >&2; exit 1; }
   "$build/odma" loadgen --base-url "$LB_URL" --multi-turn --turns 4 --dataset alpaca \
     --num-prompts 64 --request-rate 4 --max-concurrency 16 --think-time 1 --output-len 32 \
     --ignore-eos --json "$out" >/dev/null

@@ -25,6 +25,8 @@ ODMA=${1:-./build/odma}
 case "$ODMA" in /*) ;; *) ODMA="$PWD/$ODMA" ;; esac
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 REPO=$PWD
+# shellcheck source=../../scripts/serve_lib.sh
+source "$REPO/scripts/serve_lib.sh"
 
 NUM=300            # phase 1 requests
 RATE=inf           # as fast as CONC allows: CONC requests in flight at any time
@@ -109,14 +111,7 @@ nice -n 5 bash "$REPO/scripts/replicas.sh" 2 --odma "$ODMA" --model "$MODEL" --b
   --kv-memory 16MiB --max-num-seqs "$SEQS" --shutdown-timeout 2 \
   >"$TMP/replicas.out" 2>&1 </dev/null &
 RS_PID=$!
-for _ in $(seq 1 300); do
-  grep -q '^replicas.sh: ready' "$TMP/replicas.out" 2>/dev/null && break
-  kill -0 "$RS_PID" 2>/dev/null || fail "replicas.sh exited before it was ready"
-  sleep 0.1
-done
-grep -q '^replicas.sh: ready' "$TMP/replicas.out" || fail "replicas.sh not ready after 30 s"
-# shellcheck disable=SC1091
-source "$TMP/run/state.env"
+wait_replicas_ready "$RS_PID" "$TMP/replicas.out" "$TMP/run" 30 || fail "see replicas.sh's output"
 [ ${#REPLICA_PORTS[@]} -eq 2 ] || fail "state.env lists ${#REPLICA_PORTS[@]} replicas, not 2"
 info "load balancer $LB_URL; replicas :${REPLICA_PORTS[0]} (pid ${REPLICA_PIDS[0]}), :${REPLICA_PORTS[1]} (pid ${REPLICA_PIDS[1]})"
 ACCESS="$TMP/run/access.log"

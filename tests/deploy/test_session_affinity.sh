@@ -19,6 +19,8 @@ ODMA=${1:-./build/odma}
 case "$ODMA" in /*) ;; *) ODMA="$PWD/$ODMA" ;; esac
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 REPO=$PWD
+# shellcheck source=../../scripts/serve_lib.sh
+source "$REPO/scripts/serve_lib.sh"
 MODEL=data/models/qwen2-tiny
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -59,14 +61,7 @@ bash "$REPO/scripts/replicas.sh" 2 --odma "$ODMA" --model "$MODEL" --base-port 0
   --kv-memory 16MiB --shutdown-timeout 2 --chat-template data/chat_templates/qwen2_5.json \
   >"$TMP/replicas.out" 2>&1 </dev/null &
 RS_PID=$!
-for _ in $(seq 1 300); do
-  grep -q '^replicas.sh: ready' "$TMP/replicas.out" 2>/dev/null && break
-  kill -0 "$RS_PID" 2>/dev/null || fail "replicas.sh exited before it was ready"
-  sleep 0.1
-done
-grep -q '^replicas.sh: ready' "$TMP/replicas.out" || fail "replicas.sh not ready after 30 s"
-# shellcheck disable=SC1091
-source "$TMP/run/state.env"
+wait_replicas_ready "$RS_PID" "$TMP/replicas.out" "$TMP/run" 30 || fail "see replicas.sh's output"
 
 info "16 conversations x 3 turns through $LB_URL"
 timeout 120 "$ODMA" loadgen --base-url "$LB_URL" --multi-turn --turns 3 --dataset alpaca \
