@@ -37,6 +37,39 @@ nlohmann::json chat_token(const tokenizer::Tokenizer& t, const model::TokenLogpr
   return {{"token", tt.text}, {"logprob", lp.logprob}, {"bytes", bytes_of(tt.bytes)}};
 }
 
+// The four parallel arrays of a completions "logprobs" object, filled token by token.
+struct CompletionArrays {
+  nlohmann::json tokens = nlohmann::json::array(), token_logprobs = nlohmann::json::array(),
+                 top_logprobs = nlohmann::json::array(), text_offset = nlohmann::json::array();
+
+  // Token `id` scored by `e` (null: unscored, null in token_logprobs and top_logprobs). The scored
+  // token joins its alternatives when any were asked, or always with `always_list_chosen`.
+  void add(const tokenizer::Tokenizer& t, std::int32_t id, const model::LogprobEntry* e,
+           bool always_list_chosen, std::size_t& offset) {
+    const TokenText tt = token_text(t, id);
+    tokens.push_back(tt.text);
+    text_offset.push_back(offset);
+    offset += tt.text.size();
+    if (e == nullptr) {
+      token_logprobs.push_back(nullptr);
+      top_logprobs.push_back(nullptr);
+      return;
+    }
+    token_logprobs.push_back(e->chosen.logprob);
+    nlohmann::json top = nlohmann::json::object();
+    for (const model::TokenLogprob& alt : e->top) top[token_text(t, alt.id).text] = alt.logprob;
+    if (always_list_chosen || !e->top.empty()) top[tt.text] = e->chosen.logprob;  // OpenAI: N + 1
+    top_logprobs.push_back(std::move(top));
+  }
+
+  nlohmann::json object() {
+    return {{"tokens", std::move(tokens)},
+            {"token_logprobs", std::move(token_logprobs)},
+            {"top_logprobs", std::move(top_logprobs)},
+            {"text_offset", std::move(text_offset)}};
+  }
+};
+
 }  // namespace
 
 nlohmann::json chat_logprobs(const tokenizer::Tokenizer& tokenizer,
@@ -55,23 +88,10 @@ nlohmann::json chat_logprobs(const tokenizer::Tokenizer& tokenizer,
 nlohmann::json completion_logprobs(const tokenizer::Tokenizer& tokenizer,
                                    std::span<const model::LogprobEntry> entries,
                                    std::size_t& offset) {
-  nlohmann::json tokens = nlohmann::json::array(), token_logprobs = nlohmann::json::array(),
-                 top_logprobs = nlohmann::json::array(), text_offset = nlohmann::json::array();
-  for (const model::LogprobEntry& e : entries) {
-    const TokenText tt = token_text(tokenizer, e.chosen.id);
-    tokens.push_back(tt.text);
-    token_logprobs.push_back(e.chosen.logprob);
-    nlohmann::json top = nlohmann::json::object();
-    for (const model::TokenLogprob& t : e.top) top[token_text(tokenizer, t.id).text] = t.logprob;
-    if (!e.top.empty()) top[tt.text] = e.chosen.logprob;  // always listed (OpenAI: up to N + 1)
-    top_logprobs.push_back(std::move(top));
-    text_offset.push_back(offset);
-    offset += tt.text.size();
-  }
-  return {{"tokens", std::move(tokens)},
-          {"token_logprobs", std::move(token_logprobs)},
-          {"top_logprobs", std::move(top_logprobs)},
-          {"text_offset", std::move(text_offset)}};
+  CompletionArrays out;
+  for (const model::LogprobEntry& e : entries)
+    out.add(tokenizer, e.chosen.id, &e, /*always_list_chosen=*/false, offset);
+  return out.object();
 }
 
 nlohmann::json echo_logprobs(const tokenizer::Tokenizer& tokenizer,
@@ -79,33 +99,16 @@ nlohmann::json echo_logprobs(const tokenizer::Tokenizer& tokenizer,
                              std::span<const std::optional<model::LogprobEntry>> entries,
                              std::span<const model::LogprobEntry> completion_entries) {
   std::size_t offset = 0;
-  nlohmann::json out = {{"tokens", nlohmann::json::array()},
-                        {"token_logprobs", nlohmann::json::array()},
-                        {"top_logprobs", nlohmann::json::array()},
-                        {"text_offset", nlohmann::json::array()}};
+  CompletionArrays out;
   for (std::size_t i = 0; i < prompt.size(); ++i) {
-    const TokenText tt = token_text(tokenizer, prompt[i]);
-    out["tokens"].push_back(tt.text);
-    out["text_offset"].push_back(offset);
-    offset += tt.text.size();
-    const std::optional<model::LogprobEntry>* e = i < entries.size() ? &entries[i] : nullptr;
-    if (e == nullptr || !e->has_value()) {
-      out["token_logprobs"].push_back(nullptr);
-      out["top_logprobs"].push_back(nullptr);
-      continue;
-    }
-    out["token_logprobs"].push_back((*e)->chosen.logprob);
-    nlohmann::json top = nlohmann::json::object();
-    for (const model::TokenLogprob& t : (*e)->top)
-      top[token_text(tokenizer, t.id).text] = t.logprob;
+    const bool scored = i < entries.size() && entries[i].has_value();
     // The scored token is listed too (vLLM adds it when it is not among the top).
-    top[tt.text] = (*e)->chosen.logprob;
-    out["top_logprobs"].push_back(std::move(top));
+    out.add(tokenizer, prompt[i], scored ? &*entries[i] : nullptr, /*always_list_chosen=*/true,
+            offset);
   }
-  const nlohmann::json completion = completion_logprobs(tokenizer, completion_entries, offset);
-  for (const char* key : {"tokens", "token_logprobs", "top_logprobs", "text_offset"})
-    for (const nlohmann::json& v : completion.at(key)) out[key].push_back(v);
-  return out;
+  for (const model::LogprobEntry& e : completion_entries)
+    out.add(tokenizer, e.chosen.id, &e, /*always_list_chosen=*/false, offset);
+  return out.object();
 }
 
 }  // namespace odma::server
