@@ -79,6 +79,11 @@ void Predictor::observe(std::string_view prompt, std::int32_t prompt_tokens,
   ++observations_;
 }
 
+void apply_coverage(Predictor& p, const PredictorSpec& spec) {
+  if (spec.quantile) p.set_coverage(*spec.quantile);
+  if (spec.auto_miss_rate) p.enable_auto_coverage(*spec.auto_miss_rate);
+}
+
 std::unique_ptr<Predictor> make_serving_predictor(const PredictorSpec& spec) {
   std::unique_ptr<Predictor> p;
   switch (spec.kind) {
@@ -96,8 +101,7 @@ std::unique_ptr<Predictor> make_serving_predictor(const PredictorSpec& spec) {
       p = std::make_unique<Predictor>(Predictor::bundled());
       break;
   }
-  if (spec.quantile) p->set_coverage(*spec.quantile);
-  if (spec.auto_miss_rate) p->enable_auto_coverage(*spec.auto_miss_rate);
+  apply_coverage(*p, spec);
   return p;
 }
 

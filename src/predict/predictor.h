@@ -71,6 +71,9 @@ class Predictor {
   double recent_miss_ = 0.0;
 };
 
+// Applies the spec's @Q (the coverage) and @auto[:RATE] (the self-calibrating coverage) to `p`.
+void apply_coverage(Predictor& p, const PredictorSpec& spec);
+
 // The predictor a serving engine runs for `spec`: the model of model:PATH or bundled (at @Q when
 // given), nullptr for none. Throws odma::Error for oracle and noisy (they need the true length,
 // which only a trace replay has) and for an unreadable model file.

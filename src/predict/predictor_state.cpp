@@ -14,12 +14,12 @@ std::string served_tag(const std::string& served_model) {
 std::unique_ptr<Predictor> restore_predictor(const PredictorSpec& spec,
                                              const std::filesystem::path& state,
                                              const std::string& served_model) {
-  std::unique_ptr<Predictor> p = make_serving_predictor(spec);
-  if (!p) {
+  if (spec.kind != PredictorSpec::Kind::kModel && spec.kind != PredictorSpec::Kind::kBundled) {
     throw Error("--predictor-state " + state.string() + " needs a model predictor (--predictor " +
                 spec.to_string() + " learns nothing)");
   }
-  if (!std::filesystem::exists(state)) return p;
+  // The spec's model file is read only when there is no state to replace it.
+  if (!std::filesystem::exists(state)) return make_serving_predictor(spec);
   PredictorModel saved = load_model(state);  // a defect throws, naming the file
   if (saved.provenance.dataset != served_tag(served_model)) {
     throw Error("--predictor-state " + state.string() + " was learnt " +
@@ -30,8 +30,7 @@ std::unique_ptr<Predictor> restore_predictor(const PredictorSpec& spec,
                 "': its lengths are another model's (remove it, or give another file)");
   }
   auto restored = std::make_unique<Predictor>(std::move(saved));
-  if (spec.quantile) restored->set_coverage(*spec.quantile);
-  if (spec.auto_miss_rate) restored->enable_auto_coverage(*spec.auto_miss_rate);
+  apply_coverage(*restored, spec);
   return restored;
 }
 
