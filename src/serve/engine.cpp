@@ -1,9 +1,11 @@
 #include "serve/engine.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "base/error.h"
+#include "grammar/tokenizer_vocabulary.h"
 
 namespace odma::serve {
 namespace {
@@ -96,6 +98,14 @@ void Engine::validate(const std::vector<std::int32_t>& prompt, const RequestPara
   }
   if (!params.stop.empty() && !tokenizer_)
     throw Error("request: stop strings need the model's tokenizer (the engine has none)");
+  if (params.grammar) {
+    if (!tokenizer_)
+      throw Error("request: a structured output needs the model's tokenizer (the engine has none)");
+    if (model_->config().eos_token_ids.empty())
+      throw Error("request: a structured output needs an EOS id to end on (the model has none)");
+    if (params.sampling.ignore_eos)
+      throw Error("request: a structured output ends on EOS; it cannot take ignore_eos");
+  }
 }
 
 Engine::Pending Engine::make_live(std::vector<std::int32_t> prompt, const RequestParams& params,
@@ -130,7 +140,15 @@ Engine::Pending Engine::make_live(std::vector<std::int32_t> prompt, const Reques
             p.logprobs,
             p.prompt_logprobs,
             hidden,
+            std::nullopt,
             std::nullopt};
+  if (p.grammar && !hidden) {
+    if (!grammar_vocabulary_) {
+      grammar_vocabulary_ = grammar::vocabulary_from_tokenizer(
+          *tokenizer_, model_->config().eos_token_ids, model_->config().vocab_size);
+    }
+    live.matcher.emplace(p.grammar, grammar_vocabulary_);
+  }
   live.out.id = spec.id;
   live.out.prompt_tokens = n;
   live.out.arrival_s = arrival;
@@ -393,11 +411,32 @@ StepResult Engine::step_once() {
   return result;
 }
 
+const float* Engine::constrain(Live& l, const float* logits, int vocab) {
+  const auto t0 = Clock::now();
+  l.matcher->fill_mask(mask_);
+  masked_logits_.resize(static_cast<std::size_t>(vocab));
+  constexpr float kNever = -std::numeric_limits<float>::infinity();
+  bool any = false;
+  for (int t = 0; t < vocab; ++t) {
+    const bool ok = t < mask_.size() && mask_.allowed(t);
+    masked_logits_[static_cast<std::size_t>(t)] = ok ? logits[t] : kNever;
+    any = any || ok;
+  }
+  ++counters_.grammar_masks;
+  counters_.grammar_mask_s += seconds_since(t0);
+  if (!any) throw Error("structured output: no token can continue the output");
+  return masked_logits_.data();
+}
+
 void Engine::emit(const kv::WorkItem& w, const float* logits, double now, StepResult& result,
                   std::vector<RequestId>& stopped) {
   Live& l = live_.at(w.id);
   const int vocab = model_->config().vocab_size;
-  const std::int32_t tok = l.sampler.sample(logits, vocab);
+  const std::int32_t tok =
+      l.sampler.sample(l.matcher ? constrain(l, logits, vocab) : logits, vocab);
+  if (l.matcher && !l.matcher->accept(tok))  // the mask allowed it: a bug, this request's alone
+    throw Error("structured output: the grammar refused token " + std::to_string(tok) +
+                " after allowing it");
   if (l.logprobs >= 0 && !l.hidden)
     l.out.logprobs.push_back(
         model::token_logprobs(logits, vocab, tok, std::min(l.logprobs, vocab)));

@@ -38,6 +38,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "grammar/matcher.h"
 #include "kv/session.h"
 #include "model/kv_storage.h"
 #include "model/sampling.h"
@@ -152,6 +153,7 @@ class Engine {
     std::int32_t prompt_logprobs = -1;  // RequestParams::prompt_logprobs
     bool hidden = false;  // a sample group's prompt prefill: no output, no counters, no observe
     std::optional<std::int32_t> group_cached;  // samples: the cached tokens their group found
+    std::optional<grammar::Matcher> matcher;   // RequestParams::grammar's, where the output is
   };
   // A request built but not yet in the session (a sample behind its group's prompt prefill).
   struct Pending {
@@ -176,6 +178,9 @@ class Engine {
   // Samples and post-processes `w`'s token (throws on a failure of this request alone).
   void emit(const kv::WorkItem& w, const float* logits, double now, StepResult& result,
             std::vector<RequestId>& stopped);
+  // The logits `l`'s grammar allows (the others −∞), in masked_logits_; throws odma::Error when it
+  // allows none.
+  const float* constrain(Live& l, const float* logits, int vocab);
   // Records the prompt log-probabilities a prefill item's rows give (all_logits items).
   void score_prompt(const kv::WorkItem& w, const float* rows);
 
@@ -194,6 +199,9 @@ class Engine {
   std::unordered_map<RequestId, std::size_t> finished_index_;
   RequestId next_id_ = 1;
   std::vector<float> logits_;
+  grammar::VocabularyPtr grammar_vocabulary_;  // the tokens' bytes, built at the first grammar
+  grammar::TokenMask mask_;                    // reused by constrain()
+  std::vector<float> masked_logits_;           // reused by constrain()
   std::chrono::steady_clock::time_point epoch_;
   std::function<void(RequestId, std::int32_t)> on_token_;
 };

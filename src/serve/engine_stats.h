@@ -27,6 +27,8 @@ struct EngineCounters {
   double forward_s = 0.0;           // time inside Transformer::forward
   double copy_s = 0.0;              // time executing KV copies
   double step_s = 0.0;              // time inside step() (planning, copies, forward, sampling)
+  std::int64_t grammar_masks = 0;   // Σ tokens sampled under a grammar (one mask each)
+  double grammar_mask_s = 0.0;      // time computing and applying those masks
   // Mean work items per step = batch_items ÷ steps.
   double mean_batch() const {
     return steps == 0 ? 0.0 : static_cast<double>(batch_items) / static_cast<double>(steps);

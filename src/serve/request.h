@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "grammar/grammar.h"
 #include "kv/types.h"
 #include "model/logprobs.h"
 #include "model/sampling.h"
@@ -45,6 +46,11 @@ struct RequestParams {
   // vLLM's prompt_logprobs); −1 = none. Such a request neither reads nor leaves prefix-cache
   // entries: every prompt position must be computed for its logits.
   std::int32_t prompt_logprobs = -1;
+  // Structured output: every sampled token keeps the output inside this grammar (grammar/*.h), and
+  // EOS is sampled only where the grammar may end; null = free text. Needs the engine's tokenizer
+  // (a token's bytes decide it) and a model with an EOS id; not with ignore_eos. The reported
+  // log-probabilities stay the model's own (before the mask), as vLLM's default raw_logprobs.
+  grammar::GrammarPtr grammar;
 };
 
 enum class FinishReason : std::uint8_t {
