@@ -32,9 +32,13 @@ struct Served {
 const Served& served() {
   static const Served s = [] {
     const auto dir = odma::data_dir() / "models" / "qwen2-tiny";
-    Served out{{"qwen2-tiny", 0, 0, odma::tokenizer::Tokenizer::load(dir), {}, nullptr}, nullptr};
+    Served out{
+        {"qwen2-tiny", 0, 0, odma::tokenizer::Tokenizer::load(dir), {}, nullptr, std::nullopt},
+        nullptr};
     out.model.chat_template = odma::tokenizer::ChatTemplate::from_tokenizer_config(
         odma::read_file(odma::data_file("chat_templates/qwen2_5.json")), "qwen2_5.json");
+    // Qwen2.5's template teaches Hermes tool calls: tools, tool turns and required calls run.
+    out.model.tool_call_format = sv::detect_tool_call_format(out.model.chat_template->source());
     odma::serve::EngineConfig c;
     c.policy = "odma";
     c.kv.capacity_tokens = 2048;
@@ -65,7 +69,9 @@ void check_accepted(const sv::GenerationRequest& g) {
     check(g.prompt_text.has_value() != g.prompt_ids.has_value(), "not exactly one prompt form");
   }
   for (const auto& m : g.messages) {
-    check(m.role == "system" || m.role == "user" || m.role == "assistant", "odd role", m.role);
+    check(m.role == "system" || m.role == "user" || m.role == "assistant" || m.role == "tool",
+          "odd role", m.role);
+    check(m.tool_calls.is_null() || m.role == "assistant", "tool_calls outside an assistant turn");
     check(utf8(m.content), "ill-formed UTF-8 in a message accepted");
   }
   if (g.prompt_text) check(utf8(*g.prompt_text), "ill-formed UTF-8 prompt accepted");
@@ -81,6 +87,9 @@ void check_accepted(const sv::GenerationRequest& g) {
         "a penalty outside [-2, 2] accepted");
   for (const auto& s : g.stop) check(!s.empty() && utf8(s), "an empty or ill-formed stop string");
   check(g.stream || !g.include_usage, "stream_options without stream accepted");
+  check(!g.grammar || !g.ignore_eos, "a structured output with ignore_eos accepted");
+  check(g.tool_choice.mode == sv::ToolChoice::Mode::kNone || !g.tools.empty(),
+        "a tool_choice other than none without tools");
 }
 
 void generation(std::string_view body, sv::GenerationRequest::Kind kind) {

@@ -202,6 +202,25 @@ def openai_request_seeds():
                                        "n": 3, "prompt_logprobs": None})),
         ("chat_logprobs_n", chat({"messages": msgs, "logprobs": True, "top_logprobs": 20, "n": 128})),
         ("compl_nested", compl({"prompt": [[5, 6]], "stop": "", "seed": 18446744073709551615})),
+        ("chat_json_schema", chat({"messages": msgs, "response_format": {"type": "json_schema", "json_schema": {
+            "name": "w", "strict": True, "schema": {
+                "type": "object", "$defs": {"u": {"enum": ["c", "f"]}},
+                "properties": {"city": {"type": "string", "maxLength": 8, "pattern": "^[A-Z][a-z]+$"},
+                               "days": {"type": "integer", "minimum": -3, "maximum": 14},
+                               "at": {"type": "string", "format": "date-time"},
+                               "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+                               "unit": {"$ref": "#/$defs/u"}, "x": {"anyOf": [{"type": "null"}, {"const": 1}]}},
+                "required": ["city", "unit"], "additionalProperties": False}}}})),
+        ("compl_guided", compl({"prompt": "a", "guided_regex": "[0-9]{2,4}(ab|cd)*",
+                                "structured_outputs": {"choice": ["x", "y"]}})),
+        ("chat_tools", chat({"messages": msgs + [
+            {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {
+                "name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "22 C"}],
+            "tools": [{"type": "function", "function": {"name": "get_weather", "description": "d", "parameters": {
+                "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}],
+            "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+            "parallel_tool_calls": False})),
         ("compl_many", compl({"prompt": ["a", "b"]})),
         ("tokenize_prompt", "2" + json.dumps({"prompt": "hello world", "add_special_tokens": False})),
         ("tokenize_chat", "2" + json.dumps({"messages": msgs, "add_generation_prompt": True})),

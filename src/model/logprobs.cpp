@@ -11,10 +11,15 @@ LogprobEntry token_logprobs(const float* logits, int vocab, std::int32_t chosen,
   ODMA_ASSERT(vocab > 0 && chosen >= 0 && chosen < vocab && k >= 0 && k <= vocab);
   const float max = *std::max_element(logits, logits + vocab);
   double sum = 0.0;
-  for (int i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(logits[i] - max));
+  std::int32_t above = 0;
+  for (int i = 0; i < vocab; ++i) {
+    sum += std::exp(static_cast<double>(logits[i] - max));
+    above += logits[i] > logits[chosen] ? 1 : 0;
+  }
   const auto log_norm = static_cast<float>(std::log(sum)) + max;
   LogprobEntry e;
   e.chosen = {chosen, logits[chosen] - log_norm};
+  e.rank = above + 1;
   // The k largest: a min-heap of the best so far, one comparison per id for the rest.
   auto better = [](const TokenLogprob& a, const TokenLogprob& b) {
     return a.logprob > b.logprob || (a.logprob == b.logprob && a.id < b.id);

@@ -21,6 +21,7 @@ struct TokenLogprob {
 struct LogprobEntry {
   TokenLogprob chosen;            // the token that was sampled
   std::vector<TokenLogprob> top;  // the k most likely
+  std::int32_t rank = 1;  // of `chosen`: 1 + the ids with a larger logit (vLLM's Logprob.rank)
 };
 
 inline constexpr int kMaxTopLogprobs = 20;  // OpenAI's and vLLM's default bound

@@ -13,6 +13,8 @@
 #include "server/request_id.h"
 #include "server/sse.h"
 #include "server/stream_text.h"
+#include "server/tool_call_id.h"
+#include "server/tool_calls.h"
 
 namespace odma::server {
 namespace {
@@ -22,6 +24,18 @@ constexpr auto kPoll =
 
 FinishReason finish_reason(serve::FinishReason r) {
   return r == serve::FinishReason::kLength ? FinishReason::kLength : FinishReason::kStop;
+}
+
+// A whole chat choice whose output may hold tool calls: they become message.tool_calls, the text
+// around them the content, and an ending by EOS or stop string "tool_calls".
+void read_tool_calls(ToolCallFormat format, ChoiceText& t) {
+  ParsedToolCalls parsed = parse_tool_calls(format, t.text);
+  if (parsed.calls.empty()) return;
+  t.text = std::move(parsed.content);
+  t.tool_calls = nlohmann::json::array();
+  for (const ToolCall& call : parsed.calls)
+    t.tool_calls.push_back(tool_call_json(next_tool_call_id(), call.name, call.arguments));
+  if (t.finish == FinishReason::kStop) t.finish = FinishReason::kToolCalls;
 }
 
 ResponseHeader header_for(const ServedModel& m, GenerationRequest::Kind kind) {
@@ -48,7 +62,8 @@ void respond_whole(const ServedModel& m, const GenerationRequest& g, const Prepa
     }
   }
   if (s.error) return send_error(res, *s.error);
-  if (g.logprobs) s = stream->wait_for(0, std::chrono::milliseconds(0));  // done: everything
+  if (g.logprobs || g.prompt_logprobs)  // done: everything
+    s = stream->wait_for(0, std::chrono::milliseconds(0));
   // max_tokens 0 with echo: the one token the engine made is nobody's.
   const Usage usage{s.prompt_tokens, p.discard_output ? 0 : s.completion_tokens(), s.cached_tokens};
   std::vector<ChoiceText> choices;
@@ -69,12 +84,21 @@ void respond_whole(const ServedModel& m, const GenerationRequest& g, const Prepa
         t.logprobs = completion_logprobs(m.tokenizer, c.new_logprobs, offset);
       }
     }
+    if (p.tool_calls) read_tool_calls(*p.tool_calls, t);
     choices.push_back(std::move(t));
   }
   const ResponseHeader h = header_for(m, g.kind);
-  const nlohmann::json body = g.kind == GenerationRequest::Kind::kChat
-                                  ? chat_completion(h, choices, usage)
-                                  : text_completion(h, choices, usage);
+  nlohmann::json body = g.kind == GenerationRequest::Kind::kChat
+                            ? chat_completion(h, choices, usage)
+                            : text_completion(h, choices, usage);
+  if (g.prompt_logprobs) {  // vLLM: per choice for completions, beside the choices for chat
+    const nlohmann::json scores = vllm_prompt_logprobs(m.tokenizer, p.echo_ids, s.prompt_logprobs);
+    if (g.kind == GenerationRequest::Kind::kChat) {
+      body["prompt_logprobs"] = scores;
+    } else {
+      for (nlohmann::json& c : body["choices"]) c["prompt_logprobs"] = scores;
+    }
+  }
   res.status = 200;
   res.set_content(to_json_text(body), "application/json");
 }
@@ -95,6 +119,39 @@ struct Streamer {
   std::vector<std::vector<model::LogprobEntry>> pending;  // per choice: not sent yet
   std::vector<std::size_t> text_offset;                   // per choice (completions)
   bool opened = false;
+  std::vector<ToolCallStreamParser> tool_parsers;  // per choice, when tool calls are parsed
+
+  // The chunks for choice i's next safe text: content as it is, or, with tool calls parsed, the
+  // content and call pieces the parser lets through (log-probabilities ride on content chunks).
+  std::string text_events(std::size_t i, std::string_view text) {
+    if (tool_parsers.empty())
+      return text.empty() ? "" : sse::data_event(chunks.text_chunk(text, i, take_logprobs(i)));
+    return parser_events(i, tool_parsers[i].feed(text));
+  }
+  std::string parser_events(std::size_t i, const std::vector<ToolCallStreamEvent>& parsed) {
+    std::string events;
+    for (const ToolCallStreamEvent& e : parsed) {
+      if (const auto* content = std::get_if<ContentDelta>(&e)) {
+        if (!content->text.empty())
+          events += sse::data_event(chunks.text_chunk(content->text, i, take_logprobs(i)));
+      } else {
+        const auto& call = std::get<ToolCallChunk>(e);
+        events += sse::data_event(
+            chunks.tool_call_chunk(i, call.index, call.id, call.name, call.arguments));
+      }
+    }
+    return events;
+  }
+  // Choice i ended with `rest` unsent: its last chunks and the finish chunk.
+  std::string finish_events(std::size_t i, const std::string& rest, serve::FinishReason why) {
+    FinishReason reason = finish_reason(why);
+    if (tool_parsers.empty())
+      return sse::data_event(chunks.finish_chunk(rest, reason, i, take_logprobs(i)));
+    std::string events = text_events(i, rest) + parser_events(i, tool_parsers[i].finish());
+    if (tool_parsers[i].calls_sent() > 0 && reason == FinishReason::kStop)
+      reason = FinishReason::kToolCalls;
+    return events + sse::data_event(chunks.finish_chunk("", reason, i, take_logprobs(i)));
+  }
 
   // The pending log-probabilities of choice i as a chunk's "logprobs" (null when not asked).
   nlohmann::json take_logprobs(std::size_t i) {
@@ -139,17 +196,13 @@ struct Streamer {
       pending[i].insert(pending[i].end(), c.new_logprobs.begin(), c.new_logprobs.end());
       if (finish_sent[i]) continue;
       if (c.done) {
-        events += sse::data_event(chunks.finish_chunk(
-            emitters[i].finish(c.text), finish_reason(c.finish), i, take_logprobs(i)));
+        events += finish_events(i, emitters[i].finish(c.text), c.finish);
         finish_sent[i] = true;
         continue;
       }
       // A chunk carries the log-probabilities of every token since the last chunk.
-      for (const std::size_t mark : c.new_marks) {
-        const std::string delta = emitters[i].next(std::string_view(c.text).substr(0, mark));
-        if (!delta.empty())
-          events += sse::data_event(chunks.text_chunk(delta, i, take_logprobs(i)));
-      }
+      for (const std::size_t mark : c.new_marks)
+        events += text_events(i, emitters[i].next(std::string_view(c.text).substr(0, mark)));
     }
     if (!last.done) {
       if (peer_closed(fd)) return cancel();
@@ -208,7 +261,10 @@ void handle_generation(const ServedModel& m, GenerationRequest::Kind kind,
       {},
       {},
       {},
-      false});
+      false,
+      {}});
+  if (p.tool_calls)
+    for (std::int32_t i = 0; i < g.n; ++i) streamer->tool_parsers.emplace_back(*p.tool_calls);
   res.status = 200;
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");  // nginx: pass the events through unbuffered

@@ -111,4 +111,29 @@ nlohmann::json echo_logprobs(const tokenizer::Tokenizer& tokenizer,
   return out.object();
 }
 
+nlohmann::json vllm_prompt_logprobs(const tokenizer::Tokenizer& tokenizer,
+                                    std::span<const std::int32_t> prompt,
+                                    std::span<const std::optional<model::LogprobEntry>> entries) {
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < prompt.size(); ++i) {
+    if (i >= entries.size() || !entries[i]) {
+      out.push_back(nullptr);
+      continue;
+    }
+    const model::LogprobEntry& e = *entries[i];
+    nlohmann::json scores = nlohmann::json::object();
+    for (std::size_t k = 0; k < e.top.size(); ++k) {
+      scores[std::to_string(e.top[k].id)] = {
+          {"logprob", e.top[k].logprob},
+          {"rank", k + 1},
+          {"decoded_token", token_text(tokenizer, e.top[k].id).text}};
+    }
+    scores[std::to_string(prompt[i])] = {{"logprob", e.chosen.logprob},
+                                         {"rank", e.rank},
+                                         {"decoded_token", token_text(tokenizer, prompt[i]).text}};
+    out.push_back(std::move(scores));
+  }
+  return out;
+}
+
 }  // namespace odma::server

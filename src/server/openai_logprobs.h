@@ -43,4 +43,11 @@ namespace odma::server {
     std::span<const std::optional<model::LogprobEntry>> prompt_entries,
     std::span<const model::LogprobEntry> completion);
 
+// vLLM's prompt_logprobs: one entry per prompt token, the first null, each else an object keyed by
+// token id (as a string) of {"logprob", "rank", "decoded_token"} for the prompt token and its
+// `entries[i].top` alternatives (vLLM's dict[int, Logprob]; the alternatives' ranks are 1..k).
+[[nodiscard]] nlohmann::json vllm_prompt_logprobs(
+    const tokenizer::Tokenizer& tokenizer, std::span<const std::int32_t> prompt,
+    std::span<const std::optional<model::LogprobEntry>> entries);
+
 }  // namespace odma::server

@@ -11,7 +11,7 @@ namespace {
 // The role as the chat template sees it, or nullopt if odma does not accept it.
 std::optional<std::string> template_role(std::string_view role) {
   if (role == "system" || role == "developer") return "system";
-  if (role == "user" || role == "assistant") return std::string(role);
+  if (role == "user" || role == "assistant" || role == "tool") return std::string(role);
   return std::nullopt;
 }
 
@@ -59,6 +59,47 @@ std::string join_text_parts(const nlohmann::json& parts, const std::string& wher
   return text;
 }
 
+// An assistant message's tool_calls, each function.arguments text parsed to an object; records a
+// 400 in `fields` on the first malformed call.
+nlohmann::json read_tool_calls(const nlohmann::json& calls, const std::string& at,
+                               JsonFields& fields) {
+  if (!calls.is_array()) {
+    fields.fail_type("tool_calls", "an array", calls);
+    return nullptr;
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const std::string here = at + "[" + std::to_string(i) + "]";
+    const nlohmann::json& call = calls[i];
+    const nlohmann::json* function =
+        call.is_object() && call.contains("function") ? &call["function"] : nullptr;
+    if (function == nullptr || !function->is_object() || !function->contains("name") ||
+        !(*function)["name"].is_string()) {
+      fields.fail(bad_request(backticked(here) +
+                                  " must be {\"type\": \"function\", \"function\": {\"name\", "
+                                  "\"arguments\"}}.",
+                              here));
+      return nullptr;
+    }
+    nlohmann::json arguments = nlohmann::json::object();
+    if (const auto a = function->find("arguments"); a != function->end() && !a->is_null()) {
+      arguments =
+          a->is_string() ? nlohmann::json::parse(a->get<std::string>(), nullptr, false) : *a;
+      if (arguments.is_discarded()) {
+        fields.fail(bad_request(backticked(here + ".function.arguments") + " must be a JSON text.",
+                                here + ".function.arguments"));
+        return nullptr;
+      }
+    }
+    nlohmann::json entry = {
+        {"type", "function"},
+        {"function", {{"name", (*function)["name"]}, {"arguments", arguments}}}};
+    if (call.contains("id") && call["id"].is_string()) entry["id"] = call["id"];
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 // One message; records a 400 in `fields` (which reads messages[i]) when it is not acceptable.
 ChatMessage parse_message(const std::string& at, JsonFields& fields) {
   ChatMessage msg;
@@ -71,8 +112,8 @@ ChatMessage parse_message(const std::string& at, JsonFields& fields) {
   const std::optional<std::string> mapped = template_role(*role);
   if (!mapped) {
     fields.fail(bad_request("Messages with role `" + *role + "` (in " + backticked(at + ".role") +
-                                ") are not supported: odma accepts system, developer, user and "
-                                "assistant.",
+                                ") are not supported: odma accepts system, developer, user, "
+                                "assistant and tool.",
                             at + ".role"));
     return msg;
   }
@@ -80,15 +121,20 @@ ChatMessage parse_message(const std::string& at, JsonFields& fields) {
 
   const nlohmann::json* tool_calls = fields.find("tool_calls");
   if (tool_calls != nullptr && !(tool_calls->is_array() && tool_calls->empty())) {
-    fields.fail(
-        bad_request(backticked(at + ".tool_calls") + " is not supported: odma has no tool calling.",
-                    at + ".tool_calls"));
-    return msg;
+    if (msg.role != "assistant") {
+      fields.fail(bad_request(backticked(at + ".tool_calls") + " belongs to assistant messages.",
+                              at + ".tool_calls"));
+      return msg;
+    }
+    msg.tool_calls = read_tool_calls(*tool_calls, at + ".tool_calls", fields);
+    if (!fields.ok()) return msg;
   }
+  if (msg.role == "tool") msg.tool_call_id = fields.string("tool_call_id").value_or("");
 
   const nlohmann::json* content = fields.find("content");
   const std::string where = at + ".content";
   if (content == nullptr) {
+    msg.has_content = false;
     if (msg.role != "assistant")
       fields.fail(bad_request(backticked(where) + " is required.", where));
   } else if (content->is_string()) {
@@ -128,6 +174,27 @@ std::variant<std::vector<ChatMessage>, ApiError> parse_chat_messages(
     out.push_back(std::move(msg));
   }
   return out;
+}
+
+nlohmann::ordered_json template_messages(const std::vector<ChatMessage>& messages) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const ChatMessage& m : messages) {
+    nlohmann::ordered_json j = {{"role", m.role}};
+    // null only beside tool_calls (as OpenAI sends it): templates trim a plain turn's content.
+    const bool null_content = !m.has_content && !m.tool_calls.is_null();
+    j["content"] = null_content ? nlohmann::ordered_json() : nlohmann::ordered_json(m.content);
+    if (!m.tool_calls.is_null())
+      j["tool_calls"] = nlohmann::ordered_json::parse(m.tool_calls.dump());
+    if (m.role == "tool" && !m.tool_call_id.empty()) j["tool_call_id"] = m.tool_call_id;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+bool uses_tools(const std::vector<ChatMessage>& messages) {
+  for (const ChatMessage& m : messages)
+    if (m.role == "tool" || !m.tool_calls.is_null()) return true;
+  return false;
 }
 
 }  // namespace odma::server

@@ -5,6 +5,8 @@
 
 #include "model/logprobs.h"
 #include "server/json_fields.h"
+#include "server/structured_output.h"
+#include "server/tool_call_validate.h"
 
 namespace odma::server {
 namespace {
@@ -186,7 +188,7 @@ void read_logprobs(JsonFields& f, GenerationRequest& r) {
     r.logprobs = static_cast<std::int32_t>(*n);
 }
 
-void reject_unsupported_outputs(JsonFields& f) {
+void reject_logit_bias(JsonFields& f) {
   if (const nlohmann::json* bias = f.ok() ? f.find("logit_bias") : nullptr) {
     if (!bias->is_object()) {
       f.fail_type("logit_bias", "an object", *bias);
@@ -194,43 +196,23 @@ void reject_unsupported_outputs(JsonFields& f) {
       f.fail(not_supported("`logit_bias`", "logit_bias"));
     }
   }
-  if (const nlohmann::json* format = f.ok() ? f.find("response_format") : nullptr) {
-    if (!format->is_object()) {
-      f.fail_type("response_format", "an object", *format);
-      return;
-    }
-    JsonFields ff(*format, "response_format.");
-    const std::optional<std::string> type = ff.string("type");
-    if (!ff.ok()) {
-      f.fail(ff.error());
-    } else if (!type) {
-      f.fail(bad_request("`response_format.type` is required.", "response_format.type"));
-    } else if (*type != "text") {
-      f.fail(not_supported("`response_format` of type `" + *type + "`", "response_format"));
-    }
-  }
 }
 
-void reject_tools(JsonFields& f) {
+// tools, tool_choice and parallel_tool_calls (chat), checked as server/tool_call_validate.h says.
+void read_tools(JsonFields& f, GenerationRequest& r, const nlohmann::ordered_json* ordered_body) {
   if (const nlohmann::json* tools = f.ok() ? f.find("tools") : nullptr) {
-    if (!tools->is_array()) {
-      f.fail_type("tools", "an array", *tools);
-    } else if (!tools->empty()) {
-      f.fail(not_supported("Tool calling (`tools`)", "tools"));
-    }
+    if (const std::optional<std::string> why = validate_tools(*tools))
+      return f.fail(bad_request(*why, "tools"));
+    r.tools = *tools;
+    r.tools_in_order = ordered_body != nullptr ? ordered_body->at("tools")
+                                               : nlohmann::ordered_json::parse(tools->dump());
   }
-  if (const nlohmann::json* choice = f.ok() ? f.find("tool_choice") : nullptr) {
-    if (choice->is_object()) {
-      f.fail(not_supported("A named `tool_choice`", "tool_choice"));
-    } else if (!choice->is_string()) {
-      f.fail_type("tool_choice", "a string or an object", *choice);
-    } else if (const std::string& s = choice->get_ref<const std::string&>(); s == "required") {
-      f.fail(not_supported("`tool_choice` \"required\"", "tool_choice"));
-    } else if (s != "none" && s != "auto") {
-      f.fail(bad_request("`tool_choice` must be \"none\", \"auto\", \"required\" or a named tool.",
-                         "tool_choice"));
-    }
-  }
+  r.parallel_tool_calls = f.boolean("parallel_tool_calls").value_or(true);
+  if (!f.ok()) return;
+  const nlohmann::json* choice = f.find("tool_choice");
+  auto read = read_tool_choice(choice != nullptr ? *choice : nlohmann::json(), r.tools);
+  if (auto* why = std::get_if<std::string>(&read)) return f.fail(bad_request(*why, "tool_choice"));
+  r.tool_choice = std::get<ToolChoice>(read);
 }
 
 void reject_completion_extras(JsonFields& f) {
@@ -240,8 +222,9 @@ void reject_completion_extras(JsonFields& f) {
 
 }  // namespace
 
-std::variant<GenerationRequest, ApiError> parse_generation_request(const nlohmann::json& body,
-                                                                   GenerationRequest::Kind kind) {
+std::variant<GenerationRequest, ApiError> parse_generation_request(
+    const nlohmann::json& body, GenerationRequest::Kind kind,
+    const nlohmann::ordered_json* ordered_body) {
   if (!body.is_object()) {
     return bad_request("The request body must be a JSON object, got " +
                        std::string(json_type(body)) + ".");
@@ -267,13 +250,21 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(const nlohman
   r.user = f.string("user").value_or("");
   r.n = static_cast<std::int32_t>(f.integer("n", 1, kMaxChoices).value_or(1));
   read_logprobs(f, r);
-  // vLLM's prompt log-probabilities need logits at every prompt position, which the engine does
-  // not compute: refused, not silently left out.
-  if (f.ok() && f.find("prompt_logprobs") != nullptr)
-    f.fail(not_supported("`prompt_logprobs`", "prompt_logprobs"));
-  reject_unsupported_outputs(f);
+  if (const auto k = f.integer("prompt_logprobs", 0, model::kMaxTopLogprobs)) {
+    r.prompt_logprobs = static_cast<std::int32_t>(*k);
+    if (r.stream)  // vLLM: "prompt_logprobs is not available when stream is enabled"
+      f.fail(not_supported("`prompt_logprobs` with `stream`", "prompt_logprobs"));
+  }
+  reject_logit_bias(f);
+  r.grammar = read_structured_output(f, ordered_body);
+  if (r.grammar && r.ignore_eos) {
+    f.fail(
+        bad_request("`ignore_eos` cannot be combined with a structured output, which ends on "
+                    "EOS.",
+                    "ignore_eos"));
+  }
   if (kind == Kind::kChat) {
-    reject_tools(f);
+    read_tools(f, r, ordered_body);
   } else {
     reject_completion_extras(f);
   }
@@ -285,7 +276,14 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(std::string_v
                                                                    GenerationRequest::Kind kind) {
   auto parsed = parse_json_object(body);
   if (auto* e = std::get_if<ApiError>(&parsed)) return std::move(*e);
-  return parse_generation_request(std::get<nlohmann::json>(parsed), kind);
+  const nlohmann::json& j = std::get<nlohmann::json>(parsed);
+  // Key order matters only to schemas and tools: the body is parsed again for them alone.
+  bool ordered = false;
+  for (const char* key : {"response_format", "structured_outputs", "guided_json", "tools"})
+    ordered = ordered || (j.contains(key) && !j[key].is_null());
+  if (!ordered) return parse_generation_request(j, kind);
+  const nlohmann::ordered_json in_order = nlohmann::ordered_json::parse(body);  // valid: above
+  return parse_generation_request(j, kind, &in_order);
 }
 
 }  // namespace odma::server

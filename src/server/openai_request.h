@@ -47,12 +47,21 @@
 //                                                             (OpenAI allows 5, vLLM 20)
 //   top_logprobs          x          integer 0..20            alternatives per token; needs
 //                                                             logprobs: true (else 400, as both)
-//   prompt_logprobs       x    x     null                     vLLM's; anything else → 400
+//   prompt_logprobs       x    x     null | integer 0..20     vLLM's: each prompt token scored
+//                                                             (+ that many alternatives) in vLLM's
+//                                                             shape; with stream → 400 (as vLLM)
 //   logit_bias            x    x     {}                       non-empty → 400: not supported
-//   response_format       x    x     {"type": "text"}         json_object/json_schema → 400
-//   tools                 x          []                       non-empty → 400: no tool calling
-//   tool_choice           x          "none" | "auto"          "required", a named tool → 400
-//   parallel_tool_calls   x          anything                 meaningless without tools
+//   response_format       x    x     {"type": "text" |        the output follows it
+//                                     "json_object" |         (server/structured_output.h, which
+//                                     "json_schema"}          also reads vLLM's structured_outputs
+//   structured_outputs,   x    x     vLLM's                   and guided_json/regex/choice)
+//     guided_*
+//   tools                 x          [{"type": "function",    function tools (server/tool_calls.h
+//                                      "function": {...}}]    says how calls are parsed)
+//   tool_choice           x          "none" | "auto" |        OpenAI's defaults: "auto" with
+//                                    "required" | {"type":    tools, "none" without; required /
+//                                    "function", ...}         named constrain decoding to a call
+//   parallel_tool_calls   x          boolean, default true    false: at most one call
 //
 // The neutral values above (false, 0, 1, [], {}, {"type": "text"}, null) are accepted because
 // client libraries send them by default.
@@ -67,8 +76,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "grammar/grammar.h"
 #include "server/openai_error.h"
 #include "server/openai_messages.h"
+#include "server/tool_call_validate.h"
 
 namespace odma::server {
 
@@ -97,13 +108,28 @@ struct GenerationRequest {
   std::int32_t n = 1;  // choices (parallel samples of the prompt)
   // Log-probabilities asked for: nullopt = none, else the alternatives per token (0..20).
   std::optional<std::int32_t> logprobs;
+  // vLLM's prompt_logprobs: nullopt = none, else the alternatives per prompt token (0..20).
+  std::optional<std::int32_t> prompt_logprobs;
+  // The grammar every choice's output follows (structured outputs); null = free text.
+  grammar::GrammarPtr grammar;
+  // Tool calling (chat): the function tools (validated) and how the model may use them.
+  nlohmann::json tools = nlohmann::json::array();
+  // The same in the body's key order (as vLLM's Python dicts keep them): the chat template shows
+  // the tools to the model so, and a call's arguments are written in its parameters' property
+  // order.
+  nlohmann::ordered_json tools_in_order = nlohmann::ordered_json::array();
+  ToolChoice tool_choice;  // none without tools, auto with them (OpenAI's defaults)
+  bool parallel_tool_calls = true;
 };
 
 inline constexpr std::int64_t kMaxChoices = 128;  // OpenAI's upper bound for `n`
 
-// Parses an already-parsed body (a JSON object).
+// Parses an already-parsed body (a JSON object). `ordered_body`, the same body with its key order
+// kept, gives schemas and tools their written property order (nlohmann::json sorts keys); without
+// it they are read in sorted order.
 [[nodiscard]] std::variant<GenerationRequest, ApiError> parse_generation_request(
-    const nlohmann::json& body, GenerationRequest::Kind kind);
+    const nlohmann::json& body, GenerationRequest::Kind kind,
+    const nlohmann::ordered_json* ordered_body = nullptr);
 
 // Parses raw body text: not JSON, ill-formed UTF-8 or not an object → 400.
 [[nodiscard]] std::variant<GenerationRequest, ApiError> parse_generation_request(

@@ -23,6 +23,8 @@ std::string_view to_string(FinishReason r) {
       return "stop";
     case FinishReason::kLength:
       return "length";
+    case FinishReason::kToolCalls:
+      return "tool_calls";
   }
   return "stop";
 }
@@ -38,8 +40,13 @@ nlohmann::json chat_completion(const ResponseHeader& h, const std::vector<Choice
                                const Usage& usage) {
   nlohmann::json list = nlohmann::json::array();
   for (std::size_t i = 0; i < choices.size(); ++i) {
+    nlohmann::json message = {{"role", "assistant"}, {"content", choices[i].text}};
+    if (choices[i].tool_calls.is_array() && !choices[i].tool_calls.empty()) {
+      if (choices[i].text.empty()) message["content"] = nullptr;  // as OpenAI answers a call
+      message["tool_calls"] = choices[i].tool_calls;
+    }
     list.push_back({{"index", i},
-                    {"message", {{"role", "assistant"}, {"content", choices[i].text}}},
+                    {"message", std::move(message)},
                     {"logprobs", choices[i].logprobs},
                     {"finish_reason", to_string(choices[i].finish)}});
   }
@@ -56,6 +63,12 @@ nlohmann::json text_completion(const ResponseHeader& h, const std::vector<Choice
                     {"finish_reason", to_string(choices[i].finish)}});
   }
   return response(h, "text_completion", std::move(list), usage);
+}
+
+nlohmann::json tool_call_json(const std::string& id, const std::string& name,
+                              const std::string& arguments) {
+  return {
+      {"id", id}, {"type", "function"}, {"function", {{"name", name}, {"arguments", arguments}}}};
 }
 
 nlohmann::json to_json(const ModelCard& m) {

@@ -7,6 +7,9 @@
 //                                               "message": {"role": "assistant", "content": text},
 //                                               "logprobs": null,
 //                                               "finish_reason": "stop" | "length"}],
+//                      with tool calls: "message": {"role", "content": text or null when none,
+//                      "tool_calls": [{"id", "type": "function", "function": {"name",
+//                      "arguments": JSON text}}]}, "finish_reason": "tool_calls" (OpenAI)
 //                      "usage": {"prompt_tokens": P, "completion_tokens": C, "total_tokens": P+C}}
 //                      with n samples P counts the prompt once and C sums every choice (OpenAI)
 //   text_completion   {"id": "cmpl-…", "object": "text_completion", "created", "model",
@@ -32,9 +35,9 @@
 
 namespace odma::server {
 
-enum class FinishReason : std::uint8_t { kStop, kLength };
+enum class FinishReason : std::uint8_t { kStop, kLength, kToolCalls };
 
-// "stop" or "length".
+// "stop", "length" or "tool_calls".
 [[nodiscard]] std::string_view to_string(FinishReason r);
 
 struct Usage {
@@ -58,8 +61,13 @@ struct ResponseHeader {
 struct ChoiceText {
   std::string text;
   FinishReason finish = FinishReason::kStop;
-  nlohmann::json logprobs = nullptr;  // openai_logprobs.h's object when asked, else null
+  nlohmann::json logprobs = nullptr;    // openai_logprobs.h's object when asked, else null
+  nlohmann::json tool_calls = nullptr;  // chat: OpenAI's message.tool_calls array, else null
 };
+
+// OpenAI's tool_call object: {"id", "type": "function", "function": {"name", "arguments"}}.
+[[nodiscard]] nlohmann::json tool_call_json(const std::string& id, const std::string& name,
+                                            const std::string& arguments);
 
 [[nodiscard]] nlohmann::json chat_completion(const ResponseHeader& h,
                                              const std::vector<ChoiceText>& choices,

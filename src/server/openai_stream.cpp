@@ -48,6 +48,23 @@ nlohmann::json StreamChunks::text_chunk(std::string_view text, std::size_t index
       nlohmann::json::array({choice(index, text, nullptr, /*role=*/false, std::move(logprobs))}));
 }
 
+nlohmann::json StreamChunks::tool_call_chunk(std::size_t index, int call,
+                                             const std::optional<std::string>& id,
+                                             const std::optional<std::string>& name,
+                                             std::string_view arguments) const {
+  nlohmann::json piece = {{"index", call}};
+  if (id) piece["id"] = *id;
+  if (id || name) piece["type"] = "function";
+  nlohmann::json function = {{"arguments", arguments}};
+  if (name) function["name"] = *name;
+  piece["function"] = std::move(function);
+  nlohmann::json ch = {{"index", index},
+                       {"delta", {{"tool_calls", nlohmann::json::array({std::move(piece)})}}},
+                       {"logprobs", nullptr},
+                       {"finish_reason", nullptr}};
+  return chunk(nlohmann::json::array({std::move(ch)}));
+}
+
 nlohmann::json StreamChunks::finish_chunk(std::string_view text, FinishReason finish,
                                           std::size_t index, nlohmann::json logprobs) const {
   return chunk(nlohmann::json::array(

@@ -7,7 +7,11 @@
 //                                        "logprobs": null, "finish_reason": null}]}
 //                          first; OpenAI and vLLM (serving_chat.py) both send content "" in it
 //                 text     ... "delta": {"content": "<text>"} ... "finish_reason": null
-//                 finish   ... "delta": {} ... "finish_reason": "stop" | "length"
+//                 calls    ... "delta": {"tool_calls": [{"index": k, "id", "type": "function",
+//                           "function": {"name", "arguments": ""}}]} opens call k, then
+//                           ... "delta": {"tool_calls": [{"index": k, "function": {"arguments":
+//                           text}}]} (OpenAI's delta.tool_calls; vLLM sends the same)
+//                 finish   ... "delta": {} ... "finish_reason": "stop" | "length" | "tool_calls"
 //                          OpenAI sends the reason with an empty delta; vLLM puts it on the chunk
 //                          that carries the last text. odma: {"content": rest} when text is left
 //                          (the stop-string hold-back flushes some at the end), else {}
@@ -25,6 +29,7 @@
 // in entrypoints/openai/serving_engine.py, which wraps the error object under "error").
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,6 +54,12 @@ class StreamChunks {
   [[nodiscard]] nlohmann::json role_chunk(std::size_t index = 0) const;
   [[nodiscard]] nlohmann::json text_chunk(std::string_view text, std::size_t index = 0,
                                           nlohmann::json logprobs = nullptr) const;
+  // One piece of tool call `call` (the k of delta.tool_calls[].index): with `id` and `name` it
+  // opens the call, else it carries more of its arguments.
+  [[nodiscard]] nlohmann::json tool_call_chunk(std::size_t index, int call,
+                                               const std::optional<std::string>& id,
+                                               const std::optional<std::string>& name,
+                                               std::string_view arguments) const;
   // `text`: what is left to send ("" when nothing is).
   [[nodiscard]] nlohmann::json finish_chunk(std::string_view text, FinishReason finish,
                                             std::size_t index = 0,

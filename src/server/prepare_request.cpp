@@ -1,8 +1,12 @@
 #include "server/prepare_request.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <string>
+
+#include "server/structured_output.h"
+#include "server/tool_call_grammar.h"
 
 namespace odma::server {
 namespace {
@@ -25,6 +29,46 @@ std::string predictor_text(const GenerationRequest& g) {
   return g.prompt_text.value_or("");
 }
 
+// How the output's tool calls are read and, for "required" or a named function, the grammar that
+// makes the output a call; a 400 when the model has no known tool-call syntax.
+std::optional<ApiError> plan_tool_calls(const ServedModel& m, const GenerationRequest& g,
+                                        PreparedRequest& p) {
+  using Choice = ToolChoice::Mode;
+  if (g.tool_choice.mode == Choice::kNone)
+    return std::nullopt;  // tools shown, calls not parsed (vLLM)
+  if (!m.tool_call_format) {
+    return bad_request("model '" + m.name +
+                           "' has no tool-call syntax odma knows (its chat template names none): "
+                           "start the server with --tool-call-parser hermes | llama3_json | "
+                           "deepseek_v3, or send tool_choice \"none\"",
+                       "tools");
+  }
+  p.tool_calls = m.tool_call_format;
+  if (g.tool_choice.mode == Choice::kAuto) return std::nullopt;
+  if (g.grammar) {
+    return bad_request(
+        "a structured output cannot be combined with tool_choice \"required\" or a "
+        "named function, whose output is a tool call",
+        "tool_choice");
+  }
+  const std::optional<std::string> only = g.tool_choice.mode == Choice::kFunction
+                                              ? std::optional(g.tool_choice.function)
+                                              : std::nullopt;
+  const std::string key = "tools:" + std::string(tool_call_parser_name(*p.tool_calls)) + ":" +
+                          only.value_or("") + ":" + (g.parallel_tool_calls ? "n" : "1") + ":" +
+                          g.tools.dump();
+  try {
+    p.params.grammar = cached_grammar(key, [&] {
+      return tool_call_grammar(*p.tool_calls, g.tools_in_order, only, g.parallel_tool_calls);
+    });
+  } catch (const grammar::GrammarError& e) {
+    return bad_request(
+        "`tools`: " + std::string(e.what()) + (e.path().empty() ? "" : " (at " + e.path() + ")"),
+        "tools");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::variant<PreparedRequest, ApiError> prepare_request(const ServedModel& m,
@@ -32,7 +76,7 @@ std::variant<PreparedRequest, ApiError> prepare_request(const ServedModel& m,
   PreparedRequest p;
   const bool chat = g.kind == GenerationRequest::Kind::kChat;
   if (chat) {
-    auto text = m.render_chat(g.messages);
+    auto text = m.render_chat(g.messages, /*add_generation_prompt=*/true, g.tools_in_order);
     if (auto* e = std::get_if<ApiError>(&text)) return *e;
     p.prompt = m.tokenizer.encode(std::get<std::string>(text), /*add_special_tokens=*/false);
   } else if (g.prompt_ids) {
@@ -60,10 +104,18 @@ std::variant<PreparedRequest, ApiError> prepare_request(const ServedModel& m,
   r.stop = g.stop;
   r.prompt_text = predictor_text(g);
   r.logprobs = g.logprobs.value_or(-1);
+  r.grammar = g.grammar;
+  if (chat) {
+    if (auto e = plan_tool_calls(m, g, p)) return *e;
+  }
+  if (g.prompt_logprobs) {
+    p.echo_ids = p.prompt;
+    r.prompt_logprobs = *g.prompt_logprobs;
+  }
   if (g.echo) {
     p.echo_ids = p.prompt;
     p.echo_text = g.prompt_text ? *g.prompt_text : m.tokenizer.decode(p.prompt);
-    if (g.logprobs) r.prompt_logprobs = *g.logprobs;
+    if (g.logprobs) r.prompt_logprobs = std::max(r.prompt_logprobs, *g.logprobs);
     if (g.max_tokens && *g.max_tokens == 0) {
       p.discard_output = true;
       r.sampling.max_tokens = 1;

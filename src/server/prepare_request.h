@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -15,16 +16,21 @@
 #include "server/openai_error.h"
 #include "server/openai_request.h"
 #include "server/served_model.h"
+#include "server/tool_calls.h"
 
 namespace odma::server {
 
 struct PreparedRequest {
   std::vector<std::int32_t> prompt;
   serve::RequestParams params;
-  // echo: the prompt as the response repeats it (text, and ids for its log-probabilities).
+  // echo: the prompt as the response repeats it (text, and ids for its log-probabilities); the ids
+  // also with prompt_logprobs.
   std::string echo_text;
   std::vector<std::int32_t> echo_ids;
   bool discard_output = false;  // max_tokens 0: the engine makes one token nobody sees
+  // Chat with tool_choice auto, required or a function: the syntax the output's calls are parsed
+  // from (required and named ones also constrain decoding: params.grammar).
+  std::optional<ToolCallFormat> tool_calls;
 };
 
 [[nodiscard]] std::variant<PreparedRequest, ApiError> prepare_request(const ServedModel& m,

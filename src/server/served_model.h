@@ -12,6 +12,7 @@
 #include "server/engine_loop.h"
 #include "server/openai_error.h"
 #include "server/openai_messages.h"
+#include "server/tool_calls.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
@@ -25,10 +26,15 @@ struct ServedModel {
   // With tokenizer_config.json's special tokens (bos_token, eos_token, ...); none: chat is a 400.
   std::optional<tokenizer::ChatTemplate> chat_template;
   std::unique_ptr<EngineLoop> loop;
+  // How the model writes tool calls (--tool-call-parser, else what the template teaches); none:
+  // requests with tools are a 400.
+  std::optional<ToolCallFormat> tool_call_format;
 
-  // The chat prompt as text (the template with add_generation_prompt) — or why not.
+  // The chat prompt as text (the template with add_generation_prompt, and `tools` when given: the
+  // request's array, as vLLM passes it) — or why not.
   [[nodiscard]] std::variant<std::string, ApiError> render_chat(
-      const std::vector<ChatMessage>& messages, bool add_generation_prompt = true) const;
+      const std::vector<ChatMessage>& messages, bool add_generation_prompt = true,
+      const nlohmann::ordered_json& tools = nlohmann::ordered_json::array()) const;
 };
 
 }  // namespace odma::server

@@ -104,7 +104,8 @@ void Server::load() {
                                                          unix_time_now(),
                                                          tokenizer::Tokenizer::load(dir),
                                                          {},
-                                                         nullptr});
+                                                         nullptr,
+                                                         std::nullopt});
   std::shared_ptr<const model::Transformer> transformer =
       model::Transformer::load(dir, model::LoadOptions{options_.dtype});
 
@@ -117,6 +118,13 @@ void Server::load() {
   } else if (config_text.find("\"chat_template\"") != std::string::npos) {
     model->chat_template =
         tokenizer::ChatTemplate::from_tokenizer_config(config_text, config_path.string());
+  }
+  if (options_.tool_call_parser) {
+    model->tool_call_format = parse_tool_call_parser_flag(*options_.tool_call_parser);
+    if (!model->tool_call_format)
+      throw Error("serve: " + tool_call_parser_flag_error(*options_.tool_call_parser));
+  } else if (model->chat_template) {
+    model->tool_call_format = detect_tool_call_format(model->chat_template->source());
   }
 
   serve::EngineConfig c;

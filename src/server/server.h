@@ -58,6 +58,7 @@ struct ServeOptions {
   double shutdown_timeout_s = 30;
   std::string api_key;                            // "" = no authentication
   std::optional<std::string> chat_template_file;  // overrides tokenizer_config.json's
+  std::optional<std::string> tool_call_parser;    // vLLM's names; default: from the template
   // The learnt predictor, loaded at start when the file exists and saved every
   // predictor_save_interval_s while requests complete and at drain (predict/predictor_state.h).
   std::optional<std::string> predictor_state;

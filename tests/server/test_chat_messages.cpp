@@ -43,6 +43,12 @@ json msg(const char* role, json content) {
   return {{"role", role}, {"content", content}};
 }
 
+ChatMessage without_content(const char* role) {
+  ChatMessage m(role, "");
+  m.has_content = false;
+  return m;
+}
+
 TEST(ChatMessages, SystemUserAndAssistantKeepTheirOrderAndText) {
   const std::vector<ChatMessage> expected = {
       {"system", "Be brief."}, {"user", "Hi"}, {"assistant", "Hello!"}, {"user", "Bye"}};
@@ -67,12 +73,11 @@ TEST(ChatMessages, EmptyPartListIsEmptyText) {
 }
 
 TEST(ChatMessages, AssistantContentMayBeNull) {
-  EXPECT_EQ(parse({msg("user", "Hi"), msg("assistant", nullptr)})[1],
-            (ChatMessage{"assistant", ""}));
+  EXPECT_EQ(parse({msg("user", "Hi"), msg("assistant", nullptr)})[1], without_content("assistant"));
 }
 
 TEST(ChatMessages, AssistantContentMayBeAbsent) {
-  EXPECT_EQ(parse({msg("user", "Hi"), {{"role", "assistant"}}})[1], (ChatMessage{"assistant", ""}));
+  EXPECT_EQ(parse({msg("user", "Hi"), {{"role", "assistant"}}})[1], without_content("assistant"));
 }
 
 TEST(ChatMessages, AssistantWithEmptyToolCallsIsAccepted) {
@@ -120,10 +125,18 @@ TEST(ChatMessages, RoleThatIsNotAStringIs400) {
                      "`messages[0].role` must be a string, got number.");
 }
 
-TEST(ChatMessages, ToolRoleIs400) {
-  expect_bad_request(fail({msg("user", "a"), msg("tool", "42")}), "messages[1].role",
-                     "Messages with role `tool` (in `messages[1].role`) are not supported: odma "
-                     "accepts system, developer, user and assistant.");
+TEST(ChatMessages, ToolTurnKeepsTheCallItAnswers) {
+  json tool = msg("tool", "22 C");
+  tool["tool_call_id"] = "call_7";
+  const ChatMessage m = parse({msg("user", "a"), tool})[1];
+  EXPECT_EQ(m.role, "tool");
+  EXPECT_EQ(m.content, "22 C");
+  EXPECT_EQ(m.tool_call_id, "call_7");
+}
+
+TEST(ChatMessages, ToolTurnWithoutContentIs400) {
+  expect_bad_request(fail({msg("user", "a"), {{"role", "tool"}, {"tool_call_id", "c"}}}),
+                     "messages[1].content", "`messages[1].content` is required.");
 }
 
 TEST(ChatMessages, FunctionRoleIs400) {
@@ -134,11 +147,36 @@ TEST(ChatMessages, UnknownRoleIs400) {
   EXPECT_EQ(fail({msg("robot", "x")}).param, "messages[0].role");
 }
 
-TEST(ChatMessages, AssistantToolCallsIs400) {
-  const json call = {{"id", "c1"}, {"type", "function"}, {"function", {{"name", "f"}}}};
-  expect_bad_request(fail({{{"role", "assistant"}, {"content", nullptr}, {"tool_calls", {call}}}}),
-                     "messages[0].tool_calls",
-                     "`messages[0].tool_calls` is not supported: odma has no tool calling.");
+TEST(ChatMessages, AssistantToolCallsGetTheirArgumentsAsObjects) {
+  const json call = {{"id", "c1"},
+                     {"type", "function"},
+                     {"function", {{"name", "f"}, {"arguments", "{\"city\": \"Paris\"}"}}}};
+  const ChatMessage m =
+      parse({{{"role", "assistant"}, {"content", nullptr}, {"tool_calls", {call}}}})[0];
+  EXPECT_FALSE(m.has_content);
+  ASSERT_EQ(m.tool_calls.size(), 1u);
+  EXPECT_EQ(m.tool_calls[0]["id"], "c1");
+  EXPECT_EQ(m.tool_calls[0]["function"]["name"], "f");
+  EXPECT_EQ(m.tool_calls[0]["function"]["arguments"], (json{{"city", "Paris"}}));
+  // The template sees content null beside the calls, and the calls themselves.
+  const nlohmann::ordered_json t = template_messages({m});
+  EXPECT_TRUE(t[0]["content"].is_null());
+  EXPECT_EQ(t[0]["tool_calls"][0]["function"]["arguments"]["city"], "Paris");
+  EXPECT_TRUE(uses_tools({m}));
+  EXPECT_FALSE(uses_tools({ChatMessage{"user", "x"}}));
+}
+
+TEST(ChatMessages, MalformedToolCallsAre400) {
+  const json bad_args = {{"type", "function"},
+                         {"function", {{"name", "f"}, {"arguments", "{not json"}}}};
+  expect_bad_request(fail({{{"role", "assistant"}, {"tool_calls", {bad_args}}}}),
+                     "messages[0].tool_calls[0].function.arguments",
+                     "`messages[0].tool_calls[0].function.arguments` must be a JSON text.");
+  EXPECT_EQ(fail({{{"role", "assistant"}, {"tool_calls", {{{"type", "function"}}}}}}).param,
+            "messages[0].tool_calls[0]");
+  const json call = {{"type", "function"}, {"function", {{"name", "f"}}}};
+  EXPECT_EQ(fail({{{"role", "user"}, {"content", "x"}, {"tool_calls", {call}}}}).param,
+            "messages[0].tool_calls");
 }
 
 TEST(ChatMessages, UserContentMissingIs400) {

@@ -170,5 +170,56 @@ TEST_F(LogprobsHttp, EchoScoresThePromptAsLmEvaluationHarnessAsksIt) {
   EXPECT_EQ(streamed.body["error"]["param"], "echo");
 }
 
+TEST_F(LogprobsHttp, VllmPromptLogprobsScoreEveryPromptTokenWithItsRank) {
+  ASSERT_TRUE(server_->ok()) << server_->log();
+  auto c = server_->client();
+  const nlohmann::json ask = {{"prompt", "Once upon a time, there was a"},
+                              {"max_tokens", 2},
+                              {"temperature", 0},
+                              {"prompt_logprobs", 2},
+                              {"logprobs", 2},
+                              {"echo", true}};
+  const Reply r = post(c, "/v1/completions", ask);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  const nlohmann::json& scores = r.body["choices"][0]["prompt_logprobs"];
+  const nlohmann::json& echo = r.body["choices"][0]["logprobs"];
+  const int prompt_tokens = r.body["usage"]["prompt_tokens"];
+  ASSERT_EQ(scores.size(), static_cast<std::size_t>(prompt_tokens)) << r.raw;
+  EXPECT_TRUE(scores[0].is_null());
+  for (int i = 1; i < prompt_tokens; ++i) {
+    SCOPED_TRACE(i);
+    // The prompt token and up to 2 alternatives, keyed by id; the prompt token's logprob is the
+    // echo's score of it, its rank 1 exactly when it is the most likely.
+    ASSERT_TRUE(scores[i].is_object());
+    EXPECT_GE(scores[i].size(), 2u);
+    EXPECT_LE(scores[i].size(), 3u);
+    int best_rank = 1 << 30;
+    double best = -1e30;
+    for (const auto& [id, s] : scores[i].items()) {
+      EXPECT_LE(s["logprob"].get<double>(), 0.0);
+      EXPECT_GE(s["rank"].get<int>(), 1);
+      EXPECT_TRUE(s["decoded_token"].is_string());
+      if (s["rank"].get<int>() < best_rank) best_rank = s["rank"].get<int>(), best = s["logprob"];
+    }
+    EXPECT_EQ(best_rank, 1);
+    const double scored = echo["token_logprobs"][i].get<double>();
+    bool found = false;
+    for (const auto& [id, s] : scores[i].items())
+      found = found || (s["decoded_token"] == echo["tokens"][i] && s["logprob"] == scored);
+    EXPECT_TRUE(found) << scores[i];
+    EXPECT_GE(best, scored);
+  }
+  // Chat puts them beside the choices, as vLLM does.
+  const Reply chat = post(c, "/v1/chat/completions",
+                          {{"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+                           {"max_tokens", 1},
+                           {"prompt_logprobs", 0}});
+  ASSERT_EQ(chat.status, 200) << chat.raw;
+  ASSERT_TRUE(chat.body["prompt_logprobs"].is_array()) << chat.raw;
+  EXPECT_EQ(chat.body["prompt_logprobs"].size(),
+            chat.body["usage"]["prompt_tokens"].get<std::size_t>());
+  EXPECT_EQ(chat.body["prompt_logprobs"][1].size(), 1u);  // 0 alternatives: the token alone
+}
+
 }  // namespace
 }  // namespace odma::server::testing

@@ -1,6 +1,7 @@
 // The official `openai` npm package (tests/node, pinned by package-lock.json and installed by
 // scripts/setup.sh) drives `odma serve`: chat and completions, plain and streamed, the usage
-// chunk, n = 3 parallel samples, log-probabilities, an error mapped to the SDK's exception, and the model list.
+// chunk, n = 3 parallel samples, log-probabilities, an error mapped to the SDK's exception, and the
+// model list.
 #include <gtest/gtest.h>
 
 #include <filesystem>

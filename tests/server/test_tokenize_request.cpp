@@ -62,7 +62,7 @@ TEST(TokenizeRequest, PromptThatIsNotAStringIs400) {
 
 TEST(TokenizeRequest, MessagesAreCheckedLikeChatMessages) {
   EXPECT_EQ(
-      error_of(parse_tokenize_request(json{{"messages", {{{"role", "tool"}, {"content", "x"}}}}}))
+      error_of(parse_tokenize_request(json{{"messages", {{{"role", "robot"}, {"content", "x"}}}}}))
           .param,
       "messages[0].role");
 }

@@ -104,10 +104,13 @@ TEST(Logprobs, CompletionsAskWithACount) {
   EXPECT_EQ(completion_error({{"logprobs", true}}).param, "logprobs");
 }
 
-TEST(Logprobs, PromptLogprobsAreRefusedNotIgnored) {
-  expect_bad_request(completion_error({{"prompt_logprobs", 1}}), "prompt_logprobs",
-                     "`prompt_logprobs` is not supported by odma.");
-  EXPECT_TRUE(completion_accepts({{"prompt_logprobs", nullptr}}));
+TEST(Logprobs, PromptLogprobsAreReadAndRefusedWithStream) {
+  EXPECT_EQ(completion_request({{"prompt_logprobs", 3}}).prompt_logprobs, 3);
+  EXPECT_FALSE(completion_request({{"prompt_logprobs", nullptr}}).prompt_logprobs.has_value());
+  EXPECT_EQ(completion_error({{"prompt_logprobs", 21}}).param, "prompt_logprobs");
+  expect_bad_request(completion_error({{"prompt_logprobs", 1}, {"stream", true}}),
+                     "prompt_logprobs",
+                     "`prompt_logprobs` with `stream` is not supported by odma.");
 }
 
 TEST(Logprobs, CompletionLogprobsAsStringIs400) {
@@ -123,68 +126,6 @@ TEST(UnsupportedFields, NonEmptyLogitBiasIs400) {
 TEST(UnsupportedFields, LogitBiasThatIsNotAnObjectIs400) {
   expect_bad_request(chat_error({{"logit_bias", json::array()}}), "logit_bias",
                      "`logit_bias` must be an object, got array.");
-}
-
-TEST(UnsupportedFields, JsonResponseFormatIs400) {
-  expect_bad_request(chat_error({{"response_format", {{"type", "json_object"}}}}),
-                     "response_format",
-                     "`response_format` of type `json_object` is not supported by odma.");
-}
-
-TEST(UnsupportedFields, JsonSchemaResponseFormatIs400) {
-  EXPECT_EQ(chat_error({{"response_format", {{"type", "json_schema"}, {"json_schema", {}}}}}).param,
-            "response_format");
-}
-
-TEST(UnsupportedFields, ResponseFormatWithoutTypeIs400) {
-  expect_bad_request(chat_error({{"response_format", json::object()}}), "response_format.type",
-                     "`response_format.type` is required.");
-}
-
-TEST(UnsupportedFields, ResponseFormatThatIsNotAnObjectIs400) {
-  expect_bad_request(chat_error({{"response_format", "text"}}), "response_format",
-                     "`response_format` must be an object, got string.");
-}
-
-TEST(UnsupportedFields, ToolsAre400) {
-  const json tool = {{"type", "function"}, {"function", {{"name", "get_weather"}}}};
-  expect_bad_request(chat_error({{"tools", {tool}}}), "tools",
-                     "Tool calling (`tools`) is not supported by odma.");
-}
-
-TEST(UnsupportedFields, ToolsThatAreNotAnArrayAre400) {
-  expect_bad_request(chat_error({{"tools", json::object()}}), "tools",
-                     "`tools` must be an array, got object.");
-}
-
-TEST(UnsupportedFields, ToolChoiceAutoWithoutToolsIsAccepted) {
-  EXPECT_TRUE(chat_accepts({{"tool_choice", "auto"}}));
-}
-
-TEST(UnsupportedFields, ToolChoiceRequiredIs400) {
-  expect_bad_request(chat_error({{"tool_choice", "required"}}), "tool_choice",
-                     "`tool_choice` \"required\" is not supported by odma.");
-}
-
-TEST(UnsupportedFields, NamedToolChoiceIs400) {
-  expect_bad_request(
-      chat_error({{"tool_choice", {{"type", "function"}, {"function", {{"name", "f"}}}}}}),
-      "tool_choice", "A named `tool_choice` is not supported by odma.");
-}
-
-TEST(UnsupportedFields, UnknownToolChoiceIs400) {
-  expect_bad_request(chat_error({{"tool_choice", "any"}}), "tool_choice",
-                     "`tool_choice` must be \"none\", \"auto\", \"required\" or a named tool.");
-}
-
-TEST(UnsupportedFields, ToolChoiceAsNumberIs400) {
-  expect_bad_request(chat_error({{"tool_choice", 1}}), "tool_choice",
-                     "`tool_choice` must be a string or an object, got number.");
-}
-
-TEST(UnsupportedFields, ParallelToolCallsOfAnyValueIsAccepted) {
-  EXPECT_TRUE(chat_accepts({{"parallel_tool_calls", false}}));
-  EXPECT_TRUE(chat_accepts({{"parallel_tool_calls", "yes"}}));
 }
 
 TEST(UnsupportedFields, BestOfOneIsAccepted) {
