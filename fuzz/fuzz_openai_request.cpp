@@ -77,7 +77,7 @@ void check_accepted(const sv::GenerationRequest& g) {
   if (g.prompt_text) check(utf8(*g.prompt_text), "ill-formed UTF-8 prompt accepted");
   // 0 only to score a prompt (echo), which only completions have.
   check(!g.max_tokens || *g.max_tokens >= (g.echo ? 0 : 1), "max_tokens < 1 accepted");
-  check(!g.echo || (!chat && !g.stream), "echo accepted on chat or with stream");
+  check(!g.echo || !chat, "echo accepted on chat");
   check(g.n >= 1 && g.n <= sv::kMaxChoices, "n outside [1, 128] accepted");
   check(!g.logprobs || (*g.logprobs >= 0 && *g.logprobs <= 20), "logprobs outside [0, 20]");
   check(g.temperature >= 0 && g.temperature <= 2, "temperature outside [0, 2] accepted");

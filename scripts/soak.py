@@ -161,9 +161,12 @@ MALFORMED = [
     ("/v1/completions", b'{"prompt": "' + b"abc " * 3000 + b'"}', 400),  # past the context
     ("/v1/completions", b'{"prompt": ["a", "b"]}', 400),
     ("/v1/completions", b'{"prompt": "x", "stop": ""}', 400),
-    ("/v1/completions", b'{"prompt": "x", "echo": true, "stream": true}', 400),
+    ("/v1/completions", b'{"prompt": "x", "prompt_logprobs": 1, "stream": true}', 400),
+    ("/v1/completions", b'{"prompt": "x", "guided_json": {"type": "array", "uniqueItems": true}}', 400),
+    ("/v1/completions", b'{"prompt": "x", "guided_json": {"type": "string", "minLength": 3, "maxLength": 1}}', 400),
+    ("/v1/chat/completions", b'{"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]}', 400),
     ("/v1/chat/completions", b'{"messages": []}', 400),
-    ("/v1/chat/completions", b'{"messages": [{"role": "tool", "content": "x"}]}', 400),
+    ("/v1/chat/completions", b'{"messages": [{"role": "function", "content": "x"}]}', 400),
     ("/v1/chat/completions", b'{"messages": [{"role": "user", "content": 5}]}', 400),
     ("/v1/chat/completions", b'{"messages": [{"role": "user", "content": "x"}], "n": 0}', 400),
     ("/v1/chat/completions", b'{"messages": "hi", "stream_options": {"include_usage": true}}', 400),
@@ -172,6 +175,27 @@ MALFORMED = [
     ("/tokenize", b'{"prompt": 3}', 400),
     ("/detokenize", b'{"tokens": [-1]}', 400),
 ]
+
+
+# A bounded schema and two tools: constrained answers that a random model finishes.
+SCHEMA = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 6},
+                                           "n": {"type": "integer", "minimum": -5, "maximum": 50},
+                                           "ok": {"type": "boolean"}},
+          "required": ["name", "n", "ok"], "additionalProperties": False}
+TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": {
+             "type": "object", "properties": {"city": {"type": "string", "maxLength": 8}},
+             "required": ["city"]}}},
+         {"type": "function", "function": {"name": "get_time"}}]
+
+
+def structured(rng):
+    ask = {"messages": [{"role": "user", "content": "JSON please"}], "max_tokens": 60,
+           "temperature": 1.0, "seed": rng.randint(0, 1000), "stream": rng.random() < 0.5}
+    if rng.random() < 0.5:
+        ask["response_format"] = {"type": "json_schema", "json_schema": {"name": "r", "schema": SCHEMA}}
+    else:
+        ask.update(tools=TOOLS, tool_choice="required", parallel_tool_calls=False)
+    return json.dumps(ask).encode()
 
 
 def fault_plain(port, counts, rng):
@@ -183,7 +207,9 @@ def fault_plain(port, counts, rng):
                           temperature=1.0)
     elif r < 0.25:  # log-probabilities, and a prompt scored by echo
         body = completion("The little dog", rng.randint(0, 8), logprobs=rng.randint(0, 5),
-                          echo=True)
+                          echo=True, stream=rng.random() < 0.3)
+    elif r < 0.35:  # structured outputs and required tool calls, masks over the vocabulary
+        body = structured(rng)
     path = "/v1/completions" if body.startswith(b'{"prompt"') else "/v1/chat/completions"
     counts.add("sent")
     status, data = request(port, "POST", path, body)

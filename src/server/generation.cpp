@@ -103,6 +103,13 @@ void respond_whole(const ServedModel& m, const GenerationRequest& g, const Prepa
   res.set_content(to_json_text(body), "application/json");
 }
 
+// A streamed echo: the prompt that opens each choice's text (and its ids, to score it).
+struct EchoPart {
+  std::string text;
+  std::vector<std::int32_t> ids;
+  bool discard_output = false;  // max_tokens 0: only the prompt, then "length"
+};
+
 // One streamed response: its chunks, each choice's hold-back and finish, and where it is.
 struct Streamer {
   const ServedModel& model;
@@ -120,6 +127,22 @@ struct Streamer {
   std::vector<std::size_t> text_offset;                   // per choice (completions)
   bool opened = false;
   std::vector<ToolCallStreamParser> tool_parsers;  // per choice, when tool calls are parsed
+  std::optional<EchoPart> echo;                    // completions with echo
+  std::vector<bool> echo_sent;                     // per choice
+
+  // Choice i's first chunk under echo: the prompt, scored when log-probabilities are asked (the
+  // completion's text offsets then continue after it, as in the whole response).
+  std::string echo_event(std::size_t i) {
+    nlohmann::json scores = nullptr;
+    if (logprobs) {
+      scores = echo_logprobs(model.tokenizer, echo->ids, last.prompt_logprobs, {});
+      const nlohmann::json& tokens = scores["tokens"];
+      if (!tokens.empty())
+        text_offset[i] = scores["text_offset"].back().get<std::size_t>() +
+                         tokens.back().get_ref<const std::string&>().size();
+    }
+    return sse::data_event(chunks.text_chunk(echo->text, i, std::move(scores)));
+  }
 
   // The chunks for choice i's next safe text: content as it is, or, with tool calls parsed, the
   // content and call pieces the parser lets through (log-probabilities ride on content chunks).
@@ -176,6 +199,7 @@ struct Streamer {
       finish_sent.assign(n, false);
       pending.assign(n, {});
       text_offset.assign(n, 0);
+      echo_sent.assign(n, false);
       std::string roles;
       for (std::size_t i = 0; chunks.has_role_chunk() && i < n; ++i)
         roles += sse::data_event(chunks.role_chunk(i));
@@ -192,7 +216,20 @@ struct Streamer {
     std::string events;
     for (std::size_t i = 0; i < n; ++i) {
       const ChoiceSnapshot& c = last.choices[i];
+      if (echo && !echo_sent[i]) {
+        // The prompt's scores are known once the prefill is (at the first token); until then the
+        // choice's text waits behind it (its cursor stays).
+        if (logprobs && last.prompt_logprobs.empty() && !last.done) continue;
+        events += echo_event(i);
+        echo_sent[i] = true;
+      }
       seen[i] = {c.marks_total, c.logprobs_total};
+      if (echo && echo->discard_output) {  // the one token the engine made is nobody's
+        if (c.done && !finish_sent[i])
+          events += sse::data_event(chunks.finish_chunk("", FinishReason::kLength, i));
+        finish_sent[i] = finish_sent[i] || c.done;
+        continue;
+      }
       pending[i].insert(pending[i].end(), c.new_logprobs.begin(), c.new_logprobs.end());
       if (finish_sent[i]) continue;
       if (c.done) {
@@ -210,8 +247,8 @@ struct Streamer {
       return true;
     }
     if (include_usage) {
-      events += sse::data_event(
-          chunks.usage_chunk({last.prompt_tokens, last.completion_tokens(), last.cached_tokens}));
+      const std::int32_t made = echo && echo->discard_output ? 0 : last.completion_tokens();
+      events += sse::data_event(chunks.usage_chunk({last.prompt_tokens, made, last.cached_tokens}));
     }
     events += sse::kDoneEvent;
     if (!write(sink, events)) return false;
@@ -262,7 +299,10 @@ void handle_generation(const ServedModel& m, GenerationRequest::Kind kind,
       {},
       {},
       false,
+      {},
+      std::nullopt,
       {}});
+  if (g.echo) streamer->echo = EchoPart{p.echo_text, p.echo_ids, p.discard_output};
   if (p.tool_calls)
     for (std::int32_t i = 0; i < g.n; ++i) streamer->tool_parsers.emplace_back(*p.tool_calls);
   res.status = 200;

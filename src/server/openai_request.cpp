@@ -245,8 +245,6 @@ std::variant<GenerationRequest, ApiError> parse_generation_request(
   read_sampling(f, r);
   read_stop(f, r);
   read_stream(f, r);
-  if (r.echo && r.stream)
-    f.fail(not_supported("`echo` with `stream`", "echo"));  // whole responses only, for now
   r.user = f.string("user").value_or("");
   r.n = static_cast<std::int32_t>(f.integer("n", 1, kMaxChoices).value_or(1));
   read_logprobs(f, r);

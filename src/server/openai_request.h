@@ -40,7 +40,8 @@
 //                                                             (and, with logprobs, its tokens
 //                                                             scored, the first null); with
 //                                                             max_tokens 0 only the prompt;
-//                                                             with stream → 400 for now
+//                                                             streamed: the prompt's chunk
+//                                                             first (vLLM)
 //   suffix                     x     null or ""               anything else → 400 (as vLLM)
 //   logprobs              x          boolean                  the sampled tokens' log-probabilities
 //                              x     null | integer 0..20     ... with that many alternatives

@@ -33,7 +33,9 @@ void RequestStream::update(std::size_t choice, const serve::RequestOutput& outpu
     c.completion_tokens = static_cast<std::int32_t>(output.output_ids.size());
     c.finish = output.finish;
     c.done = done;
-    if (done && state_.prompt_logprobs.empty()) state_.prompt_logprobs = output.prompt_logprobs;
+    // Whole once the prefill is: at the first output token.
+    if ((done || !output.output_ids.empty()) && state_.prompt_logprobs.empty())
+      state_.prompt_logprobs = output.prompt_logprobs;
     state_.prompt_tokens = output.prompt_tokens;
     state_.cached_tokens = output.cached_tokens;  // the same for every choice of a request
     state_.done = true;

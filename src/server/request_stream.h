@@ -55,7 +55,7 @@ struct StreamSnapshot {
   std::int32_t prompt_tokens = 0;
   std::int32_t cached_tokens = 0;  // prompt tokens read from the prefix cache
   bool done = false;               // every choice ended, or the request failed
-  // The prompt's log-probabilities (RequestParams::prompt_logprobs), once the request is done.
+  // The prompt's log-probabilities (RequestParams::prompt_logprobs), once the first token came.
   std::vector<std::optional<model::LogprobEntry>> prompt_logprobs;
   std::optional<ApiError> error;                         // set when the request failed
   [[nodiscard]] std::int32_t completion_tokens() const;  // over every choice

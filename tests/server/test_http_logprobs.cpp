@@ -163,11 +163,52 @@ TEST_F(LogprobsHttp, EchoScoresThePromptAsLmEvaluationHarnessAsksIt) {
   }
   const std::string text = more.body["choices"][0]["text"];
   EXPECT_EQ(text.rfind("Once upon a time, there was a", 0), 0u);
-  // Streaming an echo is refused, not half done.
-  const Reply streamed =
-      post(c, "/v1/completions", {{"prompt", "Hi"}, {"echo", true}, {"stream", true}});
-  EXPECT_EQ(streamed.status, 400);
-  EXPECT_EQ(streamed.body["error"]["param"], "echo");
+}
+
+TEST_F(LogprobsHttp, StreamedEchoOpensWithThePromptAndAddsUpToTheWholeResponse) {
+  ASSERT_TRUE(server_->ok()) << server_->log();
+  auto c = server_->client();
+  for (const int max_tokens : {0, 4}) {
+    SCOPED_TRACE(max_tokens);
+    const nlohmann::json ask = {{"prompt", "Once upon a time"},
+                                {"max_tokens", max_tokens},
+                                {"temperature", 0},
+                                {"ignore_eos", true},
+                                {"logprobs", 1},
+                                {"echo", true}};
+    const Reply whole = post(c, "/v1/completions", ask);
+    ASSERT_EQ(whole.status, 200) << whole.raw;
+    const Stream s = stream(c, "/v1/completions", ask);
+    ASSERT_EQ(s.status, 200);
+    ASSERT_TRUE(s.done);
+    EXPECT_EQ(s.text(), whole.body["choices"][0]["text"]);
+    ASSERT_FALSE(s.events.empty());
+    EXPECT_EQ(s.events[0]["choices"][0]["text"], "Once upon a time");  // the prompt comes first
+    // The chunks' log-probabilities, concatenated, are the whole response's.
+    nlohmann::json tokens = nlohmann::json::array(), offsets = nlohmann::json::array(),
+                   scores = nlohmann::json::array();
+    std::string finish;
+    for (const nlohmann::json& e : s.events) {
+      const nlohmann::json& ch = e["choices"][0];
+      if (ch["finish_reason"].is_string()) finish = ch["finish_reason"];
+      if (!ch["logprobs"].is_object()) continue;
+      for (const auto& t : ch["logprobs"]["tokens"]) tokens.push_back(t);
+      for (const auto& o : ch["logprobs"]["text_offset"]) offsets.push_back(o);
+      for (const auto& v : ch["logprobs"]["token_logprobs"]) scores.push_back(v);
+    }
+    const nlohmann::json& want = whole.body["choices"][0]["logprobs"];
+    EXPECT_EQ(tokens, want["tokens"]);
+    EXPECT_EQ(offsets, want["text_offset"]);
+    ASSERT_EQ(scores.size(), want["token_logprobs"].size());
+    for (std::size_t i = 0; i < scores.size(); ++i) {
+      if (want["token_logprobs"][i].is_null()) {
+        EXPECT_TRUE(scores[i].is_null());
+      } else {
+        EXPECT_NEAR(scores[i].get<double>(), want["token_logprobs"][i].get<double>(), 1e-4);
+      }
+    }
+    EXPECT_EQ(finish, whole.body["choices"][0]["finish_reason"]);
+  }
 }
 
 TEST_F(LogprobsHttp, VllmPromptLogprobsScoreEveryPromptTokenWithItsRank) {
