@@ -7,7 +7,10 @@
 // [c[t] > 0] where c[t] is how often t was sampled; greedy decoding sees them too. Sampling order
 // (as in vLLM/HF): logits / T → keep the top_k largest → softmax → keep the smallest prefix (by
 // probability) whose mass reaches top_p → renormalise → draw with the request's RNG. Ties are
-// broken towards the lower token id, so greedy is deterministic.
+// broken towards the lower token id, so greedy is deterministic. The draw inverts the cumulative
+// mass in id order (in probability order after top-k or top-p, which sort what they keep), so
+// plain temperature sampling costs O(V) and sorts nothing; −∞ logits (a grammar's mask) are never
+// candidates.
 #pragma once
 
 #include <cstdint>

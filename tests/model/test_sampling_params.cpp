@@ -1,8 +1,11 @@
 // Sampling: greedy, seeded temperature / top-k / top-p, stop on EOS.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
+#include <set>
 
 #include "base/error.h"
 #include "model/sampling.h"
@@ -65,6 +68,51 @@ TEST(Sampling, TopKAndTopPRestrictTheCandidates) {
   std::map<std::int32_t, int> seen;
   for (int i = 0; i < 2000; ++i) ++seen[all.sample(kLogits.data(), 6)];
   EXPECT_EQ(seen.size(), 6u);
+}
+
+// A vocabulary of Qwen2's size: the nucleus sorts only the prefix it reaches (in chunks), and must
+// keep exactly the smallest prefix by probability whatever the chunk boundaries; −∞ (masked) ids
+// are never drawn, at any temperature or top_p.
+TEST(Sampling, LargeVocabularyNucleusAndMasksKeepTheirExactSets) {
+  const int vocab = 151936;
+  std::vector<float> logits(static_cast<std::size_t>(vocab));
+  std::uint64_t x = 7;
+  for (float& l : logits) {  // distinct pseudo-random logits in [0, 8)
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    l = static_cast<float>(x >> 40) / static_cast<float>(1 << 24) * 8.0f;
+  }
+  // The nucleus at top_p: the most likely ids until their mass reaches it (brute force).
+  const float t = 0.5f, top_p = 0.3f;
+  std::vector<std::pair<float, std::int32_t>> order;
+  for (int i = 0; i < vocab; ++i) order.push_back({logits[static_cast<std::size_t>(i)], i});
+  std::sort(order.begin(), order.end(), [](auto a, auto b) { return a.first > b.first; });
+  double z = 0.0;
+  for (const auto& [l, id] : order) z += std::exp((l - order[0].first) / t);
+  std::set<std::int32_t> nucleus;
+  double mass = 0.0;
+  for (const auto& [l, id] : order) {
+    nucleus.insert(id);
+    mass += std::exp((l - order[0].first) / t) / z;
+    if (mass >= top_p) break;
+  }
+  ASSERT_GT(nucleus.size(), 1000u);  // past the first sorted chunks
+  Sampler p(SamplingParams{t, 0, top_p, 11});
+  std::set<std::int32_t> drawn;
+  for (int i = 0; i < 300; ++i) drawn.insert(p.sample(logits.data(), vocab));
+  for (std::int32_t id : drawn) EXPECT_TRUE(nucleus.count(id)) << id;
+  EXPECT_GT(drawn.size(), 100u);
+  // Masked: only the three finite ids can come, however cold or nucleus-cut.
+  std::vector<float> masked(logits.size(), -std::numeric_limits<float>::infinity());
+  for (std::int32_t id : {5, 70000, 151935}) masked[static_cast<std::size_t>(id)] = -3.0f;
+  for (const SamplingParams& sp :
+       {SamplingParams{1.0f, 0, 1.0f, 1}, SamplingParams{2.0f, 0, 0.5f, 2},
+        SamplingParams{1.0f, 50, 1.0f, 3}}) {
+    Sampler s(sp);
+    for (int i = 0; i < 50; ++i) {
+      const std::int32_t id = s.sample(masked.data(), vocab);
+      EXPECT_TRUE(id == 5 || id == 70000 || id == 151935) << id;
+    }
+  }
 }
 
 TEST(Sampling, InvalidParametersAreNamed) {
