@@ -1,6 +1,7 @@
 #include "serve/engine.h"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 #include <utility>
 
@@ -414,13 +415,18 @@ StepResult Engine::step_once() {
 const float* Engine::constrain(Live& l, const float* logits, int vocab) {
   const auto t0 = Clock::now();
   l.matcher->fill_mask(mask_);
-  masked_logits_.resize(static_cast<std::size_t>(vocab));
   constexpr float kNever = -std::numeric_limits<float>::infinity();
+  masked_logits_.assign(static_cast<std::size_t>(vocab), kNever);
+  // Word by word: most words of a mask are all-0 (structure) or all-1 (inside a string).
   bool any = false;
-  for (int t = 0; t < vocab; ++t) {
-    const bool ok = t < mask_.size() && mask_.allowed(t);
-    masked_logits_[static_cast<std::size_t>(t)] = ok ? logits[t] : kNever;
-    any = any || ok;
+  const std::vector<std::uint64_t>& words = mask_.words();
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    std::uint64_t bits = words[w];
+    any = any || bits != 0;
+    for (; bits != 0; bits &= bits - 1) {
+      const std::size_t t = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+      if (t < static_cast<std::size_t>(vocab)) masked_logits_[t] = logits[t];
+    }
   }
   ++counters_.grammar_masks;
   counters_.grammar_mask_s += seconds_since(t0);
