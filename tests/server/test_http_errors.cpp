@@ -64,8 +64,8 @@ TEST_F(Errors, WrongTypesAndRangesNameTheField) {
   expect_error(post(c, "/v1/completions", {{"prompt", "hi"}, {"n", 0}}), 400, "n");
   expect_error(post(c, "/v1/chat/completions",
                     {{"messages", {{{"role", "user"}, {"content", "hi"}}}},
-                     {"tools", {{{"type", "function"}, {"function", {{"name", "f"}}}}}}}),
-               400, "tools");
+                     {"tools", {{{"type", "function"}, {"function", {{"name", "f g"}}}}}}}),
+               400, "tools");  // a name outside OpenAI's ^[a-zA-Z0-9_-]{1,64}$
   expect_error(post(c, "/v1/chat/completions",
                     {{"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"top_logprobs", 3}}),
                400, "top_logprobs");

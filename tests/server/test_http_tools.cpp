@@ -6,6 +6,7 @@
 // call; a model with no known tool syntax refuses tools unless told "none".
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -136,18 +137,25 @@ TEST_F(ToolsHttp, RequiredGivesCallsOfAllowedToolsWholeAndStreamed) {
 TEST_F(ToolsHttp, ParallelCallsFollowOneAnotherEachValid) {
   ASSERT_TRUE(server_->ok()) << server_->log();
   auto c = server_->client();
-  const Reply r = post(c, "/v1/chat/completions", body({{"tool_choice", "required"}}, 0));
-  ASSERT_EQ(r.status, 200) << r.raw;
-  const nlohmann::json& choice = r.body["choices"][0];
-  // A random model keeps calling: several whole calls, then max_tokens cuts the last one, which
-  // stays in the content as the text it was.
-  ASSERT_GE(choice["message"]["tool_calls"].size(), 2u) << r.raw;
-  for (const nlohmann::json& call : choice["message"]["tool_calls"]) expect_valid_call(call);
-  if (choice["finish_reason"] == "length") {
-    EXPECT_EQ(choice["message"]["content"].get<std::string>().rfind("<tool_call>", 0), 0u);
-  } else {
-    EXPECT_EQ(choice["finish_reason"], "tool_calls");
+  std::size_t most = 0;
+  for (int seed = 0; seed < 6; ++seed) {
+    SCOPED_TRACE(seed);
+    const Reply r = post(c, "/v1/chat/completions", body({{"tool_choice", "required"}}, seed));
+    ASSERT_EQ(r.status, 200) << r.raw;
+    const nlohmann::json& choice = r.body["choices"][0];
+    // After each call the grammar offers another or EOS; max_tokens may cut the last call, which
+    // then stays in the content as the text it was.
+    ASSERT_GE(choice["message"]["tool_calls"].size(), 1u) << r.raw;
+    for (const nlohmann::json& call : choice["message"]["tool_calls"]) expect_valid_call(call);
+    most = std::max(most, choice["message"]["tool_calls"].size());
+    if (choice["finish_reason"] == "length") {
+      EXPECT_EQ(choice["message"]["content"].get<std::string>().rfind("<tool_call>", 0), 0u);
+    } else {
+      EXPECT_EQ(choice["finish_reason"], "tool_calls") << r.raw;
+      EXPECT_TRUE(choice["message"]["content"].is_null()) << r.raw;
+    }
   }
+  EXPECT_GE(most, 2u);  // some answer made several calls
 }
 
 TEST_F(ToolsHttp, NamedFunctionAndNoParallelCallsGiveExactlyThatOneCall) {
