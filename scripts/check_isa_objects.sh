@@ -6,7 +6,7 @@
 set -eu
 lib="$1"
 bad=0
-for obj in $(ar t "$lib" | grep -E '_(avx2|avx512|avx512bf16|amx|amx_emulated)\.cpp\.o$|_(avx2|avx512|avx512bf16|amx)\.o$' || true); do
+for obj in $(ar t "$lib" | grep -E '_(avx2|avx512|avx512bf16|avx512vnni|amx|amx_emulated)\.cpp\.o$|_(avx2|avx512|avx512bf16|avx512vnni|amx)\.o$' || true); do
   case "$obj" in *amx_emulated*) continue ;; esac
   weak=$(nm -C --defined-only "$lib" 2>/dev/null | awk -v o="$obj:" '
     /^$/ {next} $0 ~ /:$/ {cur=$0; next} cur==o && ($2=="W" || $2=="V" || $2=="u") && $3 !~ /^DW\.ref\./ {print}')

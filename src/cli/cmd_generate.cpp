@@ -39,7 +39,8 @@ tokenizer.json) through the serving engine, streaming the text, then prints per-
   --capacity N        KV arena in token slots (default: the model's max length, at most 8192)
   --kv-memory SIZE    KV arena in bytes instead, e.g. 4GiB (slots = SIZE / bytes per slot)
   --dtype D           weights: auto (the checkpoint's; F16 → bf16), bf16, f32 (default auto)
-  --kv-dtype D        K/V cache: auto (bf16 for bf16 weights, else f32), bf16, f32
+  --quantization Q    none (default) or int8: weights quantized to INT8 at load (per row)
+  --kv-dtype D        K/V cache: auto (f32 for f32 weights, else bf16), bf16, f32
   --predictor SPEC    output-length predictor: {predictor}; a server-side run
                       takes model:PATH, bundled or none (default bundled@0.5: the shipped model at
                       its median, growth covers the rest; none reserves for --max-tokens)
@@ -53,7 +54,7 @@ int run_generate(const std::vector<std::string>& argv) {
   }
   args.reject_unknown({"help", "model", "prompt", "policy", "max-tokens", "temperature", "top-k",
                        "top-p", "seed", "ignore-eos", "stop", "capacity", "kv-memory", "predictor",
-                       "dtype", "kv-dtype"});
+                       "dtype", "quantization", "kv-dtype"});
   const auto dir = args.get("model");
   if (!dir) throw Error("--model DIR is required");
   const auto text = args.get("prompt");
@@ -71,7 +72,8 @@ int run_generate(const std::vector<std::string>& argv) {
 
   if (args.has("capacity") && args.has("kv-memory"))
     throw Error("--capacity and --kv-memory both size the KV arena: give one");
-  const model::LoadOptions load{model::parse_dtype_flag(args.get_or("dtype", "auto"), "--dtype")};
+  const model::LoadOptions load{
+      model::parse_weight_flags(args.get_or("dtype", "auto"), args.get_or("quantization", "none"))};
   const std::optional<model::DType> kv_dtype =
       model::parse_dtype_flag(args.get_or("kv-dtype", "auto"), "--kv-dtype");
   const auto load_start = std::chrono::steady_clock::now();

@@ -25,7 +25,8 @@ continuous batching with the chosen KV policy; HTTP threads parse, queue and str
   --policy P               KV policy: {policies} (default odma)
   --kv-memory SIZE         KV arena, e.g. 512MiB, 4GiB (default 1GiB)
   --dtype D                weights: auto (the checkpoint's; F16 → bf16), bf16, f32 (default auto)
-  --kv-dtype D             K/V cache: auto (bf16 for bf16 weights, else f32), bf16, f32
+  --quantization Q         none (default) or int8: weights quantized to INT8 at load (per row)
+  --kv-dtype D             K/V cache: auto (f32 for f32 weights, else bf16), bf16, f32
   --max-model-len N        context limit (default: the model's max_position_embeddings)
   --max-num-seqs N         running requests at most (default 256; vLLM's name)
   --predictor SPEC         output-length predictor: model:PATH | bundled | none, each with an
@@ -46,6 +47,9 @@ continuous batching with the chosen KV policy; HTTP threads parse, queue and str
                            requests leave their KV cached, later requests with the same leading
                            tokens skip computing it (the static policy never caches)
   --chat-template FILE     a Jinja chat template instead of tokenizer_config.json's
+  --tool-call-parser NAME  how the model writes tool calls: hermes (Qwen2.5/Qwen3),
+                           llama3_json (Llama 3.1/3.2) or deepseek_v3 (vLLM's names; default:
+                           read from the chat template, which names its syntax)
   --api-key KEY            require "Authorization: Bearer KEY" (also $ODMA_API_KEY); /health,
                            /ready and /metrics stay open
   --max-waiting N          accepted requests waiting for KV at most; beyond: 429 (default 1024)
@@ -78,8 +82,10 @@ int run_serve(const std::vector<std::string>& argv) {
                        "max-num-seqs",
                        "predictor",
                        "dtype",
+                       "quantization",
                        "kv-dtype",
                        "chat-template",
+                       "tool-call-parser",
                        "api-key",
                        "max-waiting",
                        "max-body",
@@ -100,7 +106,8 @@ int run_serve(const std::vector<std::string>& argv) {
   o.port = static_cast<int>(args.get_int("port", o.port));
   o.policy = parse_policy_list(args.get_or("policy", o.policy)).at(0);
   if (auto v = args.get("kv-memory")) o.kv_memory_bytes = parse_bytes(*v, "--kv-memory");
-  o.dtype = model::parse_dtype_flag(args.get_or("dtype", "auto"), "--dtype");
+  o.dtype =
+      model::parse_weight_flags(args.get_or("dtype", "auto"), args.get_or("quantization", "none"));
   o.kv_dtype = model::parse_dtype_flag(args.get_or("kv-dtype", "auto"), "--kv-dtype");
   o.max_model_len = static_cast<std::int32_t>(args.get_int("max-model-len", 0));
   o.max_batch = static_cast<std::int32_t>(args.get_int("max-num-seqs", o.max_batch));
@@ -116,6 +123,7 @@ int run_serve(const std::vector<std::string>& argv) {
     throw Error("--request-log-prompts must be text or none, got '" + prompts + "'");
   o.request_log_prompts = prompts == "text";
   if (auto f = args.get("chat-template")) o.chat_template_file = *f;
+  if (auto p = args.get("tool-call-parser")) o.tool_call_parser = *p;
   o.api_key = args.get_or("api-key", "");
   if (o.api_key.empty()) {
     if (const char* env = std::getenv("ODMA_API_KEY")) o.api_key = env;

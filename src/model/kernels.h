@@ -22,7 +22,7 @@
 namespace odma::model {
 
 // y[t][out] = x[t][in] · w[out][in]ᵀ + beta · y   (HF layout: row-major [out_features][in]),
-// w F32 or BF16; x and y F32.
+// w F32, BF16 or I8 (per-row scales: weight_matrix.h); x and y F32.
 struct Projection {
   WeightRef w;
   int out;

@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "base/file_io.h"
 #include "model/cpu/bf16.h"
+#include "model/int8_weights.h"
 #include "model/safetensors.h"
 
 namespace odma::model {
@@ -103,6 +104,16 @@ ModelWeights random_weights(const ModelConfig& c, std::uint64_t seed, DType dtyp
   };
   auto matrix = [&](const std::string& name, std::int64_t rows, std::int64_t cols) {
     const auto b = bf16_values(name, rows * cols);
+    if (dtype == DType::kI8) {  // quantized from the BF16 values, as loading the file would
+      WeightMatrix m(DType::kI8, rows, cols);
+      std::vector<float> row(static_cast<std::size_t>(cols));
+      for (std::int64_t r = 0; r < rows; ++r) {
+        for (std::size_t k = 0; k < row.size(); ++k)
+          row[k] = cpu::to_f32(b[static_cast<std::size_t>(r) * row.size() + k]);
+        quantize_row_int8(m, r, row.data());
+      }
+      return m;
+    }
     WeightMatrix m(dtype, rows, cols);
     if (dtype == DType::kBF16) {
       std::memcpy(m.mutable_data(), b.data(), b.size() * 2);

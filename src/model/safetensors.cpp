@@ -46,12 +46,14 @@ const char* to_string(DType d) {
       return "BF16";
     case DType::kF16:
       return "F16";
+    case DType::kI8:
+      return "I8";
   }
   return "?";
 }
 
 std::size_t element_size(DType d) {
-  return d == DType::kF32 ? 4 : 2;
+  return d == DType::kF32 ? 4 : d == DType::kI8 ? 1 : 2;
 }
 
 std::int64_t TensorView::numel() const {

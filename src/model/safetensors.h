@@ -21,7 +21,9 @@
 
 namespace odma::model {
 
-enum class DType : std::uint8_t { kF32, kBF16, kF16 };
+// kI8 is a serving dtype only (INT8 weights quantized at load, weight_matrix.h), never read from
+// a checkpoint.
+enum class DType : std::uint8_t { kF32, kBF16, kF16, kI8 };
 
 const char* to_string(DType d);
 std::size_t element_size(DType d);

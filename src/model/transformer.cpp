@@ -56,7 +56,7 @@ std::unique_ptr<Transformer> Transformer::load(const std::filesystem::path& dir,
 }
 
 DType Transformer::default_kv_dtype() const {
-  return weights_.dtype() == DType::kBF16 ? DType::kBF16 : DType::kF32;
+  return weights_.dtype() == DType::kF32 ? DType::kF32 : DType::kBF16;
 }
 
 std::int64_t Transformer::kv_bytes_per_slot(std::optional<DType> kv_dtype) const {

@@ -54,7 +54,7 @@ class Transformer {
   const ModelWeights& weights() const { return weights_; }
   const Kernels& kernels() const { return *kernels_; }
 
-  // The K/V dtype an arena gets unless told: BF16 for BF16 weights, else F32 (`--kv-dtype`).
+  // The K/V dtype an arena gets unless told: F32 for F32 weights, else BF16 (`--kv-dtype`).
   DType default_kv_dtype() const;
   // Bytes of one KV slot (all layers, K and V) in `kv_dtype` (default: default_kv_dtype()).
   std::int64_t kv_bytes_per_slot(std::optional<DType> kv_dtype = std::nullopt) const;

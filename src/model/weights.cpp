@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "model/cpu/bf16.h"
+#include "model/int8_weights.h"
 
 namespace odma::model {
 namespace {
@@ -49,7 +50,11 @@ class Loader {
   WeightMatrix matrix(const std::string& name, std::int64_t rows, std::int64_t cols) const {
     const TensorView& t = checked(name, {rows, cols});
     WeightMatrix m(dtype_, rows, cols);
-    convert_into(t, dtype_, m.mutable_data());
+    if (dtype_ == DType::kI8) {
+      quantize_rows(t, m);
+    } else {
+      convert_into(t, dtype_, m.mutable_data());
+    }
     set_.release(t);
     return m;
   }
@@ -63,6 +68,17 @@ class Loader {
   }
 
  private:
+  // Row by row through one F32 row, so loading needs no F32 copy of the tensor.
+  static void quantize_rows(const TensorView& t, WeightMatrix& m) {
+    const std::size_t cols = static_cast<std::size_t>(m.cols());
+    std::vector<float> row(cols);
+    for (std::int64_t r = 0; r < m.rows(); ++r) {
+      const std::size_t first = static_cast<std::size_t>(r) * cols;
+      for (std::size_t c = 0; c < cols; ++c) row[c] = element(t, first + c);
+      quantize_row_int8(m, r, row.data());
+    }
+  }
+
   const TensorView& checked(const std::string& name, const std::vector<std::int64_t>& shape) const {
     const TensorView& t = set_.get(name);
     if (t.shape != shape) {
@@ -125,6 +141,10 @@ std::size_t ModelWeights::parameters() const {
   return n;
 }
 
+DType ModelWeights::dtype() const {
+  return layers.empty() ? embed.dtype() : layers.front().wq.dtype();
+}
+
 DType resolve_weight_dtype(const LoadOptions& options, DType checkpoint) {
   if (options.dtype) return *options.dtype;
   return checkpoint == DType::kF32 ? DType::kF32 : DType::kBF16;
@@ -135,6 +155,15 @@ std::optional<DType> parse_dtype_flag(const std::string& value, const std::strin
   if (value == "bf16" || value == "bfloat16") return DType::kBF16;
   if (value == "f32" || value == "float32" || value == "float") return DType::kF32;
   throw Error(flag + ": unknown dtype \"" + value + "\" (auto, bf16, f32)");
+}
+
+std::optional<DType> parse_weight_flags(const std::string& dtype, const std::string& quantization) {
+  const std::optional<DType> d = parse_dtype_flag(dtype, "--dtype");
+  if (quantization == "none") return d;
+  if (quantization != "int8")
+    throw Error("--quantization: unknown method \"" + quantization + "\" (none, int8)");
+  if (d) throw Error("--quantization int8 holds the weights in INT8: leave --dtype at auto");
+  return DType::kI8;
 }
 
 DType checkpoint_dtype(const SafetensorsSet& tensors) {

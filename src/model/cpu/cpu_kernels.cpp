@@ -9,8 +9,10 @@
 #include "model/cpu/bf16.h"
 #include "model/cpu/gemm_bf16.h"
 #include "model/cpu/gemv_bf16.h"
+#include "model/cpu/gemv_int8.h"
 #include "model/cpu/linear.h"
 #include "model/cpu/linear_bf16.h"
+#include "model/cpu/linear_int8.h"
 
 namespace odma::model::cpu {
 
@@ -23,20 +25,24 @@ std::string CpuKernels::name() const {
   return std::string("cpu (F32: ") + f32 + " + OpenBLAS; BF16: gemv " +
          gemv_kernel_name(default_gemv_kernel()) + ", gemm " +
          gemm_kernel_name(default_gemm_kernel()) + ", attention " +
-         attn_kernel_name(default_attn_kernel()) + "; " + std::to_string(pool_.threads()) +
+         attn_kernel_name(default_attn_kernel()) + "; INT8: gemv " +
+         int8_kernel_name(default_int8_kernel()) + "; " + std::to_string(pool_.threads()) +
          " threads)";
 }
 
 void CpuKernels::project(const float* x, int t, int in,
                          std::span<const Projection> projections) const {
-  // A model's matrices share one dtype; a mixed call (tests) runs each kind as its own group.
-  const auto bf16 = [](const Projection& p) { return p.w.dtype == DType::kBF16; };
-  if (std::all_of(projections.begin(), projections.end(), bf16)) {
-    linear_bf16_fused(x, t, in, projections, pool_);
-  } else if (std::none_of(projections.begin(), projections.end(), bf16)) {
-    linear_fused(x, t, in, projections, pool_);
-  } else {
+  // A model's matrices share one dtype; a mixed call (tests) runs each projection on its own.
+  const DType dtype = projections.empty() ? DType::kF32 : projections.front().w.dtype;
+  const auto same = [dtype](const Projection& p) { return p.w.dtype == dtype; };
+  if (!std::all_of(projections.begin(), projections.end(), same)) {
     for (const Projection& p : projections) project(x, t, in, {&p, 1});
+  } else if (dtype == DType::kBF16) {
+    linear_bf16_fused(x, t, in, projections, pool_);
+  } else if (dtype == DType::kI8) {
+    linear_int8_fused(x, t, in, projections, pool_);
+  } else {
+    linear_fused(x, t, in, projections, pool_);
   }
 }
 

@@ -1,6 +1,7 @@
 // The CPU kernel set, all on one ThreadPool:
 //   F32 weights   our GEMV (≤ 8 token rows) or single-threaded OpenBLAS sgemm slices (linear.h)
 //   BF16 weights  run-time dispatched GEMV / GEMM (linear_bf16.h: vdpbf16ps, AMX, AVX-512F, AVX2)
+//   INT8 weights  run-time dispatched W8A8 GEMV, tiled for prefill (linear_int8.h: VNNI, AVX2)
 //   K/V           F32 or BF16 planes, attention through cpu/attention.h (BF16: attention_bf16.h)
 #pragma once
 

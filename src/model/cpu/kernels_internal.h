@@ -38,6 +38,24 @@ void gemv_bf16_avx2(const GemvArgs& a);
 void gemv_bf16_avx512(const GemvArgs& a);
 void gemv_bf16_avx512bf16(const GemvArgs& a);
 
+// --- INT8 GEMV (gemv_int8.cpp dispatches; arithmetic in gemv_int8.h) ---
+struct Int8GemvArgs {
+  const std::uint8_t* x;  // t prepared activation rows (layout per kernel), xs bytes apart
+  std::size_t xs;
+  const float* x_scales;  // [t]
+  int t;                  // 1..8
+  const std::int8_t* q;   // [out][in]
+  const float* scales;    // [out]
+  const std::int32_t* row_sums;
+  int in;
+  int out;
+  float* y;  // token i's row at y + i × out
+  float beta;
+  int row_begin, row_end;
+};
+void gemv_int8_avx2(const Int8GemvArgs& a);
+void gemv_int8_avx512vnni(const Int8GemvArgs& a);
+
 // --- prefill GEMM (gemm_bf16.cpp dispatches) ---
 struct GemmArgs {
   const std::uint16_t* a;  // activations, BF16 [m_pad][k_pad] row-major (zero padding)

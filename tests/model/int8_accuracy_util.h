@@ -1,0 +1,68 @@
+// Next-token agreement of two models under teacher forcing: every position's distribution of the
+// reference against the candidate's (KL divergence, top-1), for the INT8 accuracy tests.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "model/transformer.h"
+
+namespace odma::model::testing {
+
+struct Agreement {
+  double mean_kl = 0;  // mean over positions of KL(p_ref || p_candidate), nats
+  double max_kl = 0;
+  double top1 = 0;  // fraction of positions with the same argmax
+  int positions = 0;
+};
+
+// Logits of every position of `tokens` (one prefill, all_logits), K/V in `kv_dtype`.
+inline std::vector<float> all_logits(const Transformer& m, const std::vector<std::int32_t>& tokens,
+                                     DType kv_dtype) {
+  const int n = static_cast<int>(tokens.size());
+  auto st = m.make_storage(n, kv_dtype);
+  std::vector<float> logits(static_cast<std::size_t>(n) * m.config().vocab_size);
+  BatchItem it{tokens.data(), n, 0, SeqKv::contiguous({{0, n}})};
+  it.all_logits = true;
+  m.forward({it}, *st, logits.data());
+  return logits;
+}
+
+inline std::vector<double> softmax(const float* z, int n) {
+  const float mx = *std::max_element(z, z + n);
+  std::vector<double> p(static_cast<std::size_t>(n));
+  double s = 0;
+  for (int i = 0; i < n; ++i) s += p[i] = std::exp(static_cast<double>(z[i]) - mx);
+  for (double& v : p) v /= s;
+  return p;
+}
+
+inline Agreement agreement(const Transformer& ref, const Transformer& cand,
+                           const std::vector<std::vector<std::int32_t>>& sequences,
+                           DType kv_dtype = DType::kBF16) {
+  const int vocab = ref.config().vocab_size;
+  Agreement a;
+  int same = 0;
+  for (const auto& seq : sequences) {
+    const auto zr = all_logits(ref, seq, kv_dtype), zc = all_logits(cand, seq, kv_dtype);
+    for (std::size_t pos = 0; pos < seq.size(); ++pos) {
+      const float* r = zr.data() + pos * vocab;
+      const float* c = zc.data() + pos * vocab;
+      const auto pr = softmax(r, vocab), pc = softmax(c, vocab);
+      double kl = 0;
+      for (int i = 0; i < vocab; ++i)
+        if (pr[i] > 0) kl += pr[i] * (std::log(pr[i]) - std::log(std::max(pc[i], 1e-300)));
+      a.mean_kl += kl;
+      a.max_kl = std::max(a.max_kl, kl);
+      same += std::max_element(r, r + vocab) - r == std::max_element(c, c + vocab) - c;
+      ++a.positions;
+    }
+  }
+  a.mean_kl /= a.positions;
+  a.top1 = static_cast<double>(same) / a.positions;
+  return a;
+}
+
+}  // namespace odma::model::testing
