@@ -1,6 +1,7 @@
 // Structured outputs and tool calls through the official `openai` npm client against `odma serve`,
 // with Ajv (a JSON Schema validator, draft 2020-12, with ajv-formats) as the oracle.
-// Usage: node structured_client.mjs BASE_URL MODEL SCHEMA_DIR SEEDS → one JSON object on stdout.
+// Usage: node structured_client.mjs BASE_URL MODEL SCHEMA_DIR SEEDS [TOOL_SERVER_URL ...] → one JSON
+// object on stdout; each TOOL_SERVER_URL serves the same model with another tool-call syntax.
 //
 // A random-weight model never closes an unbounded string by chance (a closing quote is about one
 // Qwen2 token in 150,000), so each corpus schema is sent in a bounded variant: strings without a
@@ -12,7 +13,7 @@ import OpenAI from "openai";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 
-const [baseURL, model, schemaDir, seedsArg] = process.argv.slice(2);
+const [baseURL, model, schemaDir, seedsArg, ...toolServers] = process.argv.slice(2);
 const seeds = Number(seedsArg ?? 2);
 const client = new OpenAI({ baseURL: `${baseURL}/v1`, apiKey: "unused", maxRetries: 0 });
 // One validator per schema: corpus schemas carry $id, which one Ajv instance accepts only once.
@@ -120,8 +121,9 @@ for (const file of fs.existsSync(unsupportedDir) ? fs.readdirSync(unsupportedDir
 }
 
 // Tools: a required call (whole and streamed) whose arguments validate against the tool's
-// parameters, then the call and the tool's answer back to the model.
-{
+// parameters, then the call and the tool's answer back to the model. Run against the main server
+// (Hermes, Qwen2.5's template) and each extra server given (other templates and parsers).
+async function toolRoundTrip(api) {
   const tools = [
     { type: "function", function: { name: "get_weather", description: "Current weather",
       parameters: { type: "object", properties: { city: { type: "string", maxLength: 8 },
@@ -139,9 +141,9 @@ for (const file of fs.existsSync(unsupportedDir) ? fs.readdirSync(unsupportedDir
   };
   const ask = { model, messages: [{ role: "user", content: "What is 2 + 3?" }], tools, max_tokens: 120,
                 temperature: 1, seed: 3, tool_choice: "required", parallel_tool_calls: false };
-  const whole = await client.chat.completions.create(ask);
+  const whole = await api.chat.completions.create(ask);
   const msg = whole.choices[0].message;
-  const stream = await client.chat.completions.create({ ...ask, stream: true });
+  const stream = await api.chat.completions.create({ ...ask, stream: true });
   const calls = [];
   let finish = null;
   for await (const chunk of stream) {
@@ -153,14 +155,14 @@ for (const file of fs.existsSync(unsupportedDir) ? fs.readdirSync(unsupportedDir
       calls[d.index].function.arguments += d.function.arguments ?? "";
     }
   }
-  const named = await client.chat.completions.create({
+  const named = await api.chat.completions.create({
     ...ask, tool_choice: { type: "function", function: { name: "add" } }, parallel_tool_calls: false });
-  const followUp = await client.chat.completions.create({
+  const followUp = await api.chat.completions.create({
     model, tools, max_tokens: 8, temperature: 0,
     messages: [...ask.messages, msg,
                ...msg.tool_calls.map((c) => ({ role: "tool", tool_call_id: c.id, content: "5" }))],
   });
-  out.tools = {
+  return {
     finish: whole.choices[0].finish_reason,
     content: msg.content,
     calls: msg.tool_calls.length,
@@ -176,6 +178,10 @@ for (const file of fs.existsSync(unsupportedDir) ? fs.readdirSync(unsupportedDir
     follow_up_prompt_tokens: followUp.usage.prompt_tokens,
     first_prompt_tokens: whole.usage.prompt_tokens,
   };
+}
+out.tools = [await toolRoundTrip(client)];
+for (const url of toolServers) {
+  out.tools.push(await toolRoundTrip(new OpenAI({ baseURL: `${url}/v1`, apiKey: "unused", maxRetries: 0 })));
 }
 
 process.stdout.write(JSON.stringify(out) + "\n");

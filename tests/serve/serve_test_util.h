@@ -1,7 +1,10 @@
 // Helpers shared by the engine tests: models, request sets and "run to completion".
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <random>
@@ -12,6 +15,7 @@
 #include "model/random_model.h"
 #include "model/transformer.h"
 #include "serve/engine.h"
+#include "tokenizer/tokenizer.h"
 
 namespace odma::serve::testing {
 
@@ -26,6 +30,25 @@ inline std::shared_ptr<const model::Transformer> shipped_model(const std::string
   auto& m = cache[name];
   if (!m) m = model::Transformer::load(model_dir(name), {model::DType::kF32});
   return m;
+}
+
+// The tiny shape with Qwen2's padded 151,936-row vocabulary and its full tokenizer (151,665 ids),
+// random weights of `seed`: masks, sampling and decoding then meet every real token.
+struct RealVocabModel {
+  std::shared_ptr<const model::Transformer> model;
+  tokenizer::Tokenizer tokenizer;
+};
+inline RealVocabModel real_vocab_model(std::uint64_t seed) {
+  model::ModelConfig c = model::preset_config("tiny");
+  c.vocab_size = 151936;
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("odma_real_vocab_" + std::to_string(::getpid()) + "_" + std::to_string(seed));
+  (void)model::write_random_model(dir, c, seed, /*write_weights=*/false);
+  tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(dir);
+  std::filesystem::remove_all(dir);
+  return {std::make_shared<const model::Transformer>(c, model::random_weights(c, seed)),
+          std::move(tok)};
 }
 
 // The `tiny` random Qwen2 preset with 3 layers (as the model tests use).

@@ -5,9 +5,6 @@
 // (151,936 rows, 151,665 tokenizer ids), where a mask is computed over every token.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -15,7 +12,6 @@
 #include "base/error.h"
 #include "grammar/matcher.h"
 #include "grammar/tokenizer_vocabulary.h"
-#include "model/random_model.h"
 #include "serve_test_util.h"
 #include "test_scale.h"
 #include "tokenizer/tokenizer.h"
@@ -29,25 +25,10 @@ using testing::random_prompt;
 using testing::run_all;
 using testing::sampled;
 
-struct RealVocabModel {
-  std::shared_ptr<const model::Transformer> model;
-  tokenizer::Tokenizer tokenizer;
-};
+using testing::RealVocabModel;
 
-// The tiny shape with Qwen2's padded vocabulary and its full tokenizer (random weights).
 const RealVocabModel& real_vocab_model() {
-  static const RealVocabModel m = [] {
-    model::ModelConfig c = model::preset_config("tiny");
-    c.vocab_size = 151936;
-    const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                      ("odma_grammar_vocab_" + std::to_string(::getpid()));
-    (void)model::write_random_model(dir, c, 11, /*write_weights=*/false);
-    tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(dir);
-    std::filesystem::remove_all(dir);
-    return RealVocabModel{
-        std::make_shared<const model::Transformer>(c, model::random_weights(c, 11)),
-        std::move(tok)};
-  }();
+  static const RealVocabModel m = testing::real_vocab_model(11);
   return m;
 }
 

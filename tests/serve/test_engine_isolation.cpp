@@ -3,9 +3,6 @@
 // tokenizer of 151,665 ids) is no failure at all: an id the tokenizer lacks decodes to no text.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -113,15 +110,9 @@ TEST(EngineIsolation, PaddingIdsDecodeToNoTextAndFailNothing) {
 // The real shape: Qwen2's 151,936-row vocabulary with the full Qwen2 tokenizer (151,665 ids).
 // Random logits reach the 271 padding ids about once in 560 tokens; zero failures is the claim.
 TEST(EngineIsolation, RealQwen2PaddedVocabularyFailsNothing) {
-  model::ModelConfig c = model::preset_config("tiny");
-  c.vocab_size = 151936;
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("odma_padded_vocab_" + std::to_string(::getpid()));
-  (void)model::write_random_model(dir, c, 7, /*write_weights=*/false);
-  const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(dir);
-  std::filesystem::remove_all(dir);
-  auto m = std::make_shared<const model::Transformer>(c, model::random_weights(c, 7));
-  (void)sample_padded(m, tok, 2, static_cast<int>(odma::testing::scaled(300, 30)), 150000);
+  const testing::RealVocabModel rv = testing::real_vocab_model(7);
+  (void)sample_padded(rv.model, rv.tokenizer, 2, static_cast<int>(odma::testing::scaled(300, 30)),
+                      150000);
 }
 
 }  // namespace

@@ -8,7 +8,10 @@
 #include <filesystem>
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "model/random_model.h"
+#include "server/http_test_util.h"
 
 namespace odma::server::testing {
 
@@ -22,5 +25,25 @@ inline std::filesystem::path write_real_vocab_model(const std::string& tag, std:
   (void)model::write_random_model(dir, c, seed, /*write_weights=*/true);
   return dir;
 }
+
+// One `odma serve` per test suite on such a model, with Qwen2.5's chat template (which teaches
+// Hermes tool calls). Suites derive from it: `class MySuite : public RealVocabServer {};`.
+class RealVocabServer : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::filesystem::path(write_real_vocab_model("serve", 5));
+    server_ = new ServerProcess({"--model", dir_->string(), "--kv-memory", "64MiB",
+                                 "--chat-template", chat_template_path("qwen2_5")});
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+    dir_ = nullptr;
+  }
+  inline static ServerProcess* server_ = nullptr;
+  inline static std::filesystem::path* dir_ = nullptr;
+};
 
 }  // namespace odma::server::testing

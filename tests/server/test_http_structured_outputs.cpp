@@ -17,24 +17,7 @@
 namespace odma::server::testing {
 namespace {
 
-class StructuredOutputsHttp : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new std::filesystem::path(write_real_vocab_model("structured", 5));
-    server_ = new ServerProcess({"--model", dir_->string(), "--kv-memory", "64MiB",
-                                 "--chat-template", chat_template_path("qwen2_5")});
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-    std::filesystem::remove_all(*dir_);
-    delete dir_;
-  }
-  static ServerProcess* server_;
-  static std::filesystem::path* dir_;
-};
-ServerProcess* StructuredOutputsHttp::server_ = nullptr;
-std::filesystem::path* StructuredOutputsHttp::dir_ = nullptr;
+class StructuredOutputsHttp : public RealVocabServer {};
 
 // Every field bounded, so a random model reaches the end (and must then say EOS).
 nlohmann::json weather_schema() {

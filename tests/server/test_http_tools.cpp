@@ -17,24 +17,7 @@
 namespace odma::server::testing {
 namespace {
 
-class ToolsHttp : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new std::filesystem::path(write_real_vocab_model("tools", 9));
-    server_ = new ServerProcess({"--model", dir_->string(), "--kv-memory", "64MiB",
-                                 "--chat-template", chat_template_path("qwen2_5")});
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-    std::filesystem::remove_all(*dir_);
-    delete dir_;
-  }
-  static ServerProcess* server_;
-  static std::filesystem::path* dir_;
-};
-ServerProcess* ToolsHttp::server_ = nullptr;
-std::filesystem::path* ToolsHttp::dir_ = nullptr;
+class ToolsHttp : public RealVocabServer {};
 
 // Two tools whose arguments are bounded, so a random model finishes its call.
 nlohmann::json tools() {
