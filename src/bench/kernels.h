@@ -10,6 +10,7 @@
 //                    (memory: 2 MiB transparent huge pages for both, see model/mapped_buffer.h)
 #pragma once
 
+#include "bench/stream_read.h"
 #include "model/safetensors.h"  // DType
 
 #include <cstddef>
@@ -41,6 +42,7 @@ struct KernelCase {
 
 struct KernelBenchResult {
   double sequential_read_gbps = 0.0;  // best of the stand-alone probe and every case's arena read
+  StreamRead stream;  // the machine's STREAM-style read (stream_read.h), when the suite measured it
   std::vector<KernelCase> cases;
 };
 

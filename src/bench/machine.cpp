@@ -6,7 +6,10 @@
 namespace odma::bench {
 
 std::int64_t last_level_cache_bytes() {
-  const std::filesystem::path dir = "/sys/devices/system/cpu/cpu0/cache";
+  return last_level_cache_bytes("/sys/devices/system/cpu/cpu0/cache");
+}
+
+std::int64_t last_level_cache_bytes(const std::filesystem::path& dir) {
   int best_level = -1;
   std::int64_t best = 0;
   std::error_code ec;
@@ -26,6 +29,7 @@ std::int64_t last_level_cache_bytes() {
     const char unit = size.back();
     if (unit == 'K') bytes <<= 10;
     if (unit == 'M') bytes <<= 20;
+    if (unit == 'G') bytes <<= 30;
     if (level > best_level || (level == best_level && bytes > best)) {
       best_level = level;
       best = bytes;

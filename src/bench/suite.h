@@ -16,6 +16,7 @@
 #include "bench/decode_curve.h"
 #include "bench/e2e.h"
 #include "bench/kernels.h"
+#include "bench/stream_read.h"
 #include "model/transformer.h"
 #include "sim/device_profile.h"
 #include "sim/simulator.h"
@@ -79,8 +80,11 @@ std::vector<std::string> bench_policies(const SuiteOptions& options);
 
 struct DecodeBound {
   double weight_bytes = 0;  // bytes a batch-1 decode step streams
-  double read_gbps = 0;     // read bandwidth of those very weights
-  double bound_s = 0;       // weight_bytes ÷ read bandwidth
+  double read_gbps = 0;     // read bandwidth of those very weights (immune to page placement)
+  StreamRead stream;        // the machine's STREAM-style read of a fresh buffer (stream_read.h)
+  // weight_bytes ÷ the faster of the two reads: a bound the decode cannot beat, whether the
+  // weights sit in DRAM (STREAM is faster) or in cache (their own read is).
+  double bound_s = 0;
   double tpot_s = 0;        // measured batch-1 time per output token
   int curve_context = 256;  // context of every point of the curve
   std::vector<DecodePoint> curve;

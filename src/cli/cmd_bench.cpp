@@ -25,8 +25,10 @@ namespace {
 constexpr const char* kHelp = R"(usage: odma bench [options]
 
 (1) Decode-attention bandwidth of the engine's kernels: contiguous vs paged KV (16- and 1-token
-    blocks, random placement), next to this machine's sequential read bandwidth.
-(2) Batch-1 decode of the model vs its memory-bandwidth bound (weight bytes ÷ read bandwidth).
+    blocks, random placement), next to this machine's sequential read bandwidth (of each arena,
+    and STREAM-style: all threads, widest loads, a buffer >= 4x the last-level cache).
+(2) Batch-1 decode of the model vs its memory-bandwidth bound (weight bytes ÷ the faster of the
+    weights' own read and the STREAM-style read).
 (3) End to end: every KV policy serves the same traces on the same model and KV budget —
     Alpaca and NQ test splits and the arXiv-summarization lengths ("arxiv-long"), all requests at
     once ("offline") and at a Poisson rate — with forced output lengths (ignore_eos).
@@ -165,14 +167,16 @@ class BenchPrinter final : public bench::SuiteObserver {
         bench::residency(static_cast<double>(o.working_set_bytes), llc_bytes_).c_str());
     std::printf(
         "sequential read: %.1f GB/s (best probe; each row's ratio uses the read of its own arena, "
-        "measured just before)\n\n",
-        k.sequential_read_gbps);
+        "measured just before); STREAM read: %.1f GB/s (%s)\n\n",
+        k.sequential_read_gbps, k.stream.gbps, bench::describe(k.stream).c_str());
     Table t({"batch", "ctx", "seq read GB/s", "contiguous GB/s", "paged-16 GB/s", "paged-1 GB/s",
-             "contiguous / seq read", "paged-16 slowdown", "paged-1 slowdown"});
+             "contiguous / seq read", "contiguous / STREAM read", "paged-16 slowdown",
+             "paged-1 slowdown"});
     for (const auto& c : k.cases) {
       t.add_row({std::to_string(c.batch), std::to_string(c.ctx), fmt(c.read_gbps, 1),
                  fmt(c.contiguous_gbps, 1), fmt(c.paged16_gbps, 1), fmt(c.paged1_gbps, 1),
                  fmt_percent(c.contiguous_gbps / c.read_gbps, 0),
+                 fmt_percent(c.contiguous_gbps / k.stream.gbps, 0),
                  ratio(c.contiguous_gbps, c.paged16_gbps),
                  ratio(c.contiguous_gbps, c.paged1_gbps)});
     }
@@ -181,10 +185,20 @@ class BenchPrinter final : public bench::SuiteObserver {
 
   void on_decode(const bench::DecodeBound& d) override {
     std::printf("\n## Batch-1 decode vs the memory-bandwidth bound\n\n");
+    std::printf(
+        "STREAM read: %s. Bound = weights ÷ the faster read (here %s); decode GB/s = weights ÷ "
+        "TPOT.\n\n",
+        bench::describe(d.stream).c_str(),
+        d.stream.gbps >= d.read_gbps ? "STREAM" : "the weights' own read");
+    const double decode_gbps = d.weight_bytes / d.tpot_s / 1e9;
     Table t({"weights (" + std::string(model::to_string(dtype_of_weights())) + ")",
-             "weights read GB/s", "bound ms/token", "measured TPOT ms", "measured / bound"});
+             "weights read GB/s", "STREAM read GB/s", "bound ms/token", "measured TPOT ms",
+             "measured / bound", "decode GB/s", "of weights read", "of STREAM read"});
     t.add_row({fmt(d.weight_bytes / 1048576.0, 1) + " MiB", fmt(d.read_gbps, 1),
-               fmt(d.bound_s * 1e3, 3), fmt(d.tpot_s * 1e3, 3), ratio(d.tpot_s, d.bound_s)});
+               fmt(d.stream.gbps, 1), fmt(d.bound_s * 1e3, 3), fmt(d.tpot_s * 1e3, 3),
+               ratio(d.tpot_s, d.bound_s), fmt(decode_gbps, 1),
+               fmt_percent(decode_gbps / d.read_gbps, 0),
+               fmt_percent(decode_gbps / d.stream.gbps, 0)});
     std::fputs(t.to_markdown().c_str(), stdout);
     std::printf("\n## Decode step vs batch (context %d): where a bigger batch stops paying\n\n",
                 d.curve_context);
