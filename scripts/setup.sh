@@ -16,6 +16,7 @@ PACKAGES=(
   libcpp-httplib-dev  # odma serve / loadgen: HTTP/1.1 server and client (llama.cpp's choice)
   curl                # the server's integration tests talk to it with curl too
   python3             # scripts/soak.py: the soak's fault injector (CTest label soak)
+  python3-numpy python3-yaml  # tools/llama_cpp/hf_to_gguf.py: odma's weights as GGUF for llama.cpp
   libdnnl-dev         # oneDNN: odma_bench_bf16_gemm compares it with odma's own BF16 GEMM
   nginx               # scripts/replicas.sh and tests/deploy: the load balancer in front of replicas
   ccache              # optional compiler cache: faster rebuilds and CI runs (cache outside the clone)
