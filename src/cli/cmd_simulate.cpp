@@ -29,6 +29,8 @@ table per workload x policy.
 
   --device NAME|PATH      device profile (data/devices/<NAME>.json; default mlu370-x4)
   --model-shape NAME|PATH shipped shape (data/model_shapes, default r1-7b-shape) or a HF config.json
+  --quantization Q        none (default) or int8: weights at 1 byte each (the engine's
+                          --quantization int8): half the weight memory and weight reads of BF16
   --dataset LIST          workloads, comma-separated sources: alpaca, alpaca-vicuna, nq, azure-conv,
                           azure-code, arxiv, mooncake-conv (default alpaca,nq)
   --mix SPEC              a mixture workload instead, e.g. alpaca:0.7,nq:0.3 (needs --requests)
@@ -241,6 +243,7 @@ int run_simulate(const std::vector<std::string>& argv) {
                        "online",
                        "device",
                        "model-shape",
+                       "quantization",
                        "dataset",
                        "mix",
                        "drift",
@@ -270,7 +273,11 @@ int run_simulate(const std::vector<std::string>& argv) {
                        "no-enable-prefix-caching"});
 
   const sim::DeviceProfile device = sim::load_device_profile(args.get_or("device", "mlu370-x4"));
-  const sim::ModelShape shape = sim::load_model_shape(args.get_or("model-shape", "r1-7b-shape"));
+  sim::ModelShape shape = sim::load_model_shape(args.get_or("model-shape", "r1-7b-shape"));
+  const std::string quantization = args.get_or("quantization", "none");
+  if (quantization != "none" && quantization != "int8")
+    throw Error("--quantization must be none or int8, got '" + quantization + "'");
+  if (quantization == "int8") shape.quantized_weight_bytes = 1;
   const sim::CostModel cost(device, shape);
   const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1));
   const std::vector<std::string> policies = parse_policy_list(args.get_or("policies", ""));
@@ -338,8 +345,9 @@ int run_simulate(const std::vector<std::string>& argv) {
       }
     }
     std::printf(
-        "\n## %s on %s, %s: %zu requests, KV capacity %lld slots (%.2f GB), predictor %s\n\n",
-        trace.name.c_str(), device.name.c_str(), shape.name.c_str(), trace.requests.size(),
+        "\n## %s on %s, %s%s: %zu requests, KV capacity %lld slots (%.2f GB), predictor %s\n\n",
+        trace.name.c_str(), device.name.c_str(), shape.name.c_str(),
+        shape.quantized_weight_bytes > 0 ? " (INT8 weights)" : "", trace.requests.size(),
         static_cast<long long>(opt.session.kv.capacity_tokens),
         static_cast<double>(opt.session.kv.capacity_tokens) *
             static_cast<double>(shape.kv_bytes_per_token()) / 1e9,

@@ -88,5 +88,27 @@ TEST(ModelShape, KvCapacityIsMemoryLeftAfterWeights) {
   EXPECT_THROW((void)kv_capacity_tokens(d, s), Error);
 }
 
+// --quantization int8: one byte per weight in memory and in every step's reads; K/V unchanged, so
+// the memory freed goes to KV slots.
+TEST(ModelShape, Int8WeightsHalveWeightBytesAndLeaveTheRestToKv) {
+  ModelShape s = load_model_shape("r1-7b-shape");
+  const ModelShape bf16 = s;
+  s.quantized_weight_bytes = 1;
+  EXPECT_DOUBLE_EQ(s.weight_bytes(), 7615616512.0);
+  EXPECT_DOUBLE_EQ(s.weight_read_bytes(), 2 * bf16.weight_read_bytes() / 4);
+  EXPECT_EQ(s.kv_bytes_per_token(), bf16.kv_bytes_per_token());
+  DeviceProfile d = load_device_profile("mlu370-x4");
+  d.memory_bytes = 16e9;  // too small for BF16 weights (above), room for INT8 ones
+  const double room = d.memory_bytes * (1 - d.reserved_memory_fraction) - 7615616512.0;
+  EXPECT_EQ(kv_capacity_tokens(d, s), static_cast<std::int64_t>(room / 57344));
+  // A one-token step is weight reads: INT8's linear phase takes half as long.
+  StepWork one;
+  one.tokens = 1;
+  one.emitted = 1;
+  const DeviceProfile device = load_device_profile("mlu370-x4");
+  EXPECT_NEAR(CostModel(device, s).step_time(one).linear_s,
+              CostModel(device, bf16).step_time(one).linear_s / 2, 1e-9);
+}
+
 }  // namespace
 }  // namespace odma::sim
