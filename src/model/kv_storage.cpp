@@ -55,7 +55,7 @@ KvStorage::KvStorage(int num_layers, int num_kv_heads, int head_dim, std::int64_
   bytes_ = plane_stride_bytes_ * static_cast<std::size_t>(num_layers) * 2 *
            static_cast<std::size_t>(num_kv_heads);
   try {
-    buffer_ = std::make_unique<cpu::MappedBuffer>(bytes_);
+    buffer_ = std::make_unique<cpu::MappedBuffer>(bytes_, /*populate=*/true);
   } catch (const Error&) {
     throw Error("KvStorage: cannot map " + std::to_string(bytes_) + " bytes for " +
                 std::to_string(capacity) + " slots");

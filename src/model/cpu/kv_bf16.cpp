@@ -40,7 +40,7 @@ KvPlanesBf16::KvPlanesBf16(int num_layers, int num_kv_heads, int head_dim, std::
   bytes_ = plane_stride_ * static_cast<std::size_t>(num_layers) * 2 *
            static_cast<std::size_t>(num_kv_heads) * sizeof(std::uint16_t);
   try {
-    buffer_ = std::make_unique<MappedBuffer>(bytes_);
+    buffer_ = std::make_unique<MappedBuffer>(bytes_, /*populate=*/true);
   } catch (const Error&) {
     throw Error("KvPlanesBf16: cannot map " + std::to_string(bytes_) + " bytes for " +
                 std::to_string(capacity) + " slots");
