@@ -125,7 +125,7 @@ void tokenize(std::string_view body) {
     (void)s.model.tokenizer.encode(*t.prompt, t.add_special_tokens);
     return;
   }
-  auto text = s.model.render_chat(t.messages, t.add_generation_prompt);
+  auto text = s.model.render_chat(t.messages, t.add_generation_prompt, t.tools);
   if (auto* e = std::get_if<sv::ApiError>(&text)) return check_refusal(*e);
   (void)s.model.tokenizer.encode(std::get<std::string>(text), t.add_special_tokens);
 }

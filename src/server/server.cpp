@@ -268,7 +268,7 @@ void Server::install_routes() {
     if (t.prompt) {
       ids = model_->tokenizer.encode(*t.prompt, t.add_special_tokens);
     } else {
-      auto text = model_->render_chat(t.messages, t.add_generation_prompt);
+      auto text = model_->render_chat(t.messages, t.add_generation_prompt, t.tools);
       if (auto* e = std::get_if<ApiError>(&text)) return send_error(res, *e);
       ids = model_->tokenizer.encode(std::get<std::string>(text), t.add_special_tokens);
     }

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "server/json_fields.h"
+#include "server/tool_call_validate.h"
 
 namespace odma::server {
 namespace {
@@ -39,6 +40,11 @@ std::variant<TokenizeRequest, ApiError> parse_tokenize_request(const nlohmann::j
     if (auto* e = std::get_if<ApiError>(&messages)) return std::move(*e);
     r.messages = std::move(std::get<std::vector<ChatMessage>>(messages));
     r.add_generation_prompt = f.boolean("add_generation_prompt").value_or(true);
+    if (const nlohmann::json* tools = f.find("tools")) {
+      if (const std::optional<std::string> why = validate_tools(*tools))
+        return bad_request(*why, "tools");
+      r.tools = nlohmann::ordered_json::parse(tools->dump());  // sorted keys: see below
+    }
   }
   r.model = f.string("model").value_or("");
   r.add_special_tokens = f.boolean("add_special_tokens").value_or(has_prompt);
@@ -47,7 +53,10 @@ std::variant<TokenizeRequest, ApiError> parse_tokenize_request(const nlohmann::j
 }
 
 std::variant<TokenizeRequest, ApiError> parse_tokenize_request(std::string_view body) {
-  return from_text(body, [](const nlohmann::json& j) { return parse_tokenize_request(j); });
+  auto r = from_text(body, [](const nlohmann::json& j) { return parse_tokenize_request(j); });
+  if (auto* t = std::get_if<TokenizeRequest>(&r); t != nullptr && !t->tools.empty())
+    t->tools = nlohmann::ordered_json::parse(body)["tools"];  // the body's key order (valid JSON)
+  return r;
 }
 
 std::variant<DetokenizeRequest, ApiError> parse_detokenize_request(const nlohmann::json& body) {

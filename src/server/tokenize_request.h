@@ -4,7 +4,7 @@
 //   /tokenize, completion form  {"model"?, "prompt": str, "add_special_tokens"?: bool = true}
 //   /tokenize, chat form        {"model"?, "messages": [...], "add_generation_prompt"?: bool =
 //   true,
-//                                "add_special_tokens"?: bool = false}
+//                                "add_special_tokens"?: bool = false, "tools"?: [...]}
 //        vLLM's defaults: a chat template already adds BOS, so the chat form adds no specials
 //   /detokenize                 {"model"?, "tokens": [int, ...]}
 //
@@ -31,6 +31,9 @@ struct TokenizeRequest {
   std::vector<ChatMessage> messages;  // the chat form, when prompt is nullopt
   bool add_generation_prompt = true;  // chat form only
   bool add_special_tokens = true;     // default: true for prompt, false for messages
+  // Chat form: the tools the template shows (validated as chat requests' are), in the body's key
+  // order, so that the count equals the chat request's prompt tokens.
+  nlohmann::ordered_json tools = nlohmann::ordered_json::array();
 };
 
 struct DetokenizeRequest {

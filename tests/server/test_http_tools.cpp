@@ -173,9 +173,17 @@ TEST_F(ToolsHttp, ACallAndItsAnswerGoBackThroughTheTemplate) {
   // The prompt grew by the call and the answer, as the template writes them.
   EXPECT_GT(second.body["usage"]["prompt_tokens"].get<int>(),
             first.body["usage"]["prompt_tokens"].get<int>() + 10);
-  // /tokenize renders the same conversation (without tools it is shorter).
-  const Reply tokens = post(c, "/tokenize", nlohmann::json{{"messages", b["messages"]}});
+  // /tokenize (vLLM's, with tools) counts exactly the chat request's prompt; without the tools the
+  // template writes less.
+  const Reply tokens =
+      post(c, "/tokenize", nlohmann::json{{"messages", b["messages"]}, {"tools", tools()}});
   ASSERT_EQ(tokens.status, 200) << tokens.raw;
+  EXPECT_EQ(tokens.body["count"], second.body["usage"]["prompt_tokens"]);
+  const Reply bare = post(c, "/tokenize", nlohmann::json{{"messages", b["messages"]}});
+  ASSERT_EQ(bare.status, 200) << bare.raw;
+  EXPECT_LT(bare.body["count"].get<int>(), tokens.body["count"].get<int>());
+  EXPECT_EQ(post(c, "/tokenize", nlohmann::json{{"messages", b["messages"]}, {"tools", 3}}).status,
+            400);
 }
 
 TEST_F(ToolsHttp, AutoLeavesTheModelFreeAndNoneParsesNothing) {
