@@ -16,7 +16,9 @@
 // schema no value satisfies.
 //
 // Compiled grammars are cached by their text (a process-wide LRU of kGrammarCacheEntries), so
-// requests with one schema share one Grammar and with it its token-mask cache.
+// requests with one schema share one Grammar and with it its token-mask cache. Each grammar's mask
+// cache may grow to ~10 MB on a 152K vocabulary (grammar/mask_cache.h), so the bound is also the
+// server's memory bound for them: 16 × 10 MB.
 #pragma once
 
 #include <cstddef>
@@ -28,7 +30,7 @@
 
 namespace odma::server {
 
-inline constexpr std::size_t kGrammarCacheEntries = 64;
+inline constexpr std::size_t kGrammarCacheEntries = 16;
 
 // Reads the fields above from `f` (the request body); records a 400 in `f` for a bad one. Null
 // when the output is free text. `ordered_body` (the same body, key order kept; may be null) gives a
