@@ -13,6 +13,17 @@ void check(const GrammarPtr& g, const char* what) {
   if (!g) throw GrammarError(std::string(what) + ": null grammar", "");
 }
 
+// A call of each grammar, imported into `b` (sequence and alternatives join them).
+std::vector<Frag> import_calls(GraphBuilder& b, const std::vector<GrammarPtr>& grammars,
+                               const char* what) {
+  std::vector<Frag> calls;
+  for (const GrammarPtr& g : grammars) {
+    check(g, what);
+    calls.push_back(b.call(b.import(*g)));
+  }
+  return calls;
+}
+
 }  // namespace
 
 GrammarPtr json_schema(const nlohmann::json& schema) {
@@ -62,23 +73,13 @@ GrammarPtr literal(std::string text) {
 
 GrammarPtr sequence(const std::vector<GrammarPtr>& parts) {
   GraphBuilder b;
-  std::vector<Frag> calls;
-  for (const GrammarPtr& p : parts) {
-    check(p, "sequence");
-    calls.push_back(b.call(b.import(*p)));
-  }
-  return b.finish(b.rule(b.seq(calls)));
+  return b.finish(b.rule(b.seq(import_calls(b, parts, "sequence"))));
 }
 
 GrammarPtr alternatives(const std::vector<GrammarPtr>& options) {
   if (options.empty()) throw GrammarError("alternatives needs at least one option", "");
   GraphBuilder b;
-  std::vector<Frag> calls;
-  for (const GrammarPtr& o : options) {
-    check(o, "alternatives");
-    calls.push_back(b.call(b.import(*o)));
-  }
-  return b.finish(b.rule(b.alt(calls)));
+  return b.finish(b.rule(b.alt(import_calls(b, options, "alternatives"))));
 }
 
 GrammarPtr repeat(GrammarPtr item, int min, int max, std::string separator) {

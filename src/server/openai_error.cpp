@@ -31,6 +31,10 @@ ApiError bad_request(std::string message, std::string param) {
   return make(400, std::move(message), kInvalidRequest, std::move(param));
 }
 
+ApiError not_supported(const std::string& what, const std::string& param) {
+  return bad_request(what + " is not supported by odma.", param);
+}
+
 ApiError context_length_exceeded(std::int64_t prompt_tokens, std::int64_t max_tokens,
                                  std::int64_t max_model_len, std::string param) {
   std::string message = "This model's maximum context length is " + std::to_string(max_model_len) +

@@ -42,6 +42,9 @@ struct ApiError {
 [[nodiscard]] nlohmann::json to_json(const ApiError& e);
 
 [[nodiscard]] ApiError bad_request(std::string message, std::string param = "");
+// 400 "<what> is not supported by odma." naming `param`: a feature odma refuses rather than
+// ignores.
+[[nodiscard]] ApiError not_supported(const std::string& what, const std::string& param);
 
 // OpenAI's wording (which vLLM used until v0.6): "This model's maximum context length is N tokens.
 // However, you requested M tokens (P in the messages, C in the completion). Please reduce the

@@ -19,10 +19,6 @@ constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 // OpenAI's (and vLLM's) max_tokens default for /v1/completions.
 constexpr std::int32_t kCompletionDefaultMaxTokens = 16;
 
-ApiError not_supported(const std::string& what, const std::string& param) {
-  return bad_request(what + " is not supported by odma.", param);
-}
-
 // "s" | ["s"] | [ids] | [[ids]]; a batch of prompts is refused (one request, one sequence).
 void read_prompt(JsonFields& f, GenerationRequest& r) {
   const nlohmann::json* p = f.find("prompt");

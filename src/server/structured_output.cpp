@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <functional>
-#include <list>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "base/lru_map.h"
 
 namespace odma::server {
 namespace {
@@ -19,40 +19,26 @@ struct Ask {
   const nlohmann::json* value = nullptr;  // the schema, pattern or choice list
 };
 
+// Compiled grammars by their text, most recently used kept.
 class GrammarCache {
  public:
   grammar::GrammarPtr get(const std::string& key,
                           const std::function<grammar::GrammarPtr()>& build) {
     {
       std::lock_guard lock(mu_);
-      if (auto it = index_.find(key); it != index_.end()) {
-        order_.splice(order_.begin(), order_, it->second);  // most recently used first
-        return it->second->second;
-      }
+      if (const grammar::GrammarPtr* hit = grammars_.get(key)) return *hit;
     }
     grammar::GrammarPtr g = build();  // outside the lock: compiling may take milliseconds
     std::lock_guard lock(mu_);
-    if (index_.count(key) == 0) {
-      order_.emplace_front(key, g);
-      index_[key] = order_.begin();
-      if (order_.size() > kGrammarCacheEntries) {
-        index_.erase(order_.back().first);
-        order_.pop_back();
-      }
-    }
+    if (const grammar::GrammarPtr* hit = grammars_.get(key)) return *hit;  // built meanwhile
+    grammars_.put(key, g);
     return g;
   }
 
  private:
   std::mutex mu_;
-  std::list<std::pair<std::string, grammar::GrammarPtr>> order_;
-  std::unordered_map<std::string, std::list<std::pair<std::string, grammar::GrammarPtr>>::iterator>
-      index_;
+  LruMap<grammar::GrammarPtr> grammars_{kGrammarCacheEntries};
 };
-
-ApiError not_supported(const std::string& what, const std::string& param) {
-  return bad_request(what + " is not supported by odma.", param);
-}
 
 // response_format: {"type": "text" | "json_object" | "json_schema", "json_schema": {...}}.
 void read_response_format(JsonFields& f, std::vector<Ask>& asks) {
