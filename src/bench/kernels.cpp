@@ -43,8 +43,10 @@ double read_gbps(const float* buf, std::size_t n, double seconds) {
 // a shared machine's bandwidth between two probes.
 double attention_gbps(const KernelBenchOptions& o, int layout, int batch, int ctx,
                       double* arena_read = nullptr) {
-  const std::int64_t elem = static_cast<std::int64_t>(model::element_size(o.kv_dtype));
-  const std::int64_t per_layer = std::int64_t{batch} * ctx * o.kv_heads * o.head_dim * elem * 2;
+  // K and V of every token (INT8: values and the rows' scales), the bytes attention reads.
+  const std::int64_t per_layer = std::int64_t{batch} * ctx *
+                                 static_cast<std::int64_t>(model::KvStorage::slot_bytes(
+                                     1, o.kv_heads, o.head_dim, o.kv_dtype));
   const int layers =
       static_cast<int>(std::clamp<std::int64_t>(o.working_set_bytes / per_layer, 1, 64));
   const std::int64_t capacity = std::int64_t{batch} * ctx;
@@ -55,6 +57,9 @@ double attention_gbps(const KernelBenchOptions& o, int layout, int batch, int ct
         const std::size_t n = static_cast<std::size_t>(capacity * o.head_dim);
         if (o.kv_dtype == model::DType::kBF16) {
           std::fill_n(st.plane_bf16(l, kv, h), n, model::cpu::to_bf16(0.01f));
+        } else if (o.kv_dtype == model::DType::kI8) {
+          std::fill_n(st.plane_i8(l, kv, h), n, std::int8_t{127});
+          std::fill_n(st.scales(l, kv, h), capacity, 0.01f / 127.0f);
         } else {
           std::fill_n(st.plane(l, kv, h), n, 0.01f);
         }

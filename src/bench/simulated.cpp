@@ -6,8 +6,15 @@
 
 namespace odma::bench {
 
-sim::ModelShape engine_shape(const model::ModelConfig& c, const std::string& name) {
-  return sim::shape_of(c, name, 4);  // the engine computes and stores K/V in F32
+sim::ModelShape engine_shape(const model::ModelConfig& c, const std::string& name,
+                             model::DType weights, model::DType kv) {
+  // dtype_bytes is the K/V's (BF16 or F32); the weights' bytes are told apart when they differ.
+  sim::ModelShape s = sim::shape_of(
+      c, name, kv == model::DType::kI8 ? 2 : static_cast<std::int64_t>(model::element_size(kv)));
+  s.int8_kv = kv == model::DType::kI8;
+  const auto w = static_cast<std::int64_t>(model::element_size(weights));
+  if (w != s.dtype_bytes) s.quantized_weight_bytes = w;
+  return s;
 }
 
 sim::DeviceProfile measured_cpu_profile(const KernelBenchResult& k,

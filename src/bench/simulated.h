@@ -20,8 +20,11 @@
 
 namespace odma::bench {
 
-// The engine's model as the simulator sees it: F32 weights and KV (dtype_bytes 4).
-sim::ModelShape engine_shape(const model::ModelConfig& config, const std::string& name);
+// The engine's model as the simulator sees it: weights and K/V in the dtypes it holds them in
+// (INT8 weights: 1 byte a value; INT8 K/V: 1 byte a value + an F32 scale a row).
+sim::ModelShape engine_shape(const model::ModelConfig& config, const std::string& name,
+                             model::DType weights = model::DType::kF32,
+                             model::DType kv = model::DType::kF32);
 
 sim::DeviceProfile measured_cpu_profile(const KernelBenchResult& kernels,
                                         const std::vector<DecodePoint>& curve, int curve_ctx,

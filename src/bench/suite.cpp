@@ -115,6 +115,10 @@ E2eRun prepare_run(const WorkloadSpec& w, const model::Transformer& model, std::
   run.odma_max_extents = o.extents;
   run.predictions = predictions_for(run.trace, predictor, o.seed, w.cap);
   run.capacity = o.kv_slots > 0 ? o.kv_slots : kv_budget(run.trace, w.cap, w.static_slots);
+  if (o.kv_budget_dtype) {  // the same bytes in the arena's own slots
+    run.capacity = run.capacity * model.kv_bytes_per_slot(o.kv_budget_dtype) /
+                   model.kv_bytes_per_slot(o.kv_dtype);
+  }
   run.arena = model.make_storage(run.capacity, o.kv_dtype);  // one arena: the same pages for all
   std::int64_t max_prompt = 0;
   for (const auto& r : run.trace.requests)
@@ -230,7 +234,8 @@ void run_suite(const SuiteOptions& o, SuiteObserver& observer) {
   if (o.skip_e2e) return;
 
   // The simulator, calibrated on this very run (or the shipped cpu-local profile without kernels).
-  const sim::ModelShape shape = engine_shape(mc, bm.name);
+  const sim::ModelShape shape = engine_shape(mc, bm.name, bm.model->weights().dtype(),
+                                             o.kv_dtype.value_or(bm.model->default_kv_dtype()));
   const sim::DeviceProfile device =
       kernels.cases.empty()
           ? sim::load_device_profile("cpu-local")

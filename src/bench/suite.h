@@ -28,7 +28,10 @@ struct SuiteOptions {
   std::string preset = "small";          // data/model_shapes/<preset>.json (model/random_model.h)
   model::LoadOptions load;               // weights' dtype (default: the checkpoint's; presets BF16)
   std::optional<model::DType> kv_dtype;  // nullopt: the model's default (BF16 for BF16 weights)
-  std::int32_t repeats = 1;              // e2e runs per policy, interleaved across policies
+  // Size each KV budget in bytes of this dtype's slots, then hold as many kv_dtype slots as those
+  // bytes take: K/V dtypes compared at the same memory (nullopt: budgets are in kv_dtype slots).
+  std::optional<model::DType> kv_budget_dtype;
+  std::int32_t repeats = 1;  // e2e runs per policy, interleaved across policies
   // The paged policy at these block sizes ("paged-16", ...; empty: the policy's default 16).
   std::vector<std::int32_t> paged_blocks;
   bool quick = false;                 // ~1 minute: fewer requests, one kernel case, offline only

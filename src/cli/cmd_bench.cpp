@@ -38,7 +38,10 @@ constexpr const char* kHelp = R"(usage: odma bench [options]
                       qwen2-0.5b-shape (0.99 GB BF16: weights and bounds leave the caches), ...
   --dtype D           weights: auto (the checkpoint's; presets are BF16), bf16, f32
   --quantization Q    none (default) or int8: weights quantized to INT8 at load (per row)
-  --kv-dtype D        K/V: auto (f32 for f32 weights, else bf16), bf16, f32
+  --kv-dtype D        K/V: auto (f32 for f32 weights, else bf16), bf16, f32, int8 (a scale
+                      per token and head: ~2x the slots of bf16)
+  --kv-budget-as D    size every KV budget in bytes of D slots (e.g. bf16), then hold as many
+                      --kv-dtype slots as those bytes take: K/V dtypes at the same memory
   --repeats N         end-to-end runs per policy, interleaved across policies; tables show the
                       median run and each ratio's median (min–max) over repeats (default 1)
   --paged-blocks L    run the paged policy at each of these block sizes, e.g. 16,64,256 (rows
@@ -306,11 +309,11 @@ int run_bench(const std::vector<std::string>& argv) {
     std::fputs(expand_help(kHelp).c_str(), stdout);
     return 0;
   }
-  args.reject_unknown(
-      {"trace",         "kv-slots",       "model",      "json",         "policies", "predictor",
-       "requests",      "long-requests",  "max-tokens", "static-slots", "extents",  "seed",
-       "write-profile", "preset",         "dtype",      "quantization", "kv-dtype", "repeats",
-       "paged-blocks",  "prefix-caching", "growth"});
+  args.reject_unknown({"trace",          "kv-slots", "model",         "json",       "policies",
+                       "predictor",      "requests", "long-requests", "max-tokens", "static-slots",
+                       "extents",        "seed",     "write-profile", "preset",     "dtype",
+                       "quantization",   "kv-dtype", "kv-budget-as",  "repeats",    "paged-blocks",
+                       "prefix-caching", "growth"});
   if (args.has("quick") && args.has("dram"))
     throw Error("--quick and --dram are two presets: pick one");
   bench::SuiteOptions o = args.has("quick")  ? bench::quick_defaults()
@@ -339,7 +342,9 @@ int run_bench(const std::vector<std::string>& argv) {
   o.preset = args.get_or("preset", o.preset);
   o.load.dtype =
       model::parse_weight_flags(args.get_or("dtype", "auto"), args.get_or("quantization", "none"));
-  o.kv_dtype = model::parse_dtype_flag(args.get_or("kv-dtype", "auto"), "--kv-dtype");
+  o.kv_dtype = model::parse_kv_dtype_flag(args.get_or("kv-dtype", "auto"));
+  if (args.has("kv-budget-as"))
+    o.kv_budget_dtype = model::parse_kv_dtype_flag(args.get_or("kv-budget-as", "auto"));
   o.repeats = static_cast<std::int32_t>(args.get_int("repeats", o.repeats));
   if (auto list = args.get("paged-blocks")) {
     o.paged_blocks.clear();  // replaces --dram's

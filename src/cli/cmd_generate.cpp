@@ -40,7 +40,7 @@ tokenizer.json) through the serving engine, streaming the text, then prints per-
   --kv-memory SIZE    KV arena in bytes instead, e.g. 4GiB (slots = SIZE / bytes per slot)
   --dtype D           weights: auto (the checkpoint's; F16 → bf16), bf16, f32 (default auto)
   --quantization Q    none (default) or int8: weights quantized to INT8 at load (per row)
-  --kv-dtype D        K/V cache: auto (f32 for f32 weights, else bf16), bf16, f32
+  --kv-dtype D        K/V cache: auto (f32 for f32 weights, else bf16), bf16, f32, int8
   --predictor SPEC    output-length predictor: {predictor}; a server-side run
                       takes model:PATH, bundled or none (default bundled@0.5: the shipped model at
                       its median, growth covers the rest; none reserves for --max-tokens)
@@ -75,7 +75,7 @@ int run_generate(const std::vector<std::string>& argv) {
   const model::LoadOptions load{
       model::parse_weight_flags(args.get_or("dtype", "auto"), args.get_or("quantization", "none"))};
   const std::optional<model::DType> kv_dtype =
-      model::parse_dtype_flag(args.get_or("kv-dtype", "auto"), "--kv-dtype");
+      model::parse_kv_dtype_flag(args.get_or("kv-dtype", "auto"));
   const auto load_start = std::chrono::steady_clock::now();
   std::shared_ptr<const model::Transformer> model = model::Transformer::load(*dir, load);
   const double load_s =

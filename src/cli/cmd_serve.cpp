@@ -26,7 +26,8 @@ continuous batching with the chosen KV policy; HTTP threads parse, queue and str
   --kv-memory SIZE         KV arena, e.g. 512MiB, 4GiB (default 1GiB)
   --dtype D                weights: auto (the checkpoint's; F16 → bf16), bf16, f32 (default auto)
   --quantization Q         none (default) or int8: weights quantized to INT8 at load (per row)
-  --kv-dtype D             K/V cache: auto (f32 for f32 weights, else bf16), bf16, f32
+  --kv-dtype D             K/V cache: auto (f32 for f32 weights, else bf16), bf16, f32, int8
+                           (one scale per token and head: ~2x the slots of bf16 per GiB)
   --max-model-len N        context limit (default: the model's max_position_embeddings)
   --max-num-seqs N         running requests at most (default 256; vLLM's name)
   --predictor SPEC         output-length predictor: model:PATH | bundled | none, each with an
@@ -108,7 +109,7 @@ int run_serve(const std::vector<std::string>& argv) {
   if (auto v = args.get("kv-memory")) o.kv_memory_bytes = parse_bytes(*v, "--kv-memory");
   o.dtype =
       model::parse_weight_flags(args.get_or("dtype", "auto"), args.get_or("quantization", "none"));
-  o.kv_dtype = model::parse_dtype_flag(args.get_or("kv-dtype", "auto"), "--kv-dtype");
+  o.kv_dtype = model::parse_kv_dtype_flag(args.get_or("kv-dtype", "auto"));
   o.max_model_len = static_cast<std::int32_t>(args.get_int("max-model-len", 0));
   o.max_batch = static_cast<std::int32_t>(args.get_int("max-num-seqs", o.max_batch));
   o.predictor = args.get_or("predictor", o.predictor);

@@ -31,6 +31,9 @@ table per workload x policy.
   --model-shape NAME|PATH shipped shape (data/model_shapes, default r1-7b-shape) or a HF config.json
   --quantization Q        none (default) or int8: weights at 1 byte each (the engine's
                           --quantization int8): half the weight memory and weight reads of BF16
+  --kv-dtype D            auto (default: the shape's dtype) or int8: K/V at 1 byte per value plus
+                          an F32 scale per (token, layer, K|V, kv-head) row (the engine's
+                          --kv-dtype int8): ~2x the KV slots of BF16, half the attention reads
   --dataset LIST          workloads, comma-separated sources: alpaca, alpaca-vicuna, nq, azure-conv,
                           azure-code, arxiv, mooncake-conv (default alpaca,nq)
   --mix SPEC              a mixture workload instead, e.g. alpaca:0.7,nq:0.3 (needs --requests)
@@ -244,6 +247,7 @@ int run_simulate(const std::vector<std::string>& argv) {
                        "device",
                        "model-shape",
                        "quantization",
+                       "kv-dtype",
                        "dataset",
                        "mix",
                        "drift",
@@ -278,6 +282,10 @@ int run_simulate(const std::vector<std::string>& argv) {
   if (quantization != "none" && quantization != "int8")
     throw Error("--quantization must be none or int8, got '" + quantization + "'");
   if (quantization == "int8") shape.quantized_weight_bytes = 1;
+  const std::string kv_dtype = args.get_or("kv-dtype", "auto");
+  if (kv_dtype != "auto" && kv_dtype != "int8")
+    throw Error("--kv-dtype must be auto or int8, got '" + kv_dtype + "'");
+  shape.int8_kv = kv_dtype == "int8";
   const sim::CostModel cost(device, shape);
   const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1));
   const std::vector<std::string> policies = parse_policy_list(args.get_or("policies", ""));
@@ -347,8 +355,10 @@ int run_simulate(const std::vector<std::string>& argv) {
     std::printf(
         "\n## %s on %s, %s%s: %zu requests, KV capacity %lld slots (%.2f GB), predictor %s\n\n",
         trace.name.c_str(), device.name.c_str(), shape.name.c_str(),
-        shape.quantized_weight_bytes > 0 ? " (INT8 weights)" : "", trace.requests.size(),
-        static_cast<long long>(opt.session.kv.capacity_tokens),
+        shape.quantized_weight_bytes > 0
+            ? (shape.int8_kv ? " (INT8 weights, INT8 KV)" : " (INT8 weights)")
+            : (shape.int8_kv ? " (INT8 KV)" : ""),
+        trace.requests.size(), static_cast<long long>(opt.session.kv.capacity_tokens),
         static_cast<double>(opt.session.kv.capacity_tokens) *
             static_cast<double>(shape.kv_bytes_per_token()) / 1e9,
         (source->describe() + (online ? " (online)" : "")).c_str());

@@ -1,8 +1,18 @@
 #include "model/kv_storage.h"
 
 #include "base/error.h"
+#include "model/cpu/mapped_buffer.h"
+#include "model/weights.h"  // parse_dtype_flag
 
 namespace odma::model {
+
+std::optional<DType> parse_kv_dtype_flag(const std::string& value) {
+  if (value == "int8" || value == "i8") return DType::kI8;
+  if (value == "auto" || value == "bf16" || value == "bfloat16" || value == "f32" ||
+      value == "float32" || value == "float")
+    return parse_dtype_flag(value, "--kv-dtype");
+  throw Error("--kv-dtype: unknown dtype \"" + value + "\" (auto, bf16, f32, int8)");
+}
 
 SeqKv SeqKv::contiguous(std::vector<kv::Extent> extents) {
   SeqKv s;
@@ -45,15 +55,22 @@ KvStorage::KvStorage(int num_layers, int num_kv_heads, int head_dim, std::int64_
   if (num_layers <= 0 || num_kv_heads <= 0 || head_dim <= 0 || capacity <= 0) {
     throw Error("KvStorage: layers, kv heads, head_dim and capacity must be > 0");
   }
-  if (dtype != DType::kF32 && dtype != DType::kBF16) {
-    throw Error(std::string("KvStorage: K/V are held as F32 or BF16, not ") + to_string(dtype));
+  if (dtype != DType::kF32 && dtype != DType::kBF16 && dtype != DType::kI8) {
+    throw Error(std::string("KvStorage: K/V are held as F32, BF16 or INT8, not ") +
+                to_string(dtype));
   }
+  const std::size_t planes =
+      static_cast<std::size_t>(num_layers) * 2 * static_cast<std::size_t>(num_kv_heads);
   plane_stride_bytes_ = (static_cast<std::size_t>(capacity) * static_cast<std::size_t>(head_dim) *
                              element_size(dtype) +
                          63) /
                         64 * 64;
-  bytes_ = plane_stride_bytes_ * static_cast<std::size_t>(num_layers) * 2 *
-           static_cast<std::size_t>(num_kv_heads);
+  bytes_ = plane_stride_bytes_ * planes;
+  if (dtype == DType::kI8) {
+    scales_offset_ = bytes_;
+    scale_stride_ = (static_cast<std::size_t>(capacity) + 15) / 16 * 16;
+    bytes_ += scale_stride_ * sizeof(float) * planes;
+  }
   try {
     buffer_ = std::make_unique<cpu::MappedBuffer>(bytes_, /*populate=*/true);
   } catch (const Error&) {
@@ -66,8 +83,9 @@ KvStorage::KvStorage(int num_layers, int num_kv_heads, int head_dim, std::int64_
 KvStorage::~KvStorage() = default;
 
 std::size_t KvStorage::slot_bytes(int num_layers, int num_kv_heads, int head_dim, DType dtype) {
-  return static_cast<std::size_t>(num_layers) * 2 * static_cast<std::size_t>(num_kv_heads) *
-         static_cast<std::size_t>(head_dim) * element_size(dtype);
+  const std::size_t row = static_cast<std::size_t>(head_dim) * element_size(dtype) +
+                          (dtype == DType::kI8 ? sizeof(float) : 0);
+  return static_cast<std::size_t>(num_layers) * 2 * static_cast<std::size_t>(num_kv_heads) * row;
 }
 
 }  // namespace odma::model

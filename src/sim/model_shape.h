@@ -7,8 +7,9 @@
 // engine and the simulator cannot disagree about a model; torch_dtype gives the bytes per value.
 //
 // Formulas (per DESIGN.md, GQA, SiLU-gated MLP, untied or tied head):
-//   kv_bytes_per_token    = layers × 2 (K,V) × kv_heads × head_dim × dtype_bytes
-//   plane_bytes_per_token = head_dim × dtype_bytes    (one token in one (layer, K/V, head) plane)
+//   kv_bytes_per_token    = layers × 2 (K,V) × kv_heads × plane_bytes_per_token
+//   plane_bytes_per_token = head_dim × dtype_bytes    (one token in one (layer, K/V, head) plane;
+//                           INT8 KV, --kv-dtype int8: head_dim × 1 + 4, the row's F32 scale)
 //   body_params           = layers × (hidden·q_dim + 2·hidden·kv_dim + q_dim·hidden
 //                                     + 3·hidden·intermediate + 2·hidden [+ q_dim + 2·kv_dim bias])
 //                           + hidden (final norm)
@@ -39,14 +40,19 @@ struct ModelShape {
   std::int64_t vocab = 0;
   std::int64_t dtype_bytes = 2;             // weights and KV (bf16 = 2)
   std::int64_t quantized_weight_bytes = 0;  // 0: weights in dtype_bytes; INT8 weights: 1
+  bool int8_kv = false;                     // K/V rows in INT8 with an F32 scale each
   bool tied_embeddings = false;
   bool qkv_bias = false;
   std::int64_t max_position_embeddings = 0;  // informational
 
   std::int64_t q_dim() const { return heads * head_dim; }
   std::int64_t kv_dim() const { return kv_heads * head_dim; }
-  std::int64_t kv_bytes_per_token() const { return layers * 2 * kv_heads * head_dim * dtype_bytes; }
-  std::int64_t plane_bytes_per_token() const { return head_dim * dtype_bytes; }
+  std::int64_t kv_bytes_per_token() const {
+    return layers * 2 * kv_heads * plane_bytes_per_token();
+  }
+  std::int64_t plane_bytes_per_token() const {
+    return int8_kv ? head_dim + 4 : head_dim * dtype_bytes;
+  }
   std::int64_t body_params() const;
   std::int64_t head_params() const { return vocab * hidden; }
   std::int64_t total_params() const {

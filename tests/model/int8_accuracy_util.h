@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "model/transformer.h"
@@ -39,14 +40,17 @@ inline std::vector<double> softmax(const float* z, int n) {
   return p;
 }
 
+// The candidate's K/V in `cand_kv_dtype` (default: kv_dtype, the reference's).
 inline Agreement agreement(const Transformer& ref, const Transformer& cand,
                            const std::vector<std::vector<std::int32_t>>& sequences,
-                           DType kv_dtype = DType::kBF16) {
+                           DType kv_dtype = DType::kBF16,
+                           std::optional<DType> cand_kv_dtype = std::nullopt) {
   const int vocab = ref.config().vocab_size;
   Agreement a;
   int same = 0;
   for (const auto& seq : sequences) {
-    const auto zr = all_logits(ref, seq, kv_dtype), zc = all_logits(cand, seq, kv_dtype);
+    const auto zr = all_logits(ref, seq, kv_dtype),
+               zc = all_logits(cand, seq, cand_kv_dtype.value_or(kv_dtype));
     for (std::size_t pos = 0; pos < seq.size(); ++pos) {
       const float* r = zr.data() + pos * vocab;
       const float* c = zc.data() + pos * vocab;

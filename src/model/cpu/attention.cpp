@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "model/cpu/attention_bf16.h"
+#include "model/cpu/attention_i8.h"
 #include "model/cpu/kv_run.h"
 #include "model/cpu/vector_math.h"  // also brings <immintrin.h> under AVX-512
 
@@ -390,6 +391,12 @@ void attention(const KvStorage& st, int layer, int num_heads, std::span<const At
       collect_runs(*it.kv, ctx, runs);
       attend_bf16(st.plane_bf16(layer, 0, h), st.plane_bf16(layer, 1, h), hd, group, runs.data(),
                   static_cast<int>(runs.size()), it.q + off, it.out + off);
+    } else if (st.dtype() == DType::kI8) {
+      std::vector<Run>& runs = run_scratch();
+      collect_runs(*it.kv, ctx, runs);
+      attend_i8(st.plane_i8(layer, 0, h), st.scales(layer, 0, h), st.plane_i8(layer, 1, h),
+                st.scales(layer, 1, h), hd, group, runs.data(), static_cast<int>(runs.size()),
+                it.q + off, it.out + off);
     } else if (it.kv->is_paged()) {
       attend_paged(st, layer, h, group, *it.kv, ctx, it.q + off, it.out + off);
     } else {

@@ -13,7 +13,7 @@
 //
 // A BF16 arena (KvStorage::dtype()) goes through attend_bf16 (attention_bf16.h) with the same
 // tasks and the same runs (one per extent or block), so contiguous and paged stay bitwise equal
-// there too.
+// there too; an INT8 arena likewise through attend_i8 (attention_i8.h).
 #pragma once
 
 #include <span>

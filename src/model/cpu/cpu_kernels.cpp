@@ -10,6 +10,7 @@
 #include "model/cpu/gemm_bf16.h"
 #include "model/cpu/gemv_bf16.h"
 #include "model/cpu/gemv_int8.h"
+#include "model/cpu/kv_i8.h"
 #include "model/cpu/linear.h"
 #include "model/cpu/linear_bf16.h"
 #include "model/cpu/linear_int8.h"
@@ -26,6 +27,7 @@ std::string CpuKernels::name() const {
          gemv_kernel_name(default_gemv_kernel()) + ", gemm " +
          gemm_kernel_name(default_gemm_kernel()) + ", attention " +
          attn_kernel_name(default_attn_kernel()) + "; INT8: gemv " +
+         int8_kernel_name(default_int8_kernel()) + ", INT8 KV attention " +
          int8_kernel_name(default_int8_kernel()) + "; " + std::to_string(pool_.threads()) +
          " threads)";
 }
@@ -55,12 +57,17 @@ void CpuKernels::store_kv(KvStorage& st, int layer, const float* k, const float*
                           std::span<const std::int64_t> slots) const {
   const std::size_t hd = static_cast<std::size_t>(st.head_dim());
   const std::size_t row = static_cast<std::size_t>(st.num_kv_heads()) * hd;
-  const bool bf16 = st.dtype() == DType::kBF16;
+  const DType dtype = st.dtype();
   for (std::size_t i = 0; i < slots.size(); ++i) {
     const std::size_t dst = static_cast<std::size_t>(slots[i]) * hd;
     for (int g = 0; g < st.num_kv_heads(); ++g) {
       const std::size_t src = i * row + static_cast<std::size_t>(g) * hd;
-      if (bf16) {
+      if (dtype == DType::kI8) {
+        store_kv_i8(st.plane_i8(layer, 0, g), st.scales(layer, 0, g), st.head_dim(), slots[i],
+                    k + src, 1, row);
+        store_kv_i8(st.plane_i8(layer, 1, g), st.scales(layer, 1, g), st.head_dim(), slots[i],
+                    v + src, 1, row);
+      } else if (dtype == DType::kBF16) {
         convert_f32_to_bf16(k + src, st.plane_bf16(layer, 0, g) + dst, hd);
         convert_f32_to_bf16(v + src, st.plane_bf16(layer, 1, g) + dst, hd);
       } else {
@@ -91,6 +98,11 @@ void CpuKernels::copy_kv(KvStorage& st, std::span<const kv::CopyOp> ops) const {
           std::memmove(p + static_cast<std::size_t>(op.dst_offset) * row_bytes,
                        p + static_cast<std::size_t>(op.src_offset) * row_bytes,
                        static_cast<std::size_t>(op.length) * row_bytes);
+          if (st.dtype() == DType::kI8) {  // each row's scale moves with it
+            float* s = st.scales(l, kv, h);
+            std::memmove(s + op.dst_offset, s + op.src_offset,
+                         static_cast<std::size_t>(op.length) * sizeof(float));
+          }
         }
       }
     }

@@ -2,7 +2,8 @@
 //   F32 weights   our GEMV (≤ 8 token rows) or single-threaded OpenBLAS sgemm slices (linear.h)
 //   BF16 weights  run-time dispatched GEMV / GEMM (linear_bf16.h: vdpbf16ps, AMX, AVX-512F, AVX2)
 //   INT8 weights  run-time dispatched W8A8 GEMV, tiled for prefill (linear_int8.h: VNNI, AVX2)
-//   K/V           F32 or BF16 planes, attention through cpu/attention.h (BF16: attention_bf16.h)
+//   K/V           F32, BF16 or INT8 planes, attention through cpu/attention.h (BF16:
+//                 attention_bf16.h, INT8: attention_i8.h)
 #pragma once
 
 #include <memory>

@@ -91,4 +91,24 @@ void attend_bf16_avx2(const AttnArgs& a);
 void attend_bf16_avx512(const AttnArgs& a);
 void attend_bf16_avx512bf16(const AttnArgs& a);
 
+// --- decode attention over INT8 K/V (attention_i8.cpp dispatches; arithmetic in attention_i8.h) ---
+struct AttnI8Args {
+  const std::int8_t* k;  // K plane: slot s at k + s × hd
+  const std::int8_t* v;  // V plane
+  int hd;                // % 16 == 0, ≤ 256 for the SIMD kernels
+  int group;             // 1..8
+  const KvRun* runs;
+  int n_runs;
+  int ctx;                    // Σ runs[i].n
+  const std::int8_t* q8;      // [group][hd] quantized queries
+  const std::int32_t* q_sum;  // [group]: Σ_d q8[g][d] (the VNNI kernel's offset correction)
+  const float* q_scale;       // [group]: q's scale ÷ √hd
+  const float* k_scale;       // [ctx]: each position's K scale, in position order
+  const float* v_scale;       // [ctx]
+  float* scores;              // scratch [group][ctx]
+  float* out;                 // [group][hd]
+};
+void attend_i8_avx2(const AttnI8Args& a);
+void attend_i8_avx512vnni(const AttnI8Args& a);
+
 }  // namespace odma::model::cpu::detail

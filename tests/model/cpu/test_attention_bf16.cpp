@@ -28,6 +28,8 @@ std::vector<AttnKernel> available() {
   return out;
 }
 
+using test::random_runs;
+
 // A plane of `cap` slots with random BF16 rows, N(0, 1).
 struct Planes {
   int hd, cap;
@@ -37,38 +39,6 @@ struct Planes {
 Planes make_planes(int hd, int cap, std::mt19937& rng) {
   return {hd, cap, test::random_bf16(static_cast<std::size_t>(cap) * hd, rng),
           test::random_bf16(static_cast<std::size_t>(cap) * hd, rng)};
-}
-
-// `ctx` positions at distinct random slots, grouped into runs of random lengths in [1, max_run]
-// (max_run 0: one run at a random offset).
-std::vector<KvRun> random_runs(int ctx, int cap, int max_run, std::mt19937& rng) {
-  if (max_run == 0) {
-    std::uniform_int_distribution<int> off(0, cap - ctx);
-    return {{off(rng), ctx}};
-  }
-  std::vector<int> lens;
-  std::uniform_int_distribution<int> len(1, max_run);
-  for (int p = 0; p < ctx;) {
-    const int n = std::min(ctx - p, len(rng));
-    lens.push_back(n);
-    p += n;
-  }
-  // Place runs in disjoint slot ranges of the arena, in random order.
-  const int slack = cap - ctx;
-  std::vector<int> order(lens.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::shuffle(order.begin(), order.end(), rng);
-  std::vector<std::int64_t> slot(lens.size());
-  std::int64_t at = 0;
-  std::uniform_int_distribution<int> gap(0, slack / static_cast<int>(lens.size() + 1));
-  for (int i : order) {
-    at += gap(rng);
-    slot[static_cast<std::size_t>(i)] = at;
-    at += lens[static_cast<std::size_t>(i)];
-  }
-  std::vector<KvRun> runs;
-  for (std::size_t i = 0; i < lens.size(); ++i) runs.push_back({slot[i], lens[i]});
-  return runs;
 }
 
 // Copies the positions of `runs` to a fresh layout `to` (same logical sequence, other slots).
