@@ -17,6 +17,7 @@
 #include "predict/metrics.h"
 #include "predict/predictor.h"
 #include "predict/trainer.h"
+#include "sim/replay.h"
 #include "workload/dataset.h"
 #include "workload/trace.h"
 
@@ -47,6 +48,9 @@ eval     one table per dataset (alpaca, alpaca-vicuna, nq), TEST split only
   --dataset LIST      comma-separated subset (default: all three)
   --json PATH         also write {"datasets": {NAME: {"rows": [...]}}}
   --seed/--epochs/--threads  for the models trained in-process (defaults as for train)
+  each table is followed by the odma row's model in a KV replay of the test split (odma policy,
+  131072 slots, predictions made before the run): under-reserved, slots held ÷ final tokens,
+  reservation efficiency, migrations and copied tokens per request, per quantile and growth rule
 
 predict  the distribution for one prompt
   --model PATH        (default: bundled)
@@ -178,6 +182,41 @@ int run_train(const Args& args, const std::vector<std::string>& argv) {
   return 0;
 }
 
+// What the predictions cost in KV memory: the test split replayed through odma (replay's defaults:
+// 131,072 slots, offline arrival, cap 2048) with the model's predictions at a few quantiles.
+void print_kv_replay(const std::string& dataset, const predict::PredictorModel& model) {
+  const workload::Trace trace = workload::dataset_trace(dataset);
+  sim::ReplayOptions opt;
+  opt.session.kv.capacity_tokens = 131072;
+  opt.session.max_output_tokens = 2048;
+  std::int32_t longest_prompt = 1;
+  for (const auto& r : trace.requests) longest_prompt = std::max(longest_prompt, r.prompt_tokens);
+  opt.session.kv.max_model_len = longest_prompt + opt.session.max_output_tokens;
+  Table t({"reserve at", "growth", "under-reserved", "held ÷ final", "reservation eff", "migr/req",
+           "copied/req"});
+  predict::Predictor p{predict::PredictorModel(model)};
+  for (const double q : {0.5, 0.7, model.coverage}) {
+    p.set_coverage(q);
+    std::vector<kv::LengthPrediction> predictions;
+    for (const workload::TraceRequest& r : trace.requests) {
+      predictions.push_back(p.predict(r.prompt, r.prompt_tokens, opt.session.max_output_tokens));
+      predictions.back().true_output_tokens = r.output_tokens;
+    }
+    for (const kv::GrowthRule g : {kv::GrowthRule::kNextBucket, kv::GrowthRule::kConditioned}) {
+      opt.session.kv.odma.growth = g;
+      const sim::ReplayResult r = sim::replay(trace, predictions, "odma", opt);
+      const sim::ReservationQuality rq = sim::reservation_quality(r);
+      t.add_row({"q " + fmt(q, 2), std::string(kv::to_string(g)), fmt_percent(rq.under_reserved),
+                 fmt(rq.reserved_over_actual, 2), fmt_percent(r.reservation_efficiency),
+                 fmt(rq.migrations_per_request, 2), fmt(rq.copied_tokens_per_request, 1)});
+    }
+  }
+  std::printf(
+      "\nKV replay of the test split (odma, 131072 slots, the odma row's model, predictions "
+      "made before the run):\n\n%s",
+      t.to_markdown().c_str());
+}
+
 int run_eval(const Args& args, const std::vector<std::string>& argv) {
   args.reject_unknown({"model", "dataset", "json", "seed", "epochs", "threads"});
   predict::EvalOptions o;
@@ -198,6 +237,7 @@ int run_eval(const Args& args, const std::vector<std::string>& argv) {
     std::fprintf(stderr, "predictor eval: %s ...\n", ds.name.c_str());
     evals.push_back(predict::evaluate_dataset(ds, &model, model_path, o));
     std::printf("\n## %s\n\n%s", ds.name.c_str(), predict::format_evaluation(evals.back()).c_str());
+    print_kv_replay(ds.name, *evals.back().odma_model);
   }
   if (auto path = args.get("json")) {
     write_file(*path, predict::evaluations_json(evals));

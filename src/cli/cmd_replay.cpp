@@ -43,6 +43,11 @@ admitted by the policy, generate one token per step until their true output leng
                       automatic prefix caching (default on, as in vLLM; static never caches):
                       traces with prefix blocks (mooncake-conv) share their prompts' leading
                       blocks, and the table gains the prefix-cache hit rate
+  --online-rates F,P  online learning: SGD step on the prompt's feature rows (F) and on the shared
+                      bin prior (P), default 0.05,0.1 (docs/predictor.md, "Online rates")
+  --drift-boost B[,W] | off
+                      when odma's bucket drift detector fires, the prior's step (and @auto's) is
+                      ×B, decaying to ×1 over W completions (default 4,500)
   --max-tokens N      generation cap per request; static reserves prompt + this (default 2048)
   --max-batch N       running requests at most (default 256)
   --arrival MODE      offline (all at t=0, default) | trace (use arrival_s, 20 ms per step)
@@ -164,6 +169,8 @@ int run_replay(const std::vector<std::string>& argv) {
                        "extents",
                        "growth",
                        "buckets",
+                       "online-rates",
+                       "drift-boost",
                        "seed",
                        "window",
                        "settle",
@@ -184,6 +191,7 @@ int run_replay(const std::vector<std::string>& argv) {
   s.kv.odma.growth = kv::parse_growth_rule(args.get_or("growth", "next-bucket"));
   s.kv.odma.buckets = static_cast<std::int32_t>(args.get_int("buckets", s.kv.odma.buckets));
   if (args.has("validate")) s.validate = true;
+  opt.online = predict::parse_online_config(args.get("online-rates"), args.get("drift-boost"));
   if (s.max_output_tokens < 1) throw Error("--max-tokens must be >= 1");
   const std::string arrival = args.get_or("arrival", "offline");
   if (arrival != "offline" && arrival != "trace") throw Error("--arrival must be offline or trace");
@@ -228,9 +236,11 @@ int run_replay(const std::vector<std::string>& argv) {
     if (args.has("adaptation")) {
       std::printf(
           "\n## %s — %zu requests, new distribution from request %llu, capacity %lld "
-          "slots, odma with %s, windows of %d completions\n\n",
+          "slots, odma with %s (%s growth; online: %s), windows of %d completions\n\n",
           trace.name.c_str(), trace.requests.size(), static_cast<unsigned long long>(last_phase),
-          static_cast<long long>(s.kv.capacity_tokens), predictor.c_str(), window);
+          static_cast<long long>(s.kv.capacity_tokens), predictor.c_str(),
+          std::string(kv::to_string(s.kv.odma.growth)).c_str(), opt.online.to_string().c_str(),
+          window);
       std::fprintf(stderr, "replay: adaptation on %s ...\n", trace.name.c_str());
       nlohmann::json out = nlohmann::json::array();
       print_adaptation(sim::run_adaptation(trace, predictor, seed, opt, window, last_phase, settle),
@@ -246,7 +256,7 @@ int run_replay(const std::vector<std::string>& argv) {
     std::printf("\n## %s — %zu requests, capacity %lld slots, predictor %s%s\n\n",
                 trace.name.c_str(), trace.requests.size(),
                 static_cast<long long>(s.kv.capacity_tokens), predictor.c_str(),
-                online ? " (online)" : "");
+                online ? (" (online: " + opt.online.to_string() + ")").c_str() : "");
     if (trace.block_tokens > 0) {
       std::printf("infinite prefix cache: %.1f%% of prompt tokens reusable (%d-token blocks)\n\n",
                   100.0 * workload::infinite_cache_bound(trace).fraction(), trace.block_tokens);
@@ -264,7 +274,8 @@ int run_replay(const std::vector<std::string>& argv) {
       std::fprintf(stderr, "replay: %s / %s ...\n", trace.name.c_str(), policy.c_str());
       sim::ReplayResult r;
       if (online) {
-        auto source = predict::make_predictor_source(predictor, seed);  // fresh for every policy
+        // Fresh for every policy.
+        auto source = predict::make_predictor_source(predictor, seed, opt.online);
         r = sim::replay(trace, *source, policy, opt);
         if (source->coverage()) ending.push_back(policy + ": " + source->describe());
       } else {

@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "cli/policy_list.h"
 #include "model/weights.h"
+#include "predict/online.h"
 #include "server/server.h"
 
 namespace odma::cli {
@@ -39,6 +40,10 @@ continuous batching with the chosen KV policy; HTTP threads parse, queue and str
                            FILE exists (a corrupt file, or one learnt serving another model, is an
                            error), saved atomically at drain and every --predictor-save-interval
   --predictor-save-interval S  seconds between saves while requests complete (default 300)
+  --online-rates F,P       the predictor's online SGD steps: prompt feature rows F, the shared bin
+                           prior P (default 0.05,0.1; docs/predictor.md "Online rates")
+  --drift-boost B[,W] | off  when odma's bucket drift detector fires, the prior's step (and
+                           @auto's) is xB, decaying to x1 over W completions (default 4,500)
   --request-log FILE       append one JSONL line per finished request in the trace format (prompt,
                            prompt/output tokens, finish reason, timings): `odma predictor train
                            --trace FILE` fits the predictor to the model you serve
@@ -98,6 +103,8 @@ int run_serve(const std::vector<std::string>& argv) {
                        "predictor-state",
                        "growth",
                        "predictor-save-interval",
+                       "online-rates",
+                       "drift-boost",
                        "request-log",
                        "request-log-prompts"});
   server::ServeOptions o;
@@ -118,6 +125,8 @@ int run_serve(const std::vector<std::string>& argv) {
   o.growth = kv::parse_growth_rule(args.get_or("growth", "next-bucket"));
   o.predictor_save_interval_s = args.get_double("predictor-save-interval", 300.0);
   if (!(o.predictor_save_interval_s > 0)) throw Error("--predictor-save-interval must be > 0");
+  o.predictor_online =
+      predict::parse_online_config(args.get("online-rates"), args.get("drift-boost"));
   if (auto f = args.get("request-log")) o.request_log = *f;
   const std::string prompts = args.get_or("request-log-prompts", "text");
   if (prompts != "text" && prompts != "none")

@@ -41,9 +41,10 @@ struct OdmaOptions {
   std::int32_t max_extents = 1;          // 1 = the paper's strict contiguity; >1 = chained extents
   std::int32_t min_extent_tokens = 256;  // chained mode: no extent smaller than this
   std::int32_t compaction_max_moves = 32;  // extents one compaction may slide (0 = never compact)
-  // The next bucket by default: on Alpaca and NQ the conditioned rule cuts migrations by 34–49%
-  // but costs 4–8 points of reservation efficiency, and 3.5% of simulated TPS under memory
-  // pressure (docs/predictor.md, "Growth past the reservation").
+  // The next bucket by default: the conditioned rule (moves rounded to the granule) cuts
+  // migrations on Alpaca (0.46 per request online) for ~1–1.5 points of reservation efficiency,
+  // but its end-to-end TPS has not been re-measured since it stopped rounding to the buckets
+  // (docs/predictor.md, "Growth past the reservation" and "Online rates and the drift signal").
   GrowthRule growth = GrowthRule::kNextBucket;
 };
 

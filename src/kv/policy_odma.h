@@ -9,7 +9,9 @@
 // make one.
 //
 // Overflow (growth past the reservation), target T = reserve_for(total so far), the next bucket,
-// capped at the request's cap; minimum M = round_up(total):
+// capped at the request's cap — for a move or a further extent under GrowthRule::kConditioned
+// with a predicted distribution instead round_up(prompt + quantile_after(generated, coverage)),
+// to the granule, capped; minimum M = round_up(total):
 //   1. grow in place over the free range after the last extent, up to T (at least to M);
 //   2. migrate to a new extent of T (else M) slots, anywhere, safety pool included — CopyOps of
 //      the stored tokens;
@@ -75,5 +77,11 @@ class OdmaPolicy final : public ContiguousPolicy {
   double demand_ = 0.0;
   std::int64_t overflow_held_ = 0;  // Σ_live (reserved − admitted_reserved)
 };
+
+// Drifts the odma policy's bucket drift detector has flagged so far
+// (AdaptiveBuckets::drift_recalibrations); 0 for every other policy. Whoever runs the predictor
+// (sim/trace_driver.h, the server's engine loop) passes an increase on to it
+// (predict::Predictor::notify_drift): the lengths moved, so the bin prior should move fast.
+std::int64_t drift_detections(const Policy& policy);
 
 }  // namespace odma::kv

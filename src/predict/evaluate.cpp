@@ -60,6 +60,13 @@ EvalRow score(std::string name, const Labels& truth, const std::vector<std::int3
   row.mae = mean_absolute_error(truth.length, point);
   row.kendall_tau = kendall_tau(rank, truth.length_d);
   row.coverage = coverage(truth.length, reserved);
+  row.under_reserved = 1.0 - row.coverage;
+  double reserved_sum = 0, true_sum = 0;
+  for (std::size_t i = 0; i < reserved.size(); ++i) {
+    reserved_sum += reserved[i];
+    true_sum += truth.length[i];
+  }
+  row.reserved_over_actual = true_sum > 0 ? reserved_sum / true_sum : 0.0;
   row.over_reservation = mean_over_reservation(truth.length, reserved);
   return row;
 }
@@ -291,17 +298,19 @@ DatasetEvaluation evaluate_dataset(const workload::Dataset& ds, const PredictorM
     row.model_bytes = static_cast<std::int64_t>(serialize_model(*m).size());
     out.rows.push_back(row);
   }
+  out.odma_model = m == given ? std::make_shared<const PredictorModel>(*given)
+                              : std::make_shared<const PredictorModel>(std::move(trained));
   return out;
 }
 
 std::string format_evaluation(const DatasetEvaluation& e) {
   Table t({"predictor", "S3 acc", "adaptive acc", "MAE (tok)", "Kendall tau", "coverage",
-           "over-reserve (tok)", "us/pred", "model"});
+           "under-reserved", "reserved ÷ actual", "over-reserve (tok)", "us/pred", "model"});
   for (const EvalRow& r : e.rows)
     t.add_row(
         {r.predictor, fmt_percent(r.s3_accuracy), fmt_percent(r.adaptive_accuracy), fmt(r.mae, 1),
-         fmt(r.kendall_tau, 3), fmt_percent(r.coverage), fmt(r.over_reservation, 1),
-         fmt(r.us_per_prediction, 2),
+         fmt(r.kendall_tau, 3), fmt_percent(r.coverage), fmt_percent(r.under_reserved),
+         fmt(r.reserved_over_actual, 2), fmt(r.over_reservation, 1), fmt(r.us_per_prediction, 2),
          r.model_bytes == 0 ? "-" : fmt(static_cast<double>(r.model_bytes) / 1024.0, 0) + " KiB"});
   return e.caption + "\n(odma buckets: S3 by " + e.odma_s3_estimator + ", adaptive by " +
          e.odma_adaptive_estimator + ", chosen on val)\n\n" + t.to_markdown();
@@ -319,6 +328,8 @@ std::string evaluations_json(const std::vector<DatasetEvaluation>& evals) {
                       {"mae", r.mae},
                       {"kendall_tau", r.kendall_tau},
                       {"coverage", r.coverage},
+                      {"under_reserved", r.under_reserved},
+                      {"reserved_over_actual", r.reserved_over_actual},
                       {"over_reservation", r.over_reservation},
                       {"us_per_prediction", r.us_per_prediction},
                       {"model_bytes", r.model_bytes}});

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,9 +31,11 @@ struct EvalRow {
   double mae = 0;
   double kendall_tau = 0;
   double coverage = 0;
-  double over_reservation = 0;   // mean max(0, reserved − true), tokens
-  double us_per_prediction = 0;  // CPU time of one thread, features included
-  std::int64_t model_bytes = 0;  // serialized size (0 for the constant baselines)
+  double under_reserved = 0;        // share of requests longer than reserved: 1 − coverage
+  double reserved_over_actual = 0;  // Σ reserved ÷ Σ true output tokens
+  double over_reservation = 0;      // mean max(0, reserved − true), tokens
+  double us_per_prediction = 0;     // CPU time of one thread, features included
+  std::int64_t model_bytes = 0;     // serialized size (0 for the constant baselines)
 };
 
 struct DatasetEvaluation {
@@ -42,6 +45,9 @@ struct DatasetEvaluation {
   std::vector<std::int32_t> adaptive_upper;                // the fitted adaptive bucket edges
   std::string odma_s3_estimator, odma_adaptive_estimator;  // chosen on VAL
   std::vector<EvalRow> rows;
+  // The model of the odma row (the given one, or the one trained here): what a KV replay of the
+  // test split runs (`odma predictor eval` prints migrations and copied tokens per request).
+  std::shared_ptr<const PredictorModel> odma_model;
 };
 
 struct EvalOptions {

@@ -17,8 +17,15 @@ kv::LengthPrediction clamp_to_cap(kv::LengthPrediction p, std::int32_t max_token
 }  // namespace
 
 Predictor::Predictor(PredictorModel model, OnlineConfig online)
-    : model_(std::move(model)), online_(online) {
+    : model_(std::move(model)), online_(online), boost_(1, 1) {
+  set_online(online);
   set_coverage(model_.coverage);
+}
+
+void Predictor::set_online(const OnlineConfig& online) {
+  online.validate();
+  online_ = online;
+  boost_.configure(online.drift_boost, online.drift_window);
 }
 
 Predictor Predictor::load(const std::filesystem::path& path) {
@@ -69,13 +76,16 @@ void Predictor::observe(std::string_view prompt, std::int32_t prompt_tokens,
   // up to the updates of the completions in between).
   const bool miss = actual_output_tokens > predict(prompt, prompt_tokens, max_tokens).output_tokens;
   recent_miss_ += ((miss ? 1.0 : 0.0) - recent_miss_) / 200.0;
+  const double boost = boost_.scale();
   if (miss_rate_) {
     model_.coverage =
-        std::clamp(model_.coverage + kCoverageStep * ((miss ? 1.0 : 0.0) - *miss_rate_),
+        std::clamp(model_.coverage + boost * kCoverageStep * ((miss ? 1.0 : 0.0) - *miss_rate_),
                    kMinCoverage, kMaxCoverage);
   }
   OnlineUpdater(model_.model, online_)
-      .observe(PromptInfo{prompt, prompt_tokens, max_tokens}, actual_output_tokens);
+      .observe(PromptInfo{prompt, prompt_tokens, max_tokens}, actual_output_tokens,
+               static_cast<float>(boost));
+  boost_.advance();
   ++observations_;
 }
 
@@ -84,8 +94,8 @@ void apply_coverage(Predictor& p, const PredictorSpec& spec) {
   if (spec.auto_miss_rate) p.enable_auto_coverage(*spec.auto_miss_rate);
 }
 
-std::unique_ptr<Predictor> make_serving_predictor(const PredictorSpec& spec) {
-  std::unique_ptr<Predictor> p;
+std::unique_ptr<Predictor> make_serving_predictor(const PredictorSpec& spec,
+                                                  const OnlineConfig& online) {
   switch (spec.kind) {
     case PredictorSpec::Kind::kNone:
       return nullptr;
@@ -95,12 +105,13 @@ std::unique_ptr<Predictor> make_serving_predictor(const PredictorSpec& spec) {
                   " needs each request's true length, which only a trace replay has (odma "
                   "replay, simulate, bench); a server takes model:PATH, bundled or none");
     case PredictorSpec::Kind::kModel:
-      p = std::make_unique<Predictor>(Predictor::load(spec.path));
-      break;
     case PredictorSpec::Kind::kBundled:
-      p = std::make_unique<Predictor>(Predictor::bundled());
       break;
   }
+  const std::filesystem::path path = spec.kind == PredictorSpec::Kind::kModel
+                                         ? std::filesystem::path(spec.path)
+                                         : Predictor::bundled_path();
+  auto p = std::make_unique<Predictor>(load_model(path), online);
   apply_coverage(*p, spec);
   return p;
 }

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "kv/types.h"
+#include "predict/drift_boost.h"
 #include "predict/model_file.h"
 #include "predict/online.h"
 #include "predict/predictor_spec.h"
@@ -40,9 +41,18 @@ class Predictor {
                                std::int32_t max_tokens, double coverage) const;
 
   // Online update from a completed request (not thread-safe against predict; see online.h).
+  // Rates: online() (online.h); within a drift window both steps are boosted (drift_boost.h).
   void observe(std::string_view prompt, std::int32_t prompt_tokens, std::int32_t max_tokens,
                std::int32_t actual_output_tokens);
   std::int64_t observations() const { return observations_; }
+  const OnlineConfig& online() const { return online_; }
+  void set_online(const OnlineConfig& online);  // throws odma::Error on an invalid config
+
+  // The KV layer's drift detector fired (kv::drift_detections counts them): the online update and
+  // the @auto controller step further for the next online().drift_window completions.
+  void notify_drift() { boost_.signal(); }
+  std::int64_t drift_signals() const { return boost_.signals(); }
+  double drift_boost_now() const { return boost_.scale(); }  // the current multiplier, for metrics
 
   const PredictorModel& model() const { return model_; }
   double coverage() const { return model_.coverage; }
@@ -50,7 +60,8 @@ class Predictor {
 
   // Self-calibrating coverage (`@auto[:RATE]`): each observe() first checks whether the actual
   // length exceeded the one predicted at the current coverage (a miss: the reservation would
-  // have been too small), then moves the coverage by kCoverageStep · (miss − miss_rate) within
+  // have been too small), then moves the coverage by kCoverageStep · (miss − miss_rate) (times the
+  // drift boost within a drift window) within
   // [kMinCoverage, kMaxCoverage] — the online quantile update of adaptive conformal inference
   // (Gibbs & Candès, 2021). The long-run share of misses is then `miss_rate` whatever the
   // traffic, and after a drift it returns there without retuning. Throws odma::Error outside
@@ -66,6 +77,7 @@ class Predictor {
  private:
   PredictorModel model_;
   OnlineConfig online_;
+  DriftBoost boost_;
   std::int64_t observations_ = 0;
   std::optional<double> miss_rate_;  // @auto's target
   double recent_miss_ = 0.0;
@@ -75,8 +87,10 @@ class Predictor {
 void apply_coverage(Predictor& p, const PredictorSpec& spec);
 
 // The predictor a serving engine runs for `spec`: the model of model:PATH or bundled (at @Q when
-// given), nullptr for none. Throws odma::Error for oracle and noisy (they need the true length,
-// which only a trace replay has) and for an unreadable model file.
-std::unique_ptr<Predictor> make_serving_predictor(const PredictorSpec& spec);
+// given) learning online at `online`'s rates, nullptr for none. Throws odma::Error for oracle and
+// noisy (they need the true length, which only a trace replay has) and for an unreadable model
+// file.
+std::unique_ptr<Predictor> make_serving_predictor(const PredictorSpec& spec,
+                                                  const OnlineConfig& online = {});
 
 }  // namespace odma::predict

@@ -107,10 +107,12 @@ class ModelSource final : public PredictorSource {
                std::int32_t actual_output_tokens) override {
     predictor_->observe(r.prompt, r.prompt_tokens, max_tokens, actual_output_tokens);
   }
+  void notify_drift() override { predictor_->notify_drift(); }
   bool learns() const override { return true; }
   std::string describe() const override {
     return name_ + (predictor_->auto_coverage() ? " @ auto coverage, now " : " @ coverage ") +
-           std::to_string(predictor_->coverage());
+           std::to_string(predictor_->coverage()) + ", " +
+           std::to_string(predictor_->drift_signals()) + " drift signals";
   }
   std::optional<double> coverage() const override { return predictor_->coverage(); }
 
@@ -122,7 +124,8 @@ class ModelSource final : public PredictorSource {
 }  // namespace
 
 std::unique_ptr<PredictorSource> make_predictor_source(const PredictorSpec& spec,
-                                                       std::uint64_t seed) {
+                                                       std::uint64_t seed,
+                                                       const OnlineConfig& online) {
   switch (spec.kind) {
     case PredictorSpec::Kind::kOracle:
       return std::make_unique<OracleSource>();
@@ -131,17 +134,18 @@ std::unique_ptr<PredictorSource> make_predictor_source(const PredictorSpec& spec
     case PredictorSpec::Kind::kNoisy:
       return std::make_unique<NoisySource>(spec.sigma, spec.quantile.value_or(0.5), seed);
     case PredictorSpec::Kind::kModel:
-      return std::make_unique<ModelSource>(make_serving_predictor(spec), "model:" + spec.path);
+      return std::make_unique<ModelSource>(make_serving_predictor(spec, online),
+                                           "model:" + spec.path);
     case PredictorSpec::Kind::kBundled:
-      return std::make_unique<ModelSource>(make_serving_predictor(spec),
+      return std::make_unique<ModelSource>(make_serving_predictor(spec, online),
                                            "bundled (" + Predictor::bundled_path().string() + ")");
   }
   throw Error("predictor: unknown kind");
 }
 
-std::unique_ptr<PredictorSource> make_predictor_source(const std::string& spec,
-                                                       std::uint64_t seed) {
-  return make_predictor_source(PredictorSpec::parse(spec), seed);
+std::unique_ptr<PredictorSource> make_predictor_source(const std::string& spec, std::uint64_t seed,
+                                                       const OnlineConfig& online) {
+  return make_predictor_source(PredictorSpec::parse(spec), seed, online);
 }
 
 std::vector<kv::LengthPrediction> predict_trace(const workload::Trace& trace,

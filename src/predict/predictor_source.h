@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kv/types.h"
+#include "predict/online.h"
 #include "predict/predictor_spec.h"
 #include "workload/trace.h"
 
@@ -29,17 +30,22 @@ class PredictorSource {
   // source runs a model).
   virtual void observe(const workload::TraceRequest& /*request*/, std::int32_t /*max_tokens*/,
                        std::int32_t /*actual_output_tokens*/) {}
+  // The KV layer detected a drift of completed lengths (kv::drift_detections; a no-op unless the
+  // source runs a model: Predictor::notify_drift).
+  virtual void notify_drift() {}
   virtual bool learns() const { return false; }  // whether observe() changes later predictions
   virtual std::string describe() const = 0;      // e.g. "noisy:0.5 (seed 7)"
   // The coverage a model source reserves at now (moves under @auto); nullopt for the others.
   virtual std::optional<double> coverage() const { return std::nullopt; }
 };
 
-// Throws odma::Error for an unreadable model file.
+// Throws odma::Error for an unreadable model file. A model source learns at `online`'s rates.
 std::unique_ptr<PredictorSource> make_predictor_source(const PredictorSpec& spec,
-                                                       std::uint64_t seed);
+                                                       std::uint64_t seed,
+                                                       const OnlineConfig& online = {});
 // Parses `spec` first (PredictorSpec::parse).
-std::unique_ptr<PredictorSource> make_predictor_source(const std::string& spec, std::uint64_t seed);
+std::unique_ptr<PredictorSource> make_predictor_source(const std::string& spec, std::uint64_t seed,
+                                                       const OnlineConfig& online = {});
 
 // One prediction per request of `trace`, in order, made before the run (no online update).
 // max_tokens <= 0: no cap.

@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
+#include "kv/policy_odma.h"
 #include "model/transformer.h"
 #include "predict/predictor.h"
 #include "predict/predictor_state.h"
@@ -158,6 +159,16 @@ void Server::load() {
         static_cast<long long>(options_.predictor_save_interval_s * 1000));
   } else {
     c.predictor = predict::make_serving_predictor(spec);
+  }
+  if (c.predictor) {
+    c.predictor->set_online(options_.predictor_online);
+    // odma's bucket drift detector tells the predictor that the lengths moved (online.h).
+    std::shared_ptr<predict::Predictor> predictor = c.predictor;
+    hooks.after_step = [predictor, relayed = std::int64_t{0}](const serve::Engine& e) mutable {
+      const std::int64_t drifts = kv::drift_detections(e.policy());
+      if (drifts > relayed) predictor->notify_drift();
+      relayed = drifts;
+    };
   }
   if (options_.request_log)
     hooks.request_log =

@@ -25,6 +25,7 @@
 
 #include "kv/policy.h"
 #include "model/safetensors.h"  // DType
+#include "predict/online.h"
 #include "server/served_model.h"
 #include "server/server_metrics.h"
 
@@ -63,6 +64,8 @@ struct ServeOptions {
   // predictor_save_interval_s while requests complete and at drain (predict/predictor_state.h).
   std::optional<std::string> predictor_state;
   double predictor_save_interval_s = 300;
+  // Rates of the predictor's online learning and its reaction to a detected drift (online.h).
+  predict::OnlineConfig predictor_online;
   std::optional<std::string> request_log;  // request_log.h
   bool request_log_prompts = true;         // --request-log-prompts text (default) | none
 };

@@ -107,7 +107,14 @@ ServerMetrics::ServerMetrics(std::string model_name)
           labels())),
       predictor_miss_rate_(registry_.gauge(
           "odma:predictor_miss_rate",
-          "Share of recent completions longer than their predicted length.", labels())) {
+          "Share of recent completions longer than their predicted length.", labels())),
+      predictor_drift_signals_(registry_.counter(
+          "odma:predictor_drift_signals_total",
+          "Length drifts the KV bucket detector passed on to the predictor.", labels())),
+      predictor_learning_boost_(registry_.gauge(
+          "odma:predictor_learning_boost",
+          "Multiplier on the predictor's online learning rates (above 1 after a drift).",
+          labels())) {
   for (const char* cause : {"queue_full", "draining", "invalid", "context_length", "too_large",
                             "unauthorized", "not_found", "loading"})
     (void)registry_.counter("odma:requests_rejected_total",
@@ -137,6 +144,8 @@ void ServerMetrics::on_step(const serve::Engine& engine, std::size_t inbox_waiti
   if (const predict::Predictor* p = engine.predictor()) {
     predictor_coverage_.set(p->coverage());
     predictor_miss_rate_.set(p->recent_miss_rate());
+    predictor_learning_boost_.set(p->drift_boost_now());
+    add_delta(predictor_drift_signals_, p->drift_signals(), last_drift_signals_);
   }
   add_delta(prompt_tokens_, e.prefill_tokens, last_prompt_);
   add_delta(generation_tokens_, e.output_tokens, last_generated_);

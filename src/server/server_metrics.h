@@ -32,6 +32,10 @@
 //                                                under --predictor ...@auto)
 //   odma:predictor_miss_rate            gauge    share of recent completions (~200) longer than
 //                                                their predicted length (@auto's target)
+//   odma:predictor_drift_signals_total  counter  drifts odma's bucket detector passed on to the
+//                                                predictor (kv::drift_detections)
+//   odma:predictor_learning_boost       gauge    the multiplier on the online learning rates
+//                                                now: 1, or more in the window after a drift
 //   odma:requests_rejected_total        counter  {cause=...}: refused before the engine saw them
 //
 // Threads: the engine thread calls on_step / on_finished; any thread calls on_rejected and render.
@@ -101,6 +105,9 @@ class ServerMetrics {
   prometheus::Histogram& predictor_error_;
   prometheus::Gauge& predictor_coverage_;
   prometheus::Gauge& predictor_miss_rate_;
+  prometheus::Counter& predictor_drift_signals_;
+  prometheus::Gauge& predictor_learning_boost_;
+  std::int64_t last_drift_signals_ = 0;
   // Running totals last seen (counters take the differences).
   std::int64_t last_prompt_ = 0, last_generated_ = 0, last_preemptions_ = 0;
   std::int64_t last_overflows_ = 0, last_grow_ = 0, last_migrations_ = 0, last_chains_ = 0;

@@ -73,7 +73,7 @@ std::vector<AdaptationRun> run_adaptation(const workload::Trace& trace,
        replay(trace, predict::predict_trace(trace, predictor, seed, cap), "odma", options),
        {},
        {}});
-  auto source = predict::make_predictor_source(predictor, seed);
+  auto source = predict::make_predictor_source(predictor, seed, options.online);
   runs.push_back({"online", replay(trace, *source, "odma", options), {}, {}});
   runs.push_back(
       {"oracle",

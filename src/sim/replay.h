@@ -14,9 +14,10 @@
 namespace odma::sim {
 
 struct ReplayOptions {
-  kv::SessionConfig session;   // policy, KV budget, planner, generation cap, validation
-  bool use_arrivals = false;   // submit by arrival_s (else everything at t = 0)
-  double step_seconds = 0.02;  // nominal step length that maps arrival_s to steps
+  kv::SessionConfig session;     // policy, KV budget, planner, generation cap, validation
+  bool use_arrivals = false;     // submit by arrival_s (else everything at t = 0)
+  double step_seconds = 0.02;    // nominal step length that maps arrival_s to steps
+  predict::OnlineConfig online;  // rates of the online predictors (--online-rates, --drift-boost)
 };
 
 // The session's summary (utilization, efficiency, counters incl. failed requests, final bucket

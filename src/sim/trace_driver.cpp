@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/error.h"
+#include "kv/policy_odma.h"
 #include "workload/prefix_blocks.h"
 
 namespace odma::sim {
@@ -83,6 +84,11 @@ const std::vector<kv::Completion>& TraceDriver::commit() {
   for (kv::RequestId id : plan_.failed) tokens_.erase(id);
   for (const kv::Completion& c : completions_) tokens_.erase(c.id);
   const kv::KvCounters k = session_.policy().counters();
+  if (online_ != nullptr) {
+    const std::int64_t drifts = kv::drift_detections(session_.policy());
+    if (drifts > drifts_relayed_) online_->notify_drift();
+    drifts_relayed_ = drifts;
+  }
   for (const kv::Completion& c : completions_) {
     records_.push_back({c.id, c.predicted_output_tokens, c.output_tokens, c.final_tokens,
                         c.held_slots, k.overflows, k.grow_in_place, k.migrations,

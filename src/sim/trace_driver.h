@@ -8,7 +8,9 @@
 //                before any completion: the predictor cannot adapt)
 //   online       a predict::PredictorSource asked when the request is first admitted, and told
 //                every completion (observe), so its predictions follow the lengths it has seen —
-//                the serving engine's behaviour (serve/engine.h)
+//                the serving engine's behaviour (serve/engine.h); when odma's bucket drift
+//                detector fires (kv::drift_detections) the source is told (notify_drift) before
+//                it observes that step's completions
 #pragma once
 
 #include <cstdint>
@@ -84,6 +86,7 @@ class TraceDriver {
   std::vector<kv::RequestId> finished_;
   std::vector<kv::Completion> completions_;
   std::vector<CompletionRecord> records_;
+  std::int64_t drifts_relayed_ = 0;  // kv::drift_detections passed on to the online source
 };
 
 }  // namespace odma::sim

@@ -61,10 +61,11 @@ TEST(OdmaGrowth, TheConditionedRuleMovesOnceToWhereTheAnswerIsLikelyToEnd) {
     {.op = kAdmit, .id = 1, .tokens = 10, .predicted = 4, .expect = kOk, .extents = {{0, 16}}, .distribution = short_or_long(), .coverage = 0.5},
     {.op = kAdmit, .id = 2, .tokens = 10, .predicted = 4, .expect = kOk, .extents = {{16, 16}}},
     // 17 slots: request 1 produced 7 tokens and goes on, so its length is > 7 (the long answer's
-    // median is 96 once the short answers' last length, 8, is weighed in): 10 + 95 → the top
-    // bucket, capped at 10 + 200 → 224 slots. One move.
-    {.op = kGrow, .id = 1, .tokens = 17, .expect = kMigrated, .extents = {{32, 224}}, .copies = {{0, 32, 10}}},
-    {.op = kGrow, .id = 1, .tokens = 120, .expect = kOk, .extents = {{32, 224}}},
+    // median is 96 once the short answers' last length, 8, is weighed in): 10 + 96 → 112 slots,
+    // rounded to the granule (the bucket above, 256, would hold 144 slots it likely never uses).
+    // One move.
+    {.op = kGrow, .id = 1, .tokens = 17, .expect = kMigrated, .extents = {{32, 112}}, .copies = {{0, 32, 10}}},
+    {.op = kGrow, .id = 1, .tokens = 106, .expect = kOk, .extents = {{32, 112}}},
   });
   EXPECT_EQ(p->counters().overflows, 1);
 }
