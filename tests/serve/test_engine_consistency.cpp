@@ -94,6 +94,40 @@ TEST(EngineConsistency, MigrationAndCompactionMidGenerationChangeNoToken) {
   EXPECT_EQ(k.failed_requests, 0);
 }
 
+// INT8 K/V: attention is bit-identical over any split of positions into runs (attention_i8.h) and
+// a migration moves each row with its scale, so every layout and every copy must give the same
+// tokens as static's contiguous arena.
+TEST(EngineConsistency, Int8KvGivesTheSameTokensUnderEveryLayoutAndMigration) {
+  const auto jobs = mixed_jobs(8);
+  const auto int8 = [](EngineConfig c) {
+    c.kv_dtype = model::DType::kI8;
+    return c;
+  };
+  Engine contiguous(tiny_random_model(), int8(engine_config("static", 8192, kMaxLen)));
+  const auto m = tiny_random_model();  // the arena holds INT8 slots: under BF16's bytes
+  EXPECT_GE(contiguous.kv_bytes(),
+            static_cast<std::size_t>(8192 * m->kv_bytes_per_slot(model::DType::kI8)));
+  EXPECT_LT(contiguous.kv_bytes(),
+            static_cast<std::size_t>(8192 * m->kv_bytes_per_slot(model::DType::kBF16)));
+  const auto want = ids(run_all(contiguous, jobs));
+  for (int block : {16, 1}) {
+    EngineConfig c = int8(engine_config("paged", 8192, kMaxLen));
+    c.kv.granule = block;
+    c.kv.block_tokens = block;
+    Engine paged(tiny_random_model(), c);
+    EXPECT_EQ(ids(run_all(paged, jobs)), want) << "block " << block;
+  }
+  Engine migrating(tiny_random_model(), int8(engine_config("odma", 512, kMaxLen)));
+  EXPECT_EQ(ids(run_all(migrating, jobs)), want);
+  EXPECT_GT(migrating.policy().counters().migrations, 0);
+  EngineConfig c = int8(engine_config("odma", 320, kMaxLen));
+  c.kv.odma.max_extents = 4;
+  c.kv.odma.min_extent_tokens = 16;
+  Engine chained(tiny_random_model(), c);
+  EXPECT_EQ(ids(run_all(chained, jobs)), want);
+  EXPECT_GT(chained.policy().counters().chains, 0);
+}
+
 TEST(EngineConsistency, PreemptionWithRecomputeChangesNoGreedyToken) {
   const auto jobs = mixed_jobs(10, /*greedy_only=*/true);
   const auto want = ids(run_one_by_one(tiny_random_model(), jobs, kMaxLen));

@@ -15,19 +15,7 @@ namespace {
 
 constexpr int kPrefetchBytes = 2048;
 
-struct Cursor {
-  const KvRun* runs;
-  int n_runs;
-  int r = 0, i = 0;
-  void next() {
-    if (r < n_runs && ++i == runs[r].n) {
-      ++r;
-      i = 0;
-    }
-  }
-  bool valid() const { return r < n_runs; }
-  std::int64_t slot() const { return runs[r].slot + i; }
-};
+#include "model/cpu/kv_cursor.inc"
 
 inline void prefetch_row(const std::uint16_t* plane, const Cursor& c, int row_bytes) {
   if (!c.valid()) return;

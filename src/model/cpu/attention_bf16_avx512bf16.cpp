@@ -19,6 +19,7 @@ namespace {
 
 #include "model/cpu/simd_avx512.inc"
 #include "model/cpu/softmax_avx512.inc"
+#include "model/cpu/kv_cursor.inc"
 // (after the helpers it uses)
 #include "model/cpu/attention_bf16_avx512.inc"
 

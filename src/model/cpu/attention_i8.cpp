@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "model/cpu/aligned_buffer.h"
@@ -76,22 +77,35 @@ void attend_scalar(const detail::AttnI8Args& a) {
     for (std::size_t i = 0; i < ctx; ++i) s[i] *= a.v_scale[i];
   }
   std::fill(a.out, a.out + static_cast<std::size_t>(a.group) * hd, 0.0f);
-  p = 0;
-  for (int r = 0; r < a.n_runs; ++r) {
-    for (int i = 0; i < a.runs[r].n; ++i, ++p) {
-      const std::int8_t* row = a.v + static_cast<std::size_t>(a.runs[r].slot + i) * hd;
-      for (int g = 0; g < a.group; ++g) {
-        const float w = a.scores[static_cast<std::size_t>(g) * ctx + p];
-        float* o = a.out + static_cast<std::size_t>(g) * hd;
-        for (std::size_t d = 0; d < hd; ++d) o[d] = std::fma(w, static_cast<float>(row[d]), o[d]);
+  std::vector<const std::int8_t*> rows;  // each position's V row
+  for (int r = 0; r < a.n_runs; ++r)
+    for (int i = 0; i < a.runs[r].n; ++i)
+      rows.push_back(a.v + static_cast<std::size_t>(a.runs[r].slot + i) * hd);
+  std::vector<std::int32_t> acc(hd);
+  for (int g = 0; g < a.group; ++g) {
+    const float* w = a.scores + static_cast<std::size_t>(g) * ctx;
+    float* o = a.out + static_cast<std::size_t>(g) * hd;
+    for (std::size_t p0 = 0; p0 < ctx; p0 += 64) {
+      const std::size_t n = std::min<std::size_t>(64, ctx - p0);
+      float m = 0.0f;
+      for (std::size_t i = 0; i < n; ++i) m = std::max(m, w[p0 + i]);
+      if (m == 0.0f) continue;  // adds fma(0, 0, out) = out
+      const float inv = 32767.0f / m, sigma = m / 32767.0f;
+      std::fill(acc.begin(), acc.end(), 0);
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto wq =
+            static_cast<std::int32_t>(std::clamp(std::nearbyint(w[p0 + i] * inv), 0.0f, 32767.0f));
+        for (std::size_t d = 0; d < hd; ++d) acc[d] += wq * rows[p0 + i][d];
       }
+      for (std::size_t d = 0; d < hd; ++d) o[d] = std::fma(static_cast<float>(acc[d]), sigma, o[d]);
     }
   }
 }
 
 struct Scratch {
-  AlignedBuffer<float> scores, k_scale, v_scale, q_scale;
+  AlignedBuffer<float> scores, k_scale, v_scale, q_scale, w_scale;
   AlignedBuffer<std::int8_t> q8;
+  AlignedBuffer<std::int16_t> wq;
   AlignedBuffer<std::int32_t> q_sum;
 };
 
@@ -116,6 +130,7 @@ void attend_i8(const std::int8_t* k_plane, const float* k_scales, const std::int
     if (runs[r].n < 1 || runs[r].slot < 0) throw Error("attend_i8: a run is empty or negative");
     ctx += runs[r].n;
   }
+  if (kernel == Int8Kernel::kAvx512Vnni && head_dim % 32 != 0) kernel = Int8Kernel::kAvx2;
   if (kernel != Int8Kernel::kScalar && (head_dim % 16 != 0 || head_dim > 256))
     kernel = Int8Kernel::kScalar;
   Scratch& sc = scratch();
@@ -132,6 +147,9 @@ void attend_i8(const std::int8_t* k_plane, const float* k_scales, const std::int
   std::int32_t* q_sum = sc.q_sum.reserve(heads);
   float* q_scale = sc.q_scale.reserve(heads);
   float* scores = sc.scores.reserve(heads * static_cast<std::size_t>(ctx));
+  const int wq_stride = (ctx + 63) / 64 * 64;
+  std::int16_t* wq = sc.wq.reserve(heads * static_cast<std::size_t>(wq_stride));
+  float* w_scale = sc.w_scale.reserve(heads * static_cast<std::size_t>(wq_stride / 64));
   const float inv_sqrt = 1.0f / std::sqrt(static_cast<float>(head_dim));
   for (int g0 = 0; g0 < group; g0 += slice) {
     const int n = std::min(slice, group - g0);
@@ -143,8 +161,9 @@ void attend_i8(const std::int8_t* k_plane, const float* k_scales, const std::int
       q_sum[g] = 0;
       for (std::size_t d = 0; d < hd; ++d) q_sum[g] += qg[d];
     }
-    const detail::AttnI8Args a{k_plane, v_plane, head_dim, n,  runs, n_runs, ctx,
-                               q8,      q_sum,   q_scale,  ks, vs,   scores, out + off};
+    const detail::AttnI8Args a{k_plane, v_plane, head_dim,  n,       runs,     n_runs,
+                               ctx,     q8,      q_sum,     q_scale, ks,       vs,
+                               scores,  wq,      wq_stride, w_scale, out + off};
     switch (kernel) {
       case Int8Kernel::kScalar:
         attend_scalar(a);

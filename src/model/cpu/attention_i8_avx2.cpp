@@ -13,6 +13,25 @@
 namespace odma::model::cpu::detail {
 namespace {
 
+#include "model/cpu/kv_cursor.inc"
+
+constexpr int kPrefetchBytes = 2048;
+
+// Every line of the row at the cursor, then the cursor moves on (prefetch along the sequence).
+inline void prefetch_next(const std::int8_t* plane, Cursor& c, std::size_t row_bytes) {
+  if (!c.valid()) return;
+  const char* p = reinterpret_cast<const char*>(plane) + c.slot() * row_bytes;
+  for (std::size_t b = 0; b < row_bytes; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
+  c.next();
+}
+
+inline Cursor start_prefetch(const std::int8_t* plane, const AttnI8Args& a) {
+  Cursor c{a.runs, a.n_runs};
+  for (int j = 0; j < kPrefetchBytes / a.hd && c.valid(); ++j)
+    prefetch_next(plane, c, static_cast<std::size_t>(a.hd));
+  return c;
+}
+
 inline std::int32_t hsum(__m256i v) {
   const __m128i l = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
   const __m128i h = _mm_add_epi32(l, _mm_shuffle_epi32(l, 0x4E));
@@ -26,11 +45,12 @@ inline __m256i widen16(const std::int8_t* p) {
 template <int kGroup>
 void scores(const AttnI8Args& a) {
   const std::size_t hd = static_cast<std::size_t>(a.hd);
+  Cursor pf = start_prefetch(a.k, a);
   int p = 0;
   for (int r = 0; r < a.n_runs; ++r) {
     for (int i = 0; i < a.runs[r].n; ++i, ++p) {
       const std::int8_t* k = a.k + static_cast<std::size_t>(a.runs[r].slot + i) * hd;
-      _mm_prefetch(reinterpret_cast<const char*>(k) + 2048, _MM_HINT_T0);
+      prefetch_next(a.k, pf, hd);
       __m256i acc[kGroup];
 #pragma GCC unroll 8
       for (int g = 0; g < kGroup; ++g) acc[g] = _mm256_setzero_si256();
@@ -109,61 +129,114 @@ void softmax(float* x, int n) {
   for (i = 0; i < n; ++i) x[i] *= inv;
 }
 
-// out[g] = Σ_p w'[g][p] · V[p] in position order, 8 dims × kGroup heads per pass over chunks of
-// 64 positions (accumulators stored and reloaded between chunks: exact).
-template <int kGroup>
-void accumulate_v(const AttnI8Args& a) {
-  constexpr int kChunk = 64;
+// The reference's weight quantization (attention_i8.h), 8 lanes at a time; returns σ (0: an
+// all-zero chunk, wq untouched).
+inline float quantize_weights(const float* w, int n, std::int16_t* wq) {
+  float m = 0.0f;
+  for (int i = 0; i < n; ++i) m = w[i] > m ? w[i] : m;
+  if (m == 0.0f) return 0.0f;
+  const float inv = 32767.0f / m;
+  const __m256 vinv = _mm256_set1_ps(inv);
+  const __m256i top = _mm256_set1_epi32(32767), zero = _mm256_setzero_si256();
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(w + i), vinv));
+    q = _mm256_max_epi32(_mm256_min_epi32(q, top), zero);
+    alignas(32) std::int32_t lanes[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), q);
+    for (int l = 0; l < 8; ++l) wq[i + l] = static_cast<std::int16_t>(lanes[l]);
+  }
+  for (; i < n; ++i) {
+    float x = __builtin_nearbyintf(w[i] * inv);
+    x = x < 0.0f ? 0.0f : (x > 32767.0f ? 32767.0f : x);
+    wq[i] = static_cast<std::int16_t>(x);
+  }
+  if (n % 2 != 0) wq[n] = 0;
+  return m / 32767.0f;
+}
+
+// out (in the (lo | hi) layout per 16 dimensions: lo = dims 0–3, 8–11; hi = 4–7, 12–15) of kH
+// heads from g0 += σ_c · Σ_{p∈c} wq[p] · V8[p] per chunk: rows of two positions widened to int16
+// and interleaved per dimension, vpmaddwd adds both positions' products exactly.
+template <int kH>
+void v_heads(const AttnI8Args& a, int g0, const std::int8_t* const* rows, int c, int n,
+             Cursor* pf) {
   const std::size_t hd = static_cast<std::size_t>(a.hd);
-  int r = 0, i = 0;
-  for (int p = 0; p < a.ctx;) {
-    const int end = a.ctx < p + kChunk ? a.ctx : p + kChunk;
-    int rr = r, ii = i;
-    for (int d0 = 0; d0 < a.hd; d0 += 8) {
-      __m256 acc[kGroup];
-#pragma GCC unroll 8
-      for (int g = 0; g < kGroup; ++g)
-        acc[g] = p == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(a.out + g * a.hd + d0);
-      rr = r;
-      ii = i;
-      for (int pp = p; pp < end;) {
-        const int left = a.runs[rr].n - ii;
-        const int take = left < end - pp ? left : end - pp;
-        const std::int8_t* base = a.v + static_cast<std::size_t>(a.runs[rr].slot + ii) * hd + d0;
-        for (int j = 0; j < take; ++j) {
-          const std::int8_t* row = base + static_cast<std::size_t>(j) * hd;
-          if (d0 == 0) _mm_prefetch(reinterpret_cast<const char*>(row) + 2048, _MM_HINT_T0);
-          const __m256 vf = _mm256_cvtepi32_ps(
-              _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row))));
-#pragma GCC unroll 8
-          for (int g = 0; g < kGroup; ++g)
-            acc[g] = _mm256_fmadd_ps(_mm256_set1_ps(a.scores[g * a.ctx + pp + j]), vf, acc[g]);
-        }
-        pp += take;
-        ii += take;
-        if (ii == a.runs[rr].n) {
-          ++rr;
-          ii = 0;
-        }
+  const int chunks = a.wq_stride / 64, pairs = (n + 1) / 2;
+  for (int d0 = 0; d0 < a.hd; d0 += 16) {
+    __m256i acc[kH][2];
+#pragma GCC unroll 4
+    for (int h = 0; h < kH; ++h) acc[h][0] = acc[h][1] = _mm256_setzero_si256();
+    for (int j = 0; j < pairs; ++j) {
+      if (pf != nullptr && d0 == 0) {
+        prefetch_next(a.v, *pf, hd);
+        prefetch_next(a.v, *pf, hd);
       }
-#pragma GCC unroll 8
-      for (int g = 0; g < kGroup; ++g) _mm256_storeu_ps(a.out + g * a.hd + d0, acc[g]);
+      const __m256i x = widen16(rows[2 * j] + d0), y = widen16(rows[2 * j + 1] + d0);
+      const __m256i lo = _mm256_unpacklo_epi16(x, y), hi = _mm256_unpackhi_epi16(x, y);
+#pragma GCC unroll 4
+      for (int h = 0; h < kH; ++h) {
+        const std::int16_t* q = a.wq + (g0 + h) * a.wq_stride + 64 * c + 2 * j;
+        const __m256i w = _mm256_set1_epi32(static_cast<std::int32_t>(
+            static_cast<std::uint16_t>(q[0]) | (static_cast<std::uint32_t>(q[1]) << 16)));
+        acc[h][0] = _mm256_add_epi32(acc[h][0], _mm256_madd_epi16(lo, w));
+        acc[h][1] = _mm256_add_epi32(acc[h][1], _mm256_madd_epi16(hi, w));
+      }
     }
-    r = rr;
-    i = ii;
-    p = end;
+#pragma GCC unroll 4
+    for (int h = 0; h < kH; ++h) {
+      const float sigma = a.w_scale[(g0 + h) * chunks + c];
+      if (sigma == 0.0f) continue;  // as the reference: an all-zero chunk adds nothing
+      float* o = a.out + (g0 + h) * a.hd + d0;
+      for (int k = 0; k < 2; ++k)
+        _mm256_storeu_ps(o + 8 * k,
+                         _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[h][k]), _mm256_set1_ps(sigma),
+                                         _mm256_loadu_ps(o + 8 * k)));
+    }
   }
 }
 
 template <int kGroup>
 void attend(const AttnI8Args& a) {
   scores<kGroup>(a);
+  const int chunks = a.wq_stride / 64;
   for (int g = 0; g < kGroup; ++g) {
     float* s = a.scores + static_cast<std::size_t>(g) * a.ctx;
     softmax(s, a.ctx);
     for (int i = 0; i < a.ctx; ++i) s[i] *= a.v_scale[i];
+    for (int c = 0; c < chunks; ++c) {
+      const int n = a.ctx - 64 * c < 64 ? a.ctx - 64 * c : 64;
+      a.w_scale[g * chunks + c] = quantize_weights(s + 64 * c, n, a.wq + g * a.wq_stride + 64 * c);
+    }
   }
-  accumulate_v<kGroup>(a);
+  for (int i = 0; i < kGroup * a.hd; ++i) a.out[i] = 0.0f;
+  const std::size_t hd = static_cast<std::size_t>(a.hd);
+  Cursor pf = start_prefetch(a.v, a);
+  const std::int8_t* rows[65];
+  int r = 0, i = 0;
+  for (int c = 0; c < chunks; ++c) {
+    const int n = a.ctx - 64 * c < 64 ? a.ctx - 64 * c : 64;
+    for (int j = 0; j < n; ++j) {
+      rows[j] = a.v + static_cast<std::size_t>(a.runs[r].slot + i) * hd;
+      if (++i == a.runs[r].n) {
+        ++r;
+        i = 0;
+      }
+    }
+    rows[n] = rows[n - 1];  // an odd chunk's last pair: that row again, at weight 0
+    int g0 = 0;
+    for (; g0 + 4 <= kGroup; g0 += 4) v_heads<4>(a, g0, rows, c, n, g0 == 0 ? &pf : nullptr);
+    if constexpr (kGroup % 4 == 1) v_heads<1>(a, g0, rows, c, n, g0 == 0 ? &pf : nullptr);
+    if constexpr (kGroup % 4 == 2) v_heads<2>(a, g0, rows, c, n, g0 == 0 ? &pf : nullptr);
+    if constexpr (kGroup % 4 == 3) v_heads<3>(a, g0, rows, c, n, g0 == 0 ? &pf : nullptr);
+  }
+  for (int g = 0; g < kGroup; ++g)  // (lo | hi) back to dimension order
+    for (int d0 = 0; d0 < a.hd; d0 += 16) {
+      float* o = a.out + g * a.hd + d0;
+      const __m256 lo = _mm256_loadu_ps(o), hi = _mm256_loadu_ps(o + 8);
+      _mm256_storeu_ps(o, _mm256_permute2f128_ps(lo, hi, 0x20));
+      _mm256_storeu_ps(o + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+    }
 }
 
 }  // namespace

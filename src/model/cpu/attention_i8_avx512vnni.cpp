@@ -18,163 +18,226 @@
 namespace odma::model::cpu::detail {
 namespace {
 
+#include "model/cpu/kv_cursor.inc"
 #include "model/cpu/simd_avx512.inc"
 #include "model/cpu/softmax_avx512.inc"
 
-// Sums of up to 8 int32 vectors (hsum8's shuffles, on the bits: integer sums are exact in any
-// order).
-__attribute__((always_inline)) inline void hsum8_epi32(const __m512i* a, std::int32_t* out, int n) {
-  __m512i b[4], c[2];
-  for (int j = 0; j < 4; ++j) {
-    const __m512 x = _mm512_castsi512_ps(a[2 * j]), y = _mm512_castsi512_ps(a[2 * j + 1]);
-    b[j] = _mm512_add_epi32(_mm512_castps_si512(_mm512_shuffle_f32x4(x, y, 0x44)),
-                            _mm512_castps_si512(_mm512_shuffle_f32x4(x, y, 0xEE)));
-  }
-  for (int k = 0; k < 2; ++k) {
-    const __m512 x = _mm512_castsi512_ps(b[2 * k]), y = _mm512_castsi512_ps(b[2 * k + 1]);
-    c[k] = _mm512_add_epi32(_mm512_castps_si512(_mm512_shuffle_f32x4(x, y, 0x88)),
-                            _mm512_castps_si512(_mm512_shuffle_f32x4(x, y, 0xDD)));
-  }
-  const __m512 c0 = _mm512_castsi512_ps(c[0]), c1 = _mm512_castsi512_ps(c[1]);
-  const __m512i d = _mm512_add_epi32(_mm512_castps_si512(_mm512_shuffle_ps(c0, c1, 0x88)),
-                                     _mm512_castps_si512(_mm512_shuffle_ps(c0, c1, 0xDD)));
-  const __m512 df = _mm512_castsi512_ps(d);
-  const __m512i e = _mm512_add_epi32(_mm512_castps_si512(_mm512_shuffle_ps(df, df, 0x88)),
-                                     _mm512_castps_si512(_mm512_shuffle_ps(df, df, 0xDD)));
-  alignas(64) std::int32_t buf[16];
-  _mm512_store_si512(buf, e);
-  for (int g = 0; g < n; ++g) out[g] = buf[4 * (g % 4) + g / 4];
+// Every line of the row at the cursor (rows of `row_bytes` from plane), then the cursor moves on.
+__attribute__((always_inline)) inline void prefetch_next(const std::int8_t* plane, Cursor& c,
+                                                         std::size_t row_bytes) {
+  if (!c.valid()) return;
+  const char* p = reinterpret_cast<const char*>(plane) + c.slot() * row_bytes;
+  for (std::size_t b = 0; b < row_bytes; b += 64) prefetch(p + b);
+  c.next();
 }
 
-template <int kGroup>
-constexpr int kScoreRows = 16 / kGroup < 8 ? 16 / kGroup : 8;
-
-// Integer dots of kGroup heads against kRows consecutive K rows at k → scores.
-template <int kGroup, int kRows>
-__attribute__((always_inline)) inline void score_block(const AttnI8Args& a, const std::int8_t* k,
-                                                       int p) {
-  constexpr int kN = kRows * kGroup;
-  const int hd = a.hd;
-  __m512i acc[16];
-#pragma GCC unroll 16
-  for (int i = 0; i < 16; ++i) acc[i] = _mm512_setzero_si512();
-  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
-  for (int c = 0; c < hd; c += 64) {
-    const __mmask64 m = hd - c >= 64 ? ~__mmask64{0} : (__mmask64{1} << (hd - c)) - 1;
-    __m512i kw[kRows];
-#pragma GCC unroll 8
-    for (int r = 0; r < kRows; ++r)
-      kw[r] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, k + r * hd + c), bias);
-#pragma GCC unroll 8
-    for (int g = 0; g < kGroup; ++g) {
-      const __m512i qv = _mm512_maskz_loadu_epi8(m, a.q8 + g * hd + c);
-#pragma GCC unroll 8
-      for (int r = 0; r < kRows; ++r)
-        acc[r * kGroup + g] = _mm512_dpbusd_epi32(acc[r * kGroup + g], kw[r], qv);
-    }
-  }
-  std::int32_t dots[16];
-  hsum8_epi32(acc, dots, kN < 8 ? kN : 8);
-  if constexpr (kN > 8) hsum8_epi32(acc + 8, dots + 8, kN - 8);
-#pragma GCC unroll 8
-  for (int r = 0; r < kRows; ++r)
-#pragma GCC unroll 8
-    for (int g = 0; g < kGroup; ++g) {
-      const std::int32_t dot = dots[r * kGroup + g] - 128 * a.q_sum[g];
-      a.scores[g * a.ctx + p + r] = static_cast<float>(dot) * (a.q_scale[g] * a.k_scale[p + r]);
-    }
+// A cursor kPrefetchBytes of rows into the sequence, having prefetched the rows it passed.
+inline Cursor start_prefetch(const std::int8_t* plane, const AttnI8Args& a) {
+  Cursor c{a.runs, a.n_runs};
+  const int rows = kPrefetchBytes / a.hd;
+  for (int j = 0; j < rows && c.valid(); ++j)
+    prefetch_next(plane, c, static_cast<std::size_t>(a.hd));
+  return c;
 }
 
+// In place: d[r] holds 16 dwords of row r (r < 16) → d[c] holds dword c of rows 0..15, in row
+// order (unpack 32, unpack 64, then two 4 × 4 transposes of 128-bit blocks).
+__attribute__((always_inline)) inline void transpose16(__m512i (&d)[16]) {
+  __m512i t[16];
+#pragma GCC unroll 8
+  for (int r = 0; r < 16; r += 2) {
+    t[r] = _mm512_unpacklo_epi32(d[r], d[r + 1]);
+    t[r + 1] = _mm512_unpackhi_epi32(d[r], d[r + 1]);
+  }
+  // Quad q (rows 4q..4q+3): c[q][m]'s 128-bit lane L = dword 4L + m of those rows.
+  __m512i c[4][4];
+#pragma GCC unroll 4
+  for (int q = 0; q < 4; ++q) {
+    c[q][0] = _mm512_unpacklo_epi64(t[4 * q], t[4 * q + 2]);
+    c[q][1] = _mm512_unpackhi_epi64(t[4 * q], t[4 * q + 2]);
+    c[q][2] = _mm512_unpacklo_epi64(t[4 * q + 1], t[4 * q + 3]);
+    c[q][3] = _mm512_unpackhi_epi64(t[4 * q + 1], t[4 * q + 3]);
+  }
+#pragma GCC unroll 4
+  for (int m = 0; m < 4; ++m) {
+    const __m512i e0 = _mm512_shuffle_i32x4(c[0][m], c[1][m], 0x44);
+    const __m512i e1 = _mm512_shuffle_i32x4(c[0][m], c[1][m], 0xEE);
+    const __m512i e2 = _mm512_shuffle_i32x4(c[2][m], c[3][m], 0x44);
+    const __m512i e3 = _mm512_shuffle_i32x4(c[2][m], c[3][m], 0xEE);
+    d[m] = _mm512_shuffle_i32x4(e0, e2, 0x88);
+    d[4 + m] = _mm512_shuffle_i32x4(e0, e2, 0xDD);
+    d[8 + m] = _mm512_shuffle_i32x4(e1, e3, 0x88);
+    d[12 + m] = _mm512_shuffle_i32x4(e1, e3, 0xDD);
+  }
+}
+
+// Scores 16 positions at a time, one position per lane: the block's K rows (from any runs) are
+// transposed 64 bytes at a time so that vector c holds bytes 4c..4c+3 of every row; one vpdpbusd
+// per (column, head) with q's 4 bytes broadcast then adds 4 products per lane, and no horizontal
+// sum is needed. The epilogue is the reference's, lane by lane.
 template <int kGroup>
 void scores(const AttnI8Args& a) {
-  constexpr int kRows = kScoreRows<kGroup>;
   const std::size_t hd = static_cast<std::size_t>(a.hd);
-  int p = 0;
-  for (int r = 0; r < a.n_runs; ++r) {
-    const std::int8_t* k = a.k + static_cast<std::size_t>(a.runs[r].slot) * hd;
-    const int n = a.runs[r].n;
-    if (r + 1 < a.n_runs) {  // a run's start is where no hardware prefetcher guesses
-      const char* next = reinterpret_cast<const char*>(a.k + a.runs[r + 1].slot * hd);
-      for (std::size_t b = 0; b < 4 * hd; b += 64) prefetch(next + b);
+  // q as dwords (4 bytes each), zero past head_dim to a multiple of 16 dwords.
+  std::int32_t q32[kGroup][64];
+#pragma GCC unroll 8
+  for (int g = 0; g < kGroup; ++g) {
+    for (int c = 0; c < 64; ++c) q32[g][c] = 0;
+    __builtin_memcpy(q32[g], a.q8 + g * a.hd, hd);
+  }
+  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
+  // Software prefetch along the sequence (not along memory: a paged block's successor is
+  // elsewhere); the hardware prefetcher alone leaves these loads waiting on DRAM.
+  Cursor pf = start_prefetch(a.k, a);
+  const std::int8_t* rows[16];
+  int r = 0, i = 0;
+  for (int p = 0; p < a.ctx; p += 16) {
+    const int n = a.ctx - p < 16 ? a.ctx - p : 16;
+    for (int j = 0; j < n; ++j) {
+      rows[j] = a.k + static_cast<std::size_t>(a.runs[r].slot + i) * hd;
+      if (++i == a.runs[r].n) {
+        ++r;
+        i = 0;
+      }
+      prefetch_next(a.k, pf, hd);
     }
-    int i = 0;
-    for (; i + kRows <= n; i += kRows) {
-      prefetch(reinterpret_cast<const char*>(k + i * hd) + kPrefetchBytes);
-      score_block<kGroup, kRows>(a, k + static_cast<std::size_t>(i) * hd, p + i);
+    for (int j = n; j < 16; ++j) rows[j] = rows[0];  // padding lanes: computed, never stored
+    __m512i acc[kGroup];
+#pragma GCC unroll 8
+    for (int g = 0; g < kGroup; ++g) acc[g] = _mm512_setzero_si512();
+    for (int c0 = 0; c0 < a.hd; c0 += 64) {
+      // Past head_dim (head_dim % 64 == 32) the bytes load as 0 → 0x80, against q's zero padding.
+      const __mmask64 m = a.hd - c0 >= 64 ? ~__mmask64{0} : (__mmask64{1} << (a.hd - c0)) - 1;
+      __m512i d[16];
+#pragma GCC unroll 16
+      for (int j = 0; j < 16; ++j)
+        d[j] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, rows[j] + c0), bias);
+      transpose16(d);
+#pragma GCC unroll 16
+      for (int c = 0; c < 16; ++c)
+#pragma GCC unroll 8
+        for (int g = 0; g < kGroup; ++g)
+          acc[g] = _mm512_dpbusd_epi32(acc[g], d[c], _mm512_set1_epi32(q32[g][c0 / 4 + c]));
     }
-    for (; i < n; ++i) score_block<kGroup, 1>(a, k + static_cast<std::size_t>(i) * hd, p + i);
-    p += n;
+    const __mmask16 live = static_cast<__mmask16>((1u << n) - 1);
+    const __m512 ks = _mm512_maskz_loadu_ps(live, a.k_scale + p);
+#pragma GCC unroll 8
+    for (int g = 0; g < kGroup; ++g) {
+      const __m512i dot = _mm512_sub_epi32(acc[g], _mm512_set1_epi32(128 * a.q_sum[g]));
+      const __m512 sc = _mm512_mul_ps(_mm512_set1_ps(a.q_scale[g]), ks);
+      _mm512_mask_storeu_ps(a.scores + g * a.ctx + p, live,
+                            _mm512_mul_ps(_mm512_cvtepi32_ps(dot), sc));
+    }
   }
 }
 
-// out[g] = Σ_p w'[g][p] · V[p], in position order, kChunk positions at a time: for each slice of
-// kSv 16-dim vectors the group's accumulators stay in registers over the chunk (whatever runs it
-// spans; a store and reload between chunks is exact); slice 0 pulls each V row in, the other
-// slices read it from L1.
-template <int kGroup, int kSv>
+// wq[0, n) = round_half_even(w[i] · 32767 / max w) clamped to [0, 32767], wq[n] = 0 if n is odd;
+// returns σ = max w / 32767 (0: an all-zero chunk, wq untouched). n ≤ 64, w ≥ 0.
+inline float quantize_weights(const float* w, int n, std::int16_t* wq) {
+  __m512 vmax = _mm512_setzero_ps();
+  int i = 0;
+  for (; i + 16 <= n; i += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(w + i));
+  float m = _mm512_reduce_max_ps(vmax);
+  for (; i < n; ++i) m = w[i] > m ? w[i] : m;
+  if (m == 0.0f) return 0.0f;
+  const float inv = 32767.0f / m;
+  const __m512 vinv = _mm512_set1_ps(inv);
+  const __m512i top = _mm512_set1_epi32(32767), zero = _mm512_setzero_si512();
+  for (i = 0; i + 16 <= n; i += 16) {
+    __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(w + i), vinv));
+    q = _mm512_max_epi32(_mm512_min_epi32(q, top), zero);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(wq + i), _mm512_cvtepi32_epi16(q));
+  }
+  for (; i < n; ++i) {
+    float x = __builtin_nearbyintf(w[i] * inv);
+    x = x < 0.0f ? 0.0f : (x > 32767.0f ? 32767.0f : x);
+    wq[i] = static_cast<std::int16_t>(x);
+  }
+  if (n % 2 != 0) wq[n] = 0;
+  return m / 32767.0f;
+}
+
+// out[g] (in the (lo | hi) layout per 32 dimensions, see below) += σ_c · Σ_{p∈c} wq[p] · V8[p]
+// for each 64-position chunk c: per 32-dim slice, the rows of two positions are widened to int16
+// and interleaved per dimension (unpacklo/hi), so one vpdpwssd adds both positions' products for
+// 16 dimensions; the int32 sums are exact, then converted and FMA'd once per chunk. The first
+// slice pulls each V row in (prefetching along the sequence), the others read it from L1.
+template <int kGroup>
 void accumulate_v(const AttnI8Args& a) {
-  constexpr int kChunk = 64;
   const std::size_t hd = static_cast<std::size_t>(a.hd);
+  const int chunks = a.wq_stride / 64;
+  Cursor pf = start_prefetch(a.v, a);
+  const std::int8_t* rows[65];
   int r = 0, i = 0;  // run and offset of the chunk's first position
-  for (int p = 0; p < a.ctx;) {
-    const int end = a.ctx < p + kChunk ? a.ctx : p + kChunk;
-    int rr = r, ii = i;
-    for (int d0 = 0; d0 < a.hd; d0 += 16 * kSv) {
-      __m512 acc[kGroup][kSv];
+  for (int c = 0; c < chunks; ++c) {
+    const int p0 = 64 * c;
+    const int n = a.ctx - p0 < 64 ? a.ctx - p0 : 64;
+    for (int j = 0; j < n; ++j) {
+      rows[j] = a.v + static_cast<std::size_t>(a.runs[r].slot + i) * hd;
+      if (++i == a.runs[r].n) {
+        ++r;
+        i = 0;
+      }
+    }
+    rows[n] = rows[n - 1];  // an odd chunk's last pair: that row again, at weight 0
+    const int pairs = (n + 1) / 2;
+    std::int32_t w2[kGroup][32];  // each pair's two weights as one int32 (low: the first)
+    bool live[kGroup];
 #pragma GCC unroll 8
-      for (int g = 0; g < kGroup; ++g)
-#pragma GCC unroll 2
-        for (int s = 0; s < kSv; ++s)
-          acc[g][s] =
-              p == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(a.out + g * a.hd + d0 + 16 * s);
-      rr = r;
-      ii = i;
-      for (int pp = p; pp < end;) {
-        const int left = a.runs[rr].n - ii;
-        const int take = left < end - pp ? left : end - pp;
-        const std::int8_t* base = a.v + static_cast<std::size_t>(a.runs[rr].slot + ii) * hd + d0;
+    for (int g = 0; g < kGroup; ++g) {
+      const std::int16_t* q = a.wq + g * a.wq_stride + p0;
+      live[g] = a.w_scale[g * chunks + c] != 0.0f;
+      for (int j = 0; j < pairs; ++j)
+        w2[g][j] = static_cast<std::int32_t>(static_cast<std::uint16_t>(q[2 * j]) |
+                                             (static_cast<std::uint32_t>(q[2 * j + 1]) << 16));
+    }
+    for (int d0 = 0; d0 < a.hd; d0 += 32) {
+      __m512i acc[kGroup][2];
+#pragma GCC unroll 8
+      for (int g = 0; g < kGroup; ++g) acc[g][0] = acc[g][1] = _mm512_setzero_si512();
+      for (int j = 0; j < pairs; ++j) {
         if (d0 == 0) {
-          const char* next = reinterpret_cast<const char*>(base + take * hd);
-          if (take == left && rr + 1 < a.n_runs)  // the next run starts where nothing guesses
-            next = reinterpret_cast<const char*>(a.v + a.runs[rr + 1].slot * hd);
-          for (std::size_t b = 0; b < 4 * hd; b += 64) prefetch(next + b);
+          prefetch_next(a.v, pf, hd);
+          prefetch_next(a.v, pf, hd);
         }
-        for (int j = 0; j < take; ++j) {
-          const std::int8_t* row = base + static_cast<std::size_t>(j) * hd;
-          if (d0 == 0) prefetch(reinterpret_cast<const char*>(row) + kPrefetchBytes);
-          __m512 vf[kSv];
-#pragma GCC unroll 2
-          for (int s = 0; s < kSv; ++s)
-            vf[s] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
-                _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 16 * s))));
+        const __m512i x = _mm512_cvtepi8_epi16(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[2 * j] + d0)));
+        const __m512i y = _mm512_cvtepi8_epi16(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[2 * j + 1] + d0)));
+        const __m512i lo = _mm512_unpacklo_epi16(x, y), hi = _mm512_unpackhi_epi16(x, y);
 #pragma GCC unroll 8
-          for (int g = 0; g < kGroup; ++g) {
-            const __m512 w = _mm512_set1_ps(a.scores[g * a.ctx + pp + j]);
-#pragma GCC unroll 2
-            for (int s = 0; s < kSv; ++s) acc[g][s] = _mm512_fmadd_ps(w, vf[s], acc[g][s]);
-          }
-        }
-        pp += take;
-        ii += take;
-        if (ii == a.runs[rr].n) {
-          ++rr;
-          ii = 0;
+        for (int g = 0; g < kGroup; ++g) {
+          const __m512i w = _mm512_set1_epi32(w2[g][j]);
+          acc[g][0] = _mm512_dpwssd_epi32(acc[g][0], lo, w);
+          acc[g][1] = _mm512_dpwssd_epi32(acc[g][1], hi, w);
         }
       }
 #pragma GCC unroll 8
-      for (int g = 0; g < kGroup; ++g)
+      for (int g = 0; g < kGroup; ++g) {
+        if (!live[g]) continue;  // as the reference: an all-zero chunk adds nothing
+        const __m512 sigma = _mm512_set1_ps(a.w_scale[g * chunks + c]);
+        float* o = a.out + g * a.hd + d0;
 #pragma GCC unroll 2
-        for (int s = 0; s < kSv; ++s) _mm512_storeu_ps(a.out + g * a.hd + d0 + 16 * s, acc[g][s]);
+        for (int h = 0; h < 2; ++h) {
+          const __m512 prev = c == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(o + 16 * h);
+          _mm512_storeu_ps(o + 16 * h, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[g][h]), sigma, prev));
+        }
+      }
     }
-    r = rr;
-    i = ii;
-    p = end;
   }
 }
+
+// Per 32 dimensions the accumulators hold (lo | hi): lo's lane 4k + i is dimension 8k + i and
+// hi's lane 4k + i is dimension 8k + 4 + i (k < 4, i < 4: unpacklo/hi work per 128-bit lane).
+alignas(64) constexpr std::int32_t kFirstHalf[16] = {0, 1, 2, 3, 16, 17, 18, 19,
+                                                     4, 5, 6, 7, 20, 21, 22, 23};
+alignas(64) constexpr std::int32_t kSecondHalf[16] = {8,  9,  10, 11, 24, 25, 26, 27,
+                                                      12, 13, 14, 15, 28, 29, 30, 31};
 
 template <int kGroup>
 void attend(const AttnI8Args& a) {
   scores<kGroup>(a);
+  const int chunks = a.wq_stride / 64;
   for (int g = 0; g < kGroup; ++g) {
     float* s = a.scores + static_cast<std::size_t>(g) * a.ctx;
     softmax(s, a.ctx);
@@ -183,11 +246,24 @@ void attend(const AttnI8Args& a) {
       _mm512_storeu_ps(s + i,
                        _mm512_mul_ps(_mm512_loadu_ps(s + i), _mm512_loadu_ps(a.v_scale + i)));
     for (; i < a.ctx; ++i) s[i] *= a.v_scale[i];
+    for (int c = 0; c < chunks; ++c) {
+      const int n = a.ctx - 64 * c < 64 ? a.ctx - 64 * c : 64;
+      a.w_scale[g * chunks + c] = quantize_weights(s + 64 * c, n, a.wq + g * a.wq_stride + 64 * c);
+    }
   }
-  if (a.hd % 32 == 0)
-    accumulate_v<kGroup, 2>(a);
-  else
-    accumulate_v<kGroup, 1>(a);
+  // The reference starts every output at 0; a chunk whose weights are all 0 adds nothing, so an
+  // output no chunk touched must read 0 too.
+  for (int g = 0; g < kGroup; ++g)
+    for (int d = 0; d < a.hd; ++d) a.out[g * a.hd + d] = 0.0f;
+  accumulate_v<kGroup>(a);
+  const __m512i first = _mm512_load_si512(kFirstHalf), second = _mm512_load_si512(kSecondHalf);
+  for (int g = 0; g < kGroup; ++g)
+    for (int d0 = 0; d0 < a.hd; d0 += 32) {
+      float* o = a.out + g * a.hd + d0;
+      const __m512 lo = _mm512_loadu_ps(o), hi = _mm512_loadu_ps(o + 16);
+      _mm512_storeu_ps(o, _mm512_permutex2var_ps(lo, first, hi));
+      _mm512_storeu_ps(o + 16, _mm512_permutex2var_ps(lo, second, hi));
+    }
 }
 
 }  // namespace

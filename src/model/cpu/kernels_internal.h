@@ -91,11 +91,12 @@ void attend_bf16_avx2(const AttnArgs& a);
 void attend_bf16_avx512(const AttnArgs& a);
 void attend_bf16_avx512bf16(const AttnArgs& a);
 
-// --- decode attention over INT8 K/V (attention_i8.cpp dispatches; arithmetic in attention_i8.h) ---
+// --- decode attention over INT8 K/V (attention_i8.cpp dispatches; arithmetic in attention_i8.h)
+// ---
 struct AttnI8Args {
   const std::int8_t* k;  // K plane: slot s at k + s × hd
   const std::int8_t* v;  // V plane
-  int hd;                // % 16 == 0, ≤ 256 for the SIMD kernels
+  int hd;                // ≤ 256 and % 16 == 0 (AVX2) or % 32 == 0 (AVX-512) for the SIMD kernels
   int group;             // 1..8
   const KvRun* runs;
   int n_runs;
@@ -106,6 +107,9 @@ struct AttnI8Args {
   const float* k_scale;       // [ctx]: each position's K scale, in position order
   const float* v_scale;       // [ctx]
   float* scores;              // scratch [group][ctx]
+  std::int16_t* wq;           // scratch [group][wq_stride]: quantized weights (attention_i8.h)
+  int wq_stride;              // ctx rounded up to the 64-position chunk
+  float* w_scale;             // scratch [group][chunks]
   float* out;                 // [group][hd]
 };
 void attend_i8_avx2(const AttnI8Args& a);
