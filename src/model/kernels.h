@@ -7,7 +7,10 @@
 // scheduler.
 //
 // Every call covers a whole step (all token rows of the batch at once), so an implementation is
-// free to fuse, split over threads or offload.
+// free to fuse, split over threads or offload. Every operation of the forward pass is here —
+// embedding lookup, RMSNorm, RoPE, bias add, SwiGLU, projections, attention, K/V writes — so
+// transformer.cpp only sequences calls on its workspace's arrays. Activations are F32 rows, packed
+// ([t][n], row i at i × n).
 #pragma once
 
 #include <cstdint>
@@ -44,6 +47,45 @@ class Kernels {
   virtual ~Kernels() = default;
 
   virtual std::string name() const = 0;  // e.g. "cpu (AVX-512 F32, 2 threads)"
+
+  // --- Pointwise and per-row operations -------------------------------------------------------
+
+  // out[i][c] = table[ids[i]][c] widened to F32 for i < t, c < cols (the embedding lookup; the
+  // table is [rows][cols] in any WeightRef dtype): exact for F32 and BF16, I8 scale[r] · q[r][c]
+  // rounded once. Precondition: every id is a row of the table.
+  virtual void embed(const WeightRef& table, int cols, const std::int32_t* ids, int t,
+                     float* out) const = 0;
+
+  // RMSNorm of t rows of `dim` values, gathering as it goes:
+  //   y[i][j] = x[s][j] · r · w[j],  r = 1 / √(Σ_j x[s][j]² / dim + eps),  s = rows[i] (i if null)
+  // Σ x² in F64, r rounded to F32 once, then (x · r) · w in F32. `rows` lets the final norm pick
+  // the rows the head needs. y must not overlap x.
+  virtual void rms_norm(const float* x, int t, int dim, const float* w, float eps, float* y,
+                        const std::int32_t* rows) const = 0;
+
+  // RoPE angles of a step, once for every layer: for row i < t and j < inv_freq.size(),
+  //   cos[i][j] = cos(positions[i] · inv_freq[j]), sin[i][j] likewise (computed in F64).
+  // inv_freq[j] = theta^(−2j / head_dim), computed once per model.
+  virtual void rope_angles(const std::int32_t* positions, int t, std::span<const double> inv_freq,
+                           float* cos, float* sin) const = 0;
+
+  // Rotate-half RoPE in place on t rows of `heads` heads of head_dim values, with row i's angles
+  // (cos/sin [t][head_dim / 2] from rope_angles): in each head, for j < half = head_dim / 2,
+  //   (a, b) = (x[j], x[j + half]) → (fma(a, cos[j], −(b·sin[j])), fma(b, cos[j], a·sin[j]))
+  // (the sine products rounded, the cosine products fused into the sum: what the former loop
+  // compiled to with FMA, kept so that the same logits come out).
+  virtual void rope(float* x, int t, int heads, int head_dim, const float* cos,
+                    const float* sin) const = 0;
+
+  // y[i][j] += b[j] for i < t, j < n (the q/k/v projections' biases).
+  virtual void add_bias(float* y, int t, int n, const float* b) const = 0;
+
+  // SwiGLU's gate in place: gate[i][j] = silu(g) · up[i][j] with silu(g) = g / (1 + e^−g), for
+  // i < t, j < n. Relative error ≤ 2^−22 against exact arithmetic for g ≥ −87 (e^x comes from a
+  // polynomial; below −87 it is clamped, an absolute error under 1e−35 · |g · up|).
+  virtual void swiglu(float* gate, const float* up, int t, int n) const = 0;
+
+  // --- Projections, attention, K/V --------------------------------------------------------------
 
   // Every projection of one x [t][in] (q/k/v; gate/up; or a single one) in one go.
   virtual void project(const float* x, int t, int in,

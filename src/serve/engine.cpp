@@ -50,6 +50,7 @@ Engine::Engine(std::shared_ptr<const model::Transformer> model, const EngineConf
       predictor_(config.predictor),
       tokenizer_(std::move(tokenizer)),
       storage_(arena_for(config, session_.config(), *model_)),
+      workspace_(model_->make_workspace(session_.config().planner.step_token_budget)),
       epoch_(Clock::now()),
       on_token_(config.on_token) {
   if (predictor_) {
@@ -371,7 +372,7 @@ StepResult Engine::step_once() {
   const int vocab = model_->config().vocab_size;
   logits_.resize(model::logit_rows(batch) * static_cast<std::size_t>(vocab));
   const Clock::time_point tf = Clock::now();
-  model_->forward(batch, *storage_, logits_.data());
+  model_->forward(batch, *storage_, logits_.data(), workspace_);
   counters_.forward_s += seconds_since(tf);
 
   std::vector<RequestId> stopped;

@@ -189,6 +189,7 @@ class Engine {
   std::shared_ptr<predict::Predictor> predictor_;
   std::optional<tokenizer::Tokenizer> tokenizer_;
   std::shared_ptr<model::KvStorage> storage_;
+  model::ForwardWorkspace workspace_;  // activations, sized for the step-token budget
   EngineCounters counters_;
   std::unordered_map<RequestId, Live> live_;
   std::unordered_map<RequestId, FinishReason> stopping_;      // decided this step, committed next

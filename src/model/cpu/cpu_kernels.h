@@ -18,6 +18,17 @@ class CpuKernels final : public Kernels {
   explicit CpuKernels(ThreadPool& pool) : pool_(pool) {}
 
   std::string name() const override;
+  // Pointwise operations (cpu_kernels_pointwise.cpp).
+  void embed(const WeightRef& table, int cols, const std::int32_t* ids, int t,
+             float* out) const override;
+  void rms_norm(const float* x, int t, int dim, const float* w, float eps, float* y,
+                const std::int32_t* rows) const override;
+  void rope_angles(const std::int32_t* positions, int t, std::span<const double> inv_freq,
+                   float* cos, float* sin) const override;
+  void rope(float* x, int t, int heads, int head_dim, const float* cos,
+            const float* sin) const override;
+  void add_bias(float* y, int t, int n, const float* b) const override;
+  void swiglu(float* gate, const float* up, int t, int n) const override;
   void project(const float* x, int t, int in,
                std::span<const Projection> projections) const override;
   void attention(const KvStorage& storage, int layer, int num_heads,

@@ -1,0 +1,90 @@
+// The dispatchers and the scalar kernels of pointwise.h. Built at the x86-64-v2 baseline with
+// -ffp-contract=off (cmake/OdmaCpuKernels.cmake), like the AVX-512 file: no FMA but the explicit
+// ones (std::fma: glibc picks the FMA instruction where the CPU has it, an exact emulation
+// otherwise), so the two paths agree bit for bit.
+#include "model/cpu/pointwise.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "base/error.h"
+#include "model/cpu/pointwise_internal.h"
+
+namespace odma::model::cpu {
+namespace {
+
+void require(Isa isa, const char* what) {
+  if (!isa_supported(isa)) {
+    throw Error(std::string(what) + ": " + isa_name(isa) + " is not available on this CPU");
+  }
+}
+
+double sum_squares(const float* x, int n) {
+  double lanes[16] = {};
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int k = 0; k < 16; ++k) lanes[k] += static_cast<double>(x[i + k]) * x[i + k];
+  }
+  for (int k = 0; i + k < n; ++k) lanes[k] += static_cast<double>(x[i + k]) * x[i + k];
+  double sum = 0.0;
+  for (const double l : lanes) sum += l;
+  return sum;
+}
+
+// vector_math.h's exp_nonpositive, operation for operation (the AVX-512 file has the 16-lane twin).
+float exp_nonpositive(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * (r * r) + r + 1.0f;
+  const std::int32_t bits = (static_cast<std::int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+}  // namespace
+
+void rms_norm_row(const float* x, int n, const float* w, float eps, float* y, Isa isa) {
+  require(isa, "rms_norm_row");
+  const bool simd = isa >= Isa::kAvx512;
+  const double ss = simd ? detail::sum_squares_avx512(x, n) : sum_squares(x, n);
+  const auto r = static_cast<float>(1.0 / std::sqrt(ss / n + static_cast<double>(eps)));
+  if (simd) return detail::scale_mul_avx512(x, r, w, y, n);
+  for (int i = 0; i < n; ++i) y[i] = x[i] * r * w[i];
+}
+
+void rope_row(float* x, int heads, int head_dim, const float* cos, const float* sin, Isa isa) {
+  require(isa, "rope_row");
+  if (isa >= Isa::kAvx512) return detail::rope_row_avx512(x, heads, head_dim, cos, sin);
+  const int half = head_dim / 2;
+  for (int h = 0; h < heads; ++h) {
+    float* v = x + static_cast<std::size_t>(h) * static_cast<std::size_t>(head_dim);
+    for (int j = 0; j < half; ++j) {
+      const float a = v[j], b = v[j + half];
+      v[j] = std::fma(a, cos[j], -(b * sin[j]));
+      v[j + half] = std::fma(b, cos[j], a * sin[j]);
+    }
+  }
+}
+
+void swiglu_row(float* gate, const float* up, std::size_t n, Isa isa) {
+  require(isa, "swiglu_row");
+  if (isa >= Isa::kAvx512) return detail::swiglu_avx512(gate, up, n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    const float e = exp_nonpositive(-std::fabs(g));
+    const float d = 1.0f + e;
+    gate[i] = (g < 0.0f ? (g * e) / d : g / d) * up[i];
+  }
+}
+
+}  // namespace odma::model::cpu
