@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include "model/transformer.h"
@@ -29,6 +30,18 @@ inline std::vector<float> all_logits(const Transformer& m, const std::vector<std
   it.all_logits = true;
   m.forward({it}, *st, logits.data());
   return logits;
+}
+
+// n sequences of `len` token ids drawn uniformly from [0, vocab).
+inline std::vector<std::vector<std::int32_t>> random_sequences(int n, int len, int vocab,
+                                                               std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::vector<std::int32_t>> out(static_cast<std::size_t>(n));
+  for (auto& s : out) {
+    s.resize(static_cast<std::size_t>(len));
+    for (auto& t : s) t = static_cast<std::int32_t>(rng() % static_cast<std::uint32_t>(vocab));
+  }
+  return out;
 }
 
 inline std::vector<double> softmax(const float* z, int n) {

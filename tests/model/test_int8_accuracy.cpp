@@ -24,6 +24,7 @@ namespace {
 using testing::Agreement;
 using testing::agreement;
 using testing::model_dir;
+using testing::random_sequences;
 
 WeightMatrix dequantized(const WeightMatrix& m) {
   WeightMatrix out(DType::kF32, m.rows(), m.cols());
@@ -93,17 +94,6 @@ Agreement check(const char* name, const Models& m,
       "weight-only mean KL %.2e top-1 %.4f | W8A8 with BF16 head mean KL %.2e top-1 %.4f\n",
       name, a.positions, a.mean_kl, a.max_kl, a.top1, b.mean_kl, b.top1, h.mean_kl, h.top1);
   return a;
-}
-
-std::vector<std::vector<std::int32_t>> random_sequences(int n, int len, int vocab,
-                                                        std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::vector<std::int32_t>> out(static_cast<std::size_t>(n));
-  for (auto& s : out) {
-    s.resize(static_cast<std::size_t>(len));
-    for (auto& t : s) t = static_cast<std::int32_t>(rng() % static_cast<std::uint32_t>(vocab));
-  }
-  return out;
 }
 
 TEST(Int8Accuracy, Stories260KRealWeights) {

@@ -22,6 +22,7 @@ namespace {
 using testing::Agreement;
 using testing::agreement;
 using testing::model_dir;
+using testing::random_sequences;
 
 struct Pair {
   Agreement kv, both;
@@ -45,17 +46,6 @@ void expect_within(const Pair& p, double top1) {
   EXPECT_LT(p.both.mean_kl, 6e-3);
   EXPECT_GE(p.kv.top1, top1);
   EXPECT_GE(p.both.top1, top1);
-}
-
-std::vector<std::vector<std::int32_t>> random_sequences(int n, int len, int vocab,
-                                                        std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::vector<std::int32_t>> out(static_cast<std::size_t>(n));
-  for (auto& s : out) {
-    s.resize(static_cast<std::size_t>(len));
-    for (auto& t : s) t = static_cast<std::int32_t>(rng() % static_cast<std::uint32_t>(vocab));
-  }
-  return out;
 }
 
 TEST(Int8KvAccuracy, Stories260KRealWeights) {

@@ -367,8 +367,11 @@ void attention(const KvStorage& st, int layer, int num_heads, std::span<const At
   const int kvh = st.num_kv_heads(), hd = st.head_dim();
   if (num_heads % kvh != 0) throw Error("attention: num_heads is not a multiple of kv heads");
   const int group = num_heads / kvh;
-  // Task t → (item, token, kv head); prefix sums of tokens locate the item.
-  std::vector<int> first_task(items.size() + 1, 0);
+  // Task t → (item, token, kv head); prefix sums of tokens locate the item. Per calling thread,
+  // kept between steps (it only grows), and named through a reference for the task lambda.
+  thread_local std::vector<int> per_thread;
+  std::vector<int>& first_task = per_thread;
+  first_task.assign(items.size() + 1, 0);
   for (std::size_t i = 0; i < items.size(); ++i) {
     const AttentionItem& it = items[i];
     if (it.kv == nullptr || it.start_pos + it.n_tokens > it.kv->capacity()) {

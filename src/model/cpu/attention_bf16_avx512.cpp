@@ -16,9 +16,9 @@
 namespace odma::model::cpu::detail {
 namespace {
 
+#include "model/cpu/kv_cursor.inc"
 #include "model/cpu/simd_avx512.inc"
 #include "model/cpu/softmax_avx512.inc"
-#include "model/cpu/kv_cursor.inc"
 // (after the helpers it uses)
 #include "model/cpu/attention_bf16_avx512.inc"
 

@@ -16,24 +16,7 @@ namespace {
 
 constexpr int kMaxSimdGroup = 8;
 
-// The Cephes polynomial of softmax_avx512.inc, operation for operation (this file is built with
-// -ffp-contract=off, so nothing here fuses).
-float exp_nonpositive(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
-  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
-  const std::int32_t bits = (static_cast<std::int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
+#include "model/cpu/exp_scalar.inc"
 
 // The canonical softmax order (softmax_avx512.inc).
 void softmax_canonical(float* x, int n) {
@@ -77,11 +60,13 @@ void attend_scalar(const detail::AttnI8Args& a) {
     for (std::size_t i = 0; i < ctx; ++i) s[i] *= a.v_scale[i];
   }
   std::fill(a.out, a.out + static_cast<std::size_t>(a.group) * hd, 0.0f);
-  std::vector<const std::int8_t*> rows;  // each position's V row
+  thread_local std::vector<const std::int8_t*> rows;  // each position's V row (kept: no
+  thread_local std::vector<std::int32_t> acc;         // allocation once grown)
+  rows.clear();
+  acc.assign(hd, 0);
   for (int r = 0; r < a.n_runs; ++r)
     for (int i = 0; i < a.runs[r].n; ++i)
       rows.push_back(a.v + static_cast<std::size_t>(a.runs[r].slot + i) * hd);
-  std::vector<std::int32_t> acc(hd);
   for (int g = 0; g < a.group; ++g) {
     const float* w = a.scores + static_cast<std::size_t>(g) * ctx;
     float* o = a.out + static_cast<std::size_t>(g) * hd;

@@ -29,7 +29,7 @@ void for_rows(ThreadPool& pool, int t, std::size_t work_per_row, const Fn& fn) {
     const Fn* fn;
     std::size_t t, tasks;
   } const split{&fn, static_cast<std::size_t>(t), tasks};
-  // One pointer captured: std::function keeps it inline (no allocation per call).
+  // The split through one pointer (the pool takes a TaskFn reference: no allocation per call).
   pool.parallel_for(static_cast<int>(tasks), [&split](int i) {
     const auto k = static_cast<std::size_t>(i);
     (*split.fn)(static_cast<int>(split.t * k / split.tasks),

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "model/cpu/projection_tasks.h"
 #include "model/cpu/vector_math.h"
 
 namespace odma::model::cpu {
@@ -68,19 +69,23 @@ constexpr GemvFn kGemv[kGemvMaxTokens] = {gemv_rows<1>, gemv_rows<2>, gemv_rows<
 void linear_fused(const float* x, int t, int in, std::span<const Projection> projections,
                   ThreadPool& pool) {
   if (t <= 0) return;
+  if (projections.size() > ProjectionTasks::kMax) {
+    for (std::size_t i = 0; i < projections.size(); i += ProjectionTasks::kMax)
+      linear_fused(x, t, in,
+                   projections.subspan(i, std::min(ProjectionTasks::kMax, projections.size() - i)),
+                   pool);
+    return;
+  }
 #if defined(__AVX512F__)
   if (t <= kGemvMaxTokens && in % 16 == 0) {
     // ~64 KiB of weights per task: large enough to amortise the claim, small enough to balance.
     const int rows = std::max(1, 16384 / in);
-    std::vector<int> first_task(projections.size() + 1, 0);
-    for (std::size_t p = 0; p < projections.size(); ++p)
-      first_task[p + 1] = first_task[p] + (projections[p].out + rows - 1) / rows;
+    const ProjectionTasks map(projections, rows);
     const GemvFn fn = kGemv[t - 1];
-    pool.parallel_for(first_task.back(), [&](int i) {
-      std::size_t p = 0;
-      while (i >= first_task[p + 1]) ++p;
+    pool.parallel_for(map.tasks(), [&](int i) {
+      const std::size_t p = map.projection_of(i);
       const Projection& pr = projections[p];
-      const int r0 = (i - first_task[p]) * rows;
+      const int r0 = (i - map.first_task(p)) * rows;
       fn(x, pr.w.f32(), pr.out, in, pr.y, pr.beta, r0, std::min(pr.out, r0 + rows));
     });
     return;
@@ -95,14 +100,11 @@ void linear_fused(const float* x, int t, int in, std::span<const Projection> pro
   }();
   (void)single_threaded_blas;
   const int slice = std::max(64, 4096 / std::max(1, t) / 16 * 16);  // rows per task
-  std::vector<int> first_task(projections.size() + 1, 0);
-  for (std::size_t p = 0; p < projections.size(); ++p)
-    first_task[p + 1] = first_task[p] + (projections[p].out + slice - 1) / slice;
-  pool.parallel_for(first_task.back(), [&](int i) {
-    std::size_t p = 0;
-    while (i >= first_task[p + 1]) ++p;
+  const ProjectionTasks map(projections, slice);
+  pool.parallel_for(map.tasks(), [&](int i) {
+    const std::size_t p = map.projection_of(i);
     const Projection& pr = projections[p];
-    const int r0 = (i - first_task[p]) * slice, rows = std::min(slice, pr.out - r0);
+    const int r0 = (i - map.first_task(p)) * slice, rows = std::min(slice, pr.out - r0);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, rows, in, 1.0f, x, in,
                 pr.w.f32() + static_cast<std::size_t>(r0) * in, in, pr.beta, pr.y + r0, pr.out);
   });

@@ -1,30 +1,13 @@
 #include "model/cpu/linear_bf16.h"
 
 #include <algorithm>
-#include <vector>
 
 #include "model/cpu/gemm_bf16.h"
 #include "model/cpu/gemv_bf16.h"
+#include "model/cpu/projection_tasks.h"
 
 namespace odma::model::cpu {
 namespace {
-
-// Task i of a fused call → (projection, first unit); units are rows (GEMV) or panels (GEMM).
-struct TaskMap {
-  std::vector<int> first;  // first task of projection p; first.back() = tasks
-  TaskMap(std::span<const Projection> projections, int units_per_task, int unit) {
-    first.assign(projections.size() + 1, 0);
-    for (std::size_t p = 0; p < projections.size(); ++p) {
-      const int units = (projections[p].out + unit - 1) / unit;
-      first[p + 1] = first[p] + (units + units_per_task - 1) / units_per_task;
-    }
-  }
-  std::size_t projection_of(int task) const {
-    std::size_t p = 0;
-    while (task >= first[p + 1]) ++p;
-    return p;
-  }
-};
 
 void decode(const float* x, int t, int in, std::span<const Projection> projections,
             ThreadPool& pool) {
@@ -35,11 +18,11 @@ void decode(const float* x, int t, int in, std::span<const Projection> projectio
   input.prepare(x, t, in, default_gemv_kernel());
   // ~64 KiB of BF16 weights per task, as the F32 GEMV: large enough to amortise the claim.
   const int rows = std::max(1, 32768 / in);
-  const TaskMap map(projections, rows, 1);
-  pool.parallel_for(map.first.back(), [&](int i) {
+  const ProjectionTasks map(projections, rows);
+  pool.parallel_for(map.tasks(), [&](int i) {
     const std::size_t p = map.projection_of(i);
     const Projection& pr = projections[p];
-    const int r0 = (i - map.first[p]) * rows;
+    const int r0 = (i - map.first_task(p)) * rows;
     gemv_bf16(input, pr.w.bf16(), pr.out, pr.y, pr.beta, r0, std::min(pr.out, r0 + rows));
   });
 }
@@ -58,11 +41,11 @@ void prefill(const float* x, int t, int in, std::span<const Projection> projecti
   // rows); 64 columns per task for the GEMV tiles.
   const int pc = gemm_panel_cols(kernel);
   const int units = pc == 1 ? 64 : 1;
-  const TaskMap map(projections, units, pc);
-  pool.parallel_for(map.first.back(), [&](int i) {
+  const ProjectionTasks map(projections, units, pc);
+  pool.parallel_for(map.tasks(), [&](int i) {
     const std::size_t p = map.projection_of(i);
     const Projection& pr = projections[p];
-    const int c0 = (i - map.first[p]) * units * pc;
+    const int c0 = (i - map.first_task(p)) * units * pc;
     gemm_bf16_rowmajor(input, pr.w.bf16(), pr.out, in, pr.y, pr.beta, c0,
                        std::min(pr.out, c0 + units * pc));
   });
@@ -73,6 +56,13 @@ void prefill(const float* x, int t, int in, std::span<const Projection> projecti
 void linear_bf16_fused(const float* x, int t, int in, std::span<const Projection> projections,
                        ThreadPool& pool) {
   if (t <= 0 || projections.empty()) return;
+  if (projections.size() > ProjectionTasks::kMax) {
+    for (std::size_t i = 0; i < projections.size(); i += ProjectionTasks::kMax)
+      linear_bf16_fused(
+          x, t, in, projections.subspan(i, std::min(ProjectionTasks::kMax, projections.size() - i)),
+          pool);
+    return;
+  }
   if (t <= kGemvMaxTokens) {
     decode(x, t, in, projections, pool);
   } else {

@@ -1,9 +1,9 @@
 #include "model/cpu/linear_int8.h"
 
 #include <algorithm>
-#include <vector>
 
 #include "model/cpu/gemv_int8.h"
+#include "model/cpu/projection_tasks.h"
 
 namespace odma::model::cpu {
 namespace {
@@ -12,26 +12,18 @@ constexpr int kTile = 8;           // tokens per kernel call (the kernel's regis
 constexpr int kTileRows = 64;      // weight rows per task when T > kTile
 constexpr int kQuantizeRows = 16;  // token rows quantized per task when T > kTile
 
-// Task i → (projection, first row): tasks of `rows` output rows each, projection by projection.
-struct TaskMap {
-  std::vector<int> first;  // first task of projection p; first.back() = tasks
-  TaskMap(std::span<const Projection> projections, int rows) {
-    first.assign(projections.size() + 1, 0);
-    for (std::size_t p = 0; p < projections.size(); ++p)
-      first[p + 1] = first[p] + (projections[p].out + rows - 1) / rows;
-  }
-  std::size_t projection_of(int task) const {
-    std::size_t p = 0;
-    while (task >= first[p + 1]) ++p;
-    return p;
-  }
-};
-
 }  // namespace
 
 void linear_int8_fused(const float* x, int t, int in, std::span<const Projection> projections,
                        ThreadPool& pool) {
   if (t <= 0 || projections.empty()) return;
+  if (projections.size() > ProjectionTasks::kMax) {
+    for (std::size_t i = 0; i < projections.size(); i += ProjectionTasks::kMax)
+      linear_int8_fused(
+          x, t, in, projections.subspan(i, std::min(ProjectionTasks::kMax, projections.size() - i)),
+          pool);
+    return;
+  }
   // Per calling thread (engines on several threads share a pool), and named through a reference:
   // inside the task lambdas the bare thread_local name would mean each worker's own, empty copy.
   thread_local Int8Activations per_thread;
@@ -46,11 +38,11 @@ void linear_int8_fused(const float* x, int t, int in, std::span<const Projection
   }
   // Decode: ~64 KiB of weights per task, enough to amortise claiming it.
   const int rows = t <= kTile ? std::max(1, 65536 / in) : kTileRows;
-  const TaskMap map(projections, rows);
-  pool.parallel_for(map.first.back(), [&](int i) {
+  const ProjectionTasks map(projections, rows);
+  pool.parallel_for(map.tasks(), [&](int i) {
     const std::size_t p = map.projection_of(i);
     const Projection& pr = projections[p];
-    const int r0 = (i - map.first[p]) * rows;
+    const int r0 = (i - map.first_task(p)) * rows;
     const int r1 = std::min(pr.out, r0 + rows);
     for (int t0 = 0; t0 < t; t0 += kTile) {
       gemv_int8(acts, t0, std::min(kTile, t - t0), pr.w.i8(), pr.w.scales, pr.w.row_sums, pr.out,

@@ -50,7 +50,7 @@ void ThreadPool::run_tasks() {
   for (int i = next_.fetch_add(1); i < n_; i = next_.fetch_add(1)) (*fn_)(i);
 }
 
-void ThreadPool::parallel_for(int n, const std::function<void(int)>& fn) {
+void ThreadPool::parallel_for(int n, TaskFn fn) {
   if (n <= 0) return;
   if (workers_.empty() || n == 1) {
     for (int i = 0; i < n; ++i) fn(i);

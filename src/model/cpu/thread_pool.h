@@ -7,12 +7,30 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace odma::model::cpu {
+
+// A non-owning reference to a callable void(int), valid for one parallel_for call. Unlike a
+// std::function it never allocates (a task lambda capturing a step's locals by reference
+// outgrows std::function's small buffer), so a forward step's joins cost no heap traffic.
+class TaskFn {
+ public:
+  template <class F>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, TaskFn>)
+      TaskFn(F&& fn)  // NOLINT(google-explicit-constructor): binds a lambda at the call site
+      : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(fn)))),
+        call_([](void* obj, int i) { (*static_cast<std::remove_reference_t<F>*>(obj))(i); }) {}
+  void operator()(int i) const { call_(obj_, i); }
+
+ private:
+  void* obj_;
+  void (*call_)(void*, int);
+};
 
 class ThreadPool {
  public:
@@ -21,7 +39,7 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  void parallel_for(int n, const std::function<void(int)>& fn);
+  void parallel_for(int n, TaskFn fn);
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
   // Process-wide pool sized to the hardware (or $ODMA_THREADS).
@@ -33,7 +51,7 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable wake_, done_;
-  const std::function<void(int)>* fn_ = nullptr;
+  const TaskFn* fn_ = nullptr;
   int n_ = 0;
   std::atomic<int> next_{0};
   std::atomic<int> active_{0};                // workers still inside the current job
