@@ -17,7 +17,8 @@
 //
 // Kernels (Int8Kernel, gemv_int8.h's levels and default_int8_kernel()):
 //   kScalar      the reference: the arithmetic above spelled out in that order.
-//   kAvx2        scores by int16 widening + vpmaddwd; softmax in two 8-lane halves of the 16 lanes;
+//   kAvx2        scores 8 positions a vector (K transposed), vpmaddubsw(|q|, K · sign q) then
+//                vpmaddwd; softmax in two 8-lane halves of the 16 lanes;
 //                V by vpmaddwd on pairs of positions interleaved per dimension, 4 heads a pass.
 //   kAvx512Vnni  scores by vpdpbusd on (K8 xor 0x80) = K8 + 128, less 128 · Σq8; V by vpdpwssd
 //                as kAvx2's, 32 dimensions a pass.

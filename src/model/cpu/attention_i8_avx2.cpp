@@ -1,7 +1,7 @@
 // Decode attention over INT8 K/V, AVX2 + FMA (compiled with -mavx2 -mfma; also the AVX-512F
-// level's kernel): scores by int16 widening + vpmaddwd (exact integer dots); the canonical softmax
-// with its 16 lanes as two 8-lane vectors; V widened to F32 8 dims at a time and FMA'd with
-// (w · sv) in position order. Bits equal the scalar reference (attention_i8.h). Rules for this
+// level's kernel): scores 8 positions a vector by vpmaddubsw on sign-adjusted bytes (exact integer
+// dots); the canonical softmax with its 16 lanes as two 8-lane vectors; V summed exactly by
+// vpmaddwd on position pairs. Bits equal the scalar reference (attention_i8.h). Rules for this
 // file: kernels_internal.h.
 #include <immintrin.h>
 
@@ -32,37 +32,87 @@ inline Cursor start_prefetch(const std::int8_t* plane, const AttnI8Args& a) {
   return c;
 }
 
-inline std::int32_t hsum(__m256i v) {
-  const __m128i l = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  const __m128i h = _mm_add_epi32(l, _mm_shuffle_epi32(l, 0x4E));
-  return _mm_cvtsi128_si32(_mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1)));
-}
-
 inline __m256i widen16(const std::int8_t* p) {
   return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
+// In place: d[r] holds 8 dwords of row r (r < 8) → d[c] holds dword c of rows 0..7, in row order.
+inline void transpose8(__m256i (&d)[8]) {
+  __m256i t[8], u[8];
+  for (int r = 0; r < 8; r += 2) {
+    t[r] = _mm256_unpacklo_epi32(d[r], d[r + 1]);
+    t[r + 1] = _mm256_unpackhi_epi32(d[r], d[r + 1]);
+  }
+  // u[4h + m]'s 128-bit lane L = dword 4L + m of rows 4h..4h+3.
+  for (int h = 0; h < 2; ++h) {
+    u[4 * h] = _mm256_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
+    u[4 * h + 1] = _mm256_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
+    u[4 * h + 2] = _mm256_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+    u[4 * h + 3] = _mm256_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+  }
+  for (int m = 0; m < 4; ++m) {
+    d[m] = _mm256_permute2x128_si256(u[m], u[4 + m], 0x20);
+    d[4 + m] = _mm256_permute2x128_si256(u[m], u[4 + m], 0x31);
+  }
+}
+
+// Scores 8 positions at a time, one per lane, as the AVX-512 kernel does with 16: the block's K
+// rows are transposed 32 bytes at a time so that vector c holds bytes 4c..4c+3 of every row. With
+// no VNNI the 4-byte dot is vpmaddubsw(|q|, K · sign(q)) — each pair ≤ 2 · 127 · 127 < 2^15, so
+// it cannot saturate — then vpmaddwd by ones: exact.
 template <int kGroup>
 void scores(const AttnI8Args& a) {
   const std::size_t hd = static_cast<std::size_t>(a.hd);
+  // q's bytes as dwords, and their absolute values, zero past head_dim to a multiple of 8 dwords.
+  std::int32_t q32[kGroup][64], qabs32[kGroup][64];
+  for (int g = 0; g < kGroup; ++g) {
+    for (int c = 0; c < 64; ++c) q32[g][c] = qabs32[g][c] = 0;
+    __builtin_memcpy(q32[g], a.q8 + g * a.hd, hd);
+    std::int8_t abs_bytes[256];
+    for (std::size_t d = 0; d < hd; ++d) {
+      const std::int8_t v = a.q8[g * a.hd + static_cast<int>(d)];
+      abs_bytes[d] = static_cast<std::int8_t>(v < 0 ? -v : v);
+    }
+    __builtin_memcpy(qabs32[g], abs_bytes, hd);
+  }
+  const __m256i ones = _mm256_set1_epi16(1);
   Cursor pf = start_prefetch(a.k, a);
-  int p = 0;
-  for (int r = 0; r < a.n_runs; ++r) {
-    for (int i = 0; i < a.runs[r].n; ++i, ++p) {
-      const std::int8_t* k = a.k + static_cast<std::size_t>(a.runs[r].slot + i) * hd;
-      prefetch_next(a.k, pf, hd);
-      __m256i acc[kGroup];
-#pragma GCC unroll 8
-      for (int g = 0; g < kGroup; ++g) acc[g] = _mm256_setzero_si256();
-      for (std::size_t c = 0; c < hd; c += 16) {
-        const __m256i kv = widen16(k + c);
-#pragma GCC unroll 8
-        for (int g = 0; g < kGroup; ++g)
-          acc[g] = _mm256_add_epi32(acc[g], _mm256_madd_epi16(kv, widen16(a.q8 + g * hd + c)));
+  const std::int8_t* rows[8];
+  int r = 0, i = 0;
+  for (int p = 0; p < a.ctx; p += 8) {
+    const int n = a.ctx - p < 8 ? a.ctx - p : 8;
+    for (int j = 0; j < n; ++j) {
+      rows[j] = a.k + static_cast<std::size_t>(a.runs[r].slot + i) * hd;
+      if (++i == a.runs[r].n) {
+        ++r;
+        i = 0;
       }
+      prefetch_next(a.k, pf, hd);
+    }
+    for (int j = n; j < 8; ++j) rows[j] = rows[0];  // padding lanes: computed, never stored
+    __m256i acc[kGroup];
+    for (int g = 0; g < kGroup; ++g) acc[g] = _mm256_setzero_si256();
+    for (int c0 = 0; c0 < a.hd; c0 += 32) {
+      __m256i d[8];
+      for (int j = 0; j < 8; ++j)  // head_dim % 32 == 16: the last 16 bytes, zero above
+        d[j] = a.hd - c0 >= 32 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[j] + c0))
+                               : _mm256_zextsi128_si256(_mm_loadu_si128(
+                                     reinterpret_cast<const __m128i*>(rows[j] + c0)));
+      transpose8(d);
+      for (int c = 0; c < 8; ++c)
 #pragma GCC unroll 8
-      for (int g = 0; g < kGroup; ++g)
-        a.scores[g * a.ctx + p] = static_cast<float>(hsum(acc[g])) * (a.q_scale[g] * a.k_scale[p]);
+        for (int g = 0; g < kGroup; ++g) {
+          const __m256i signed_k = _mm256_sign_epi8(d[c], _mm256_set1_epi32(q32[g][c0 / 4 + c]));
+          const __m256i pairs =
+              _mm256_maddubs_epi16(_mm256_set1_epi32(qabs32[g][c0 / 4 + c]), signed_k);
+          acc[g] = _mm256_add_epi32(acc[g], _mm256_madd_epi16(pairs, ones));
+        }
+    }
+    alignas(32) float out[8];
+    for (int g = 0; g < kGroup; ++g) {
+      _mm256_store_ps(out, _mm256_cvtepi32_ps(acc[g]));
+      for (int j = 0; j < n; ++j)
+        a.scores[g * a.ctx + p + j] = out[j] * (a.q_scale[g] * a.k_scale[p + j]);
     }
   }
 }
