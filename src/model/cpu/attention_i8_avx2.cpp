@@ -15,7 +15,7 @@ namespace {
 
 #include "model/cpu/kv_cursor.inc"
 
-constexpr int kPrefetchBytes = 2048;
+constexpr int kPrefetchRows = 64;  // as the AVX-512 kernel (attention_i8_avx512vnni.cpp)
 
 // Every line of the row at the cursor, then the cursor moves on (prefetch along the sequence).
 inline void prefetch_next(const std::int8_t* plane, Cursor& c, std::size_t row_bytes) {
@@ -27,7 +27,7 @@ inline void prefetch_next(const std::int8_t* plane, Cursor& c, std::size_t row_b
 
 inline Cursor start_prefetch(const std::int8_t* plane, const AttnI8Args& a) {
   Cursor c{a.runs, a.n_runs};
-  for (int j = 0; j < kPrefetchBytes / a.hd && c.valid(); ++j)
+  for (int j = 0; j < kPrefetchRows && c.valid(); ++j)
     prefetch_next(plane, c, static_cast<std::size_t>(a.hd));
   return c;
 }
