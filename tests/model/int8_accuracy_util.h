@@ -5,10 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <random>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "base/file_io.h"
 #include "model/transformer.h"
 
 namespace odma::model::testing {
@@ -42,6 +46,32 @@ inline std::vector<std::vector<std::int32_t>> random_sequences(int n, int len, i
     for (auto& t : s) t = static_cast<std::int32_t>(rng() % static_cast<std::uint32_t>(vocab));
   }
   return out;
+}
+
+// The stories260K reference story (BOS, then all but the last of its 256 greedy ids) and two
+// prompts cut from it.
+inline std::vector<std::vector<std::int32_t>> stories_sequences(const std::filesystem::path& dir) {
+  const auto ref = nlohmann::json::parse(read_file(dir / "reference.json"));
+  const auto ids = ref["greedy_ids_after_bos"].get<std::vector<std::int32_t>>();
+  std::vector<std::int32_t> story(ids.size());
+  story[0] = ref["bos_id"].get<std::int32_t>();
+  std::copy(ids.begin(), ids.end() - 1, story.begin() + 1);
+  return {story, {story.begin() + 40, story.begin() + 140}, {story.begin() + 100, story.end()}};
+}
+
+// qwen2-tiny's reference cases (prompt then greedy ids) and 4 × 64 random ids.
+inline std::vector<std::vector<std::int32_t>> qwen2_tiny_sequences(const std::filesystem::path& dir,
+                                                                   int vocab) {
+  const auto ref = nlohmann::json::parse(read_file(dir / "reference.json"));
+  std::vector<std::vector<std::int32_t>> seqs;
+  for (const auto& cs : ref["cases"]) {
+    auto s = cs["prompt_ids"].get<std::vector<std::int32_t>>();
+    const auto g = cs["greedy_ids"].get<std::vector<std::int32_t>>();
+    s.insert(s.end(), g.begin(), g.end());
+    seqs.push_back(s);
+  }
+  for (auto& s : random_sequences(4, 64, vocab, 7)) seqs.push_back(s);
+  return seqs;
 }
 
 inline std::vector<double> softmax(const float* z, int n) {

@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <random>
 
 #include "int8_accuracy_util.h"
@@ -101,14 +100,7 @@ TEST(Int8Accuracy, Stories260KRealWeights) {
   const ModelConfig c = load_model_config(dir);
   const SafetensorsSet set(dir);
   const Models m = models(c, [&](DType d) { return load_weights(c, set, d); });
-  // The reference story (256 ids after BOS) and two prompts cut from it.
-  const auto ref = nlohmann::json::parse(read_file(dir / "reference.json"));
-  const auto ids = ref["greedy_ids_after_bos"].get<std::vector<std::int32_t>>();
-  std::vector<std::int32_t> story(ids.size());  // BOS, then all but the last id
-  story[0] = ref["bos_id"].get<std::int32_t>();
-  std::copy(ids.begin(), ids.end() - 1, story.begin() + 1);
-  const std::vector<std::vector<std::int32_t>> seqs{
-      story, {story.begin() + 40, story.begin() + 140}, {story.begin() + 100, story.end()}};
+  const auto seqs = testing::stories_sequences(dir);
   const Agreement a = check("stories260K", m, seqs);
   EXPECT_LT(a.mean_kl, 3e-3);
   EXPECT_GE(a.top1, 0.95);
@@ -119,15 +111,7 @@ TEST(Int8Accuracy, Qwen2TinyRealWeights) {
   const ModelConfig c = load_model_config(dir);
   const SafetensorsSet set(dir);
   const Models m = models(c, [&](DType d) { return load_weights(c, set, d); });
-  const auto ref = nlohmann::json::parse(read_file(dir / "reference.json"));
-  std::vector<std::vector<std::int32_t>> seqs;
-  for (const auto& cs : ref["cases"]) {
-    auto s = cs["prompt_ids"].get<std::vector<std::int32_t>>();
-    const auto g = cs["greedy_ids"].get<std::vector<std::int32_t>>();
-    s.insert(s.end(), g.begin(), g.end());
-    seqs.push_back(s);
-  }
-  for (auto& s : random_sequences(4, 64, c.vocab_size, 7)) seqs.push_back(s);
+  const auto seqs = testing::qwen2_tiny_sequences(dir, c.vocab_size);
   const Agreement a = check("qwen2-tiny", m, seqs);
   EXPECT_LT(a.mean_kl, 3e-3);
   EXPECT_GE(a.top1, 0.88);

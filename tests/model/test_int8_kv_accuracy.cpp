@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <random>
 
 #include "int8_accuracy_util.h"
@@ -54,13 +53,7 @@ TEST(Int8KvAccuracy, Stories260KRealWeights) {
   const SafetensorsSet set(dir);
   const Transformer bf16(c, load_weights(c, set, DType::kBF16));
   const Transformer int8(c, load_weights(c, set, DType::kI8));
-  const auto ref = nlohmann::json::parse(read_file(dir / "reference.json"));
-  const auto ids = ref["greedy_ids_after_bos"].get<std::vector<std::int32_t>>();
-  std::vector<std::int32_t> story(ids.size());  // BOS, then all but the last id
-  story[0] = ref["bos_id"].get<std::int32_t>();
-  std::copy(ids.begin(), ids.end() - 1, story.begin() + 1);
-  const std::vector<std::vector<std::int32_t>> seqs{
-      story, {story.begin() + 40, story.begin() + 140}, {story.begin() + 100, story.end()}};
+  const auto seqs = testing::stories_sequences(dir);
   expect_within(check("stories260K", bf16, int8, seqs), 0.95);
 }
 
@@ -70,15 +63,7 @@ TEST(Int8KvAccuracy, Qwen2TinyRealWeights) {
   const SafetensorsSet set(dir);
   const Transformer bf16(c, load_weights(c, set, DType::kBF16));
   const Transformer int8(c, load_weights(c, set, DType::kI8));
-  const auto ref = nlohmann::json::parse(read_file(dir / "reference.json"));
-  std::vector<std::vector<std::int32_t>> seqs;
-  for (const auto& cs : ref["cases"]) {
-    auto s = cs["prompt_ids"].get<std::vector<std::int32_t>>();
-    const auto g = cs["greedy_ids"].get<std::vector<std::int32_t>>();
-    s.insert(s.end(), g.begin(), g.end());
-    seqs.push_back(s);
-  }
-  for (auto& s : random_sequences(4, 64, c.vocab_size, 7)) seqs.push_back(s);
+  const auto seqs = testing::qwen2_tiny_sequences(dir, c.vocab_size);
   expect_within(check("qwen2-tiny", bf16, int8, seqs), 0.88);
 }
 

@@ -78,15 +78,12 @@ void scores(const AttnI8Args& a) {
   const __m256i ones = _mm256_set1_epi16(1);
   Cursor pf = start_prefetch(a.k, a);
   const std::int8_t* rows[8];
-  int r = 0, i = 0;
+  Cursor at{a.runs, a.n_runs};  // each position's row, in order along the runs
   for (int p = 0; p < a.ctx; p += 8) {
     const int n = a.ctx - p < 8 ? a.ctx - p : 8;
     for (int j = 0; j < n; ++j) {
-      rows[j] = a.k + static_cast<std::size_t>(a.runs[r].slot + i) * hd;
-      if (++i == a.runs[r].n) {
-        ++r;
-        i = 0;
-      }
+      rows[j] = a.k + static_cast<std::size_t>(at.slot()) * hd;
+      at.next();
       prefetch_next(a.k, pf, hd);
     }
     for (int j = n; j < 8; ++j) rows[j] = rows[0];  // padding lanes: computed, never stored
@@ -232,15 +229,12 @@ void attend(const AttnI8Args& a) {
   const std::size_t hd = static_cast<std::size_t>(a.hd);
   Cursor pf = start_prefetch(a.v, a);
   const std::int8_t* rows[65];
-  int r = 0, i = 0;
+  Cursor at{a.runs, a.n_runs};  // each position's row, in order along the runs
   for (int c = 0; c < chunks; ++c) {
     const int n = a.ctx - 64 * c < 64 ? a.ctx - 64 * c : 64;
     for (int j = 0; j < n; ++j) {
-      rows[j] = a.v + static_cast<std::size_t>(a.runs[r].slot + i) * hd;
-      if (++i == a.runs[r].n) {
-        ++r;
-        i = 0;
-      }
+      rows[j] = a.v + static_cast<std::size_t>(at.slot()) * hd;
+      at.next();
     }
     rows[n] = rows[n - 1];  // an odd chunk's last pair: that row again, at weight 0
     int g0 = 0;

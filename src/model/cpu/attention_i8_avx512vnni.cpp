@@ -93,15 +93,12 @@ void scores(const AttnI8Args& a) {
   // elsewhere); the hardware prefetcher alone leaves these loads waiting on DRAM.
   Cursor pf = start_prefetch(a.k, a);
   const std::int8_t* rows[16];
-  int r = 0, i = 0;
+  Cursor at{a.runs, a.n_runs};  // each position's row, in order along the runs
   for (int p = 0; p < a.ctx; p += 16) {
     const int n = a.ctx - p < 16 ? a.ctx - p : 16;
     for (int j = 0; j < n; ++j) {
-      rows[j] = a.k + static_cast<std::size_t>(a.runs[r].slot + i) * hd;
-      if (++i == a.runs[r].n) {
-        ++r;
-        i = 0;
-      }
+      rows[j] = a.k + static_cast<std::size_t>(at.slot()) * hd;
+      at.next();
       prefetch_next(a.k, pf, hd);
     }
     for (int j = n; j < 16; ++j) rows[j] = rows[0];  // padding lanes: computed, never stored
@@ -171,16 +168,13 @@ void accumulate_v(const AttnI8Args& a) {
   const int chunks = a.wq_stride / 64;
   Cursor pf = start_prefetch(a.v, a);
   const std::int8_t* rows[65];
-  int r = 0, i = 0;  // run and offset of the chunk's first position
+  Cursor at{a.runs, a.n_runs};  // each position's row, in order along the runs
   for (int c = 0; c < chunks; ++c) {
     const int p0 = 64 * c;
     const int n = a.ctx - p0 < 64 ? a.ctx - p0 : 64;
     for (int j = 0; j < n; ++j) {
-      rows[j] = a.v + static_cast<std::size_t>(a.runs[r].slot + i) * hd;
-      if (++i == a.runs[r].n) {
-        ++r;
-        i = 0;
-      }
+      rows[j] = a.v + static_cast<std::size_t>(at.slot()) * hd;
+      at.next();
     }
     rows[n] = rows[n - 1];  // an odd chunk's last pair: that row again, at weight 0
     const int pairs = (n + 1) / 2;
@@ -221,10 +215,9 @@ void accumulate_v(const AttnI8Args& a) {
         const __m512 sigma = _mm512_set1_ps(a.w_scale[g * chunks + c]);
         float* o = a.out + g * a.hd + d0;
 #pragma GCC unroll 2
-        for (int h = 0; h < 2; ++h) {
-          const __m512 prev = c == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(o + 16 * h);
-          _mm512_storeu_ps(o + 16 * h, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[g][h]), sigma, prev));
-        }
+        for (int h = 0; h < 2; ++h)  // out starts at 0 (attend), as the reference's does
+          _mm512_storeu_ps(o + 16 * h, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[g][h]), sigma,
+                                                       _mm512_loadu_ps(o + 16 * h)));
       }
     }
   }

@@ -168,6 +168,12 @@ bool isa_supported(Isa isa) {
   return static_cast<int>(isa) <= static_cast<int>(detected_isa());
 }
 
+void require_isa(Isa isa, const char* what) {
+  if (!isa_supported(isa)) {
+    throw Error(std::string(what) + ": " + isa_name(isa) + " is not available on this CPU");
+  }
+}
+
 std::vector<Isa> supported_isas() {
   std::vector<Isa> out;
   for (int i = 0; i <= static_cast<int>(detected_isa()); ++i) out.push_back(static_cast<Isa>(i));

@@ -47,7 +47,9 @@ struct CpuFeatures {
 const CpuFeatures& cpu_features();
 Isa detected_isa();
 Isa active_isa() noexcept;
-bool isa_supported(Isa isa);        // isa <= detected_isa()
+bool isa_supported(Isa isa);  // isa <= detected_isa()
+// Throws odma::Error "<what>: <isa> is not available on this CPU" unless isa_supported(isa).
+void require_isa(Isa isa, const char* what);
 std::vector<Isa> supported_isas();  // kScalar .. detected_isa(), weakest first
 
 const char* isa_name(Isa isa);                    // "scalar", "avx2", "avx512", "avx512bf16", "amx"

@@ -69,13 +69,8 @@ constexpr GemvFn kGemv[kGemvMaxTokens] = {gemv_rows<1>, gemv_rows<2>, gemv_rows<
 void linear_fused(const float* x, int t, int in, std::span<const Projection> projections,
                   ThreadPool& pool) {
   if (t <= 0) return;
-  if (projections.size() > ProjectionTasks::kMax) {
-    for (std::size_t i = 0; i < projections.size(); i += ProjectionTasks::kMax)
-      linear_fused(x, t, in,
-                   projections.subspan(i, std::min(ProjectionTasks::kMax, projections.size() - i)),
-                   pool);
+  if (fused_in_slices(projections, [&](auto slice) { linear_fused(x, t, in, slice, pool); }))
     return;
-  }
 #if defined(__AVX512F__)
   if (t <= kGemvMaxTokens && in % 16 == 0) {
     // ~64 KiB of weights per task: large enough to amortise the claim, small enough to balance.

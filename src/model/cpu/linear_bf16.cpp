@@ -56,13 +56,8 @@ void prefill(const float* x, int t, int in, std::span<const Projection> projecti
 void linear_bf16_fused(const float* x, int t, int in, std::span<const Projection> projections,
                        ThreadPool& pool) {
   if (t <= 0 || projections.empty()) return;
-  if (projections.size() > ProjectionTasks::kMax) {
-    for (std::size_t i = 0; i < projections.size(); i += ProjectionTasks::kMax)
-      linear_bf16_fused(
-          x, t, in, projections.subspan(i, std::min(ProjectionTasks::kMax, projections.size() - i)),
-          pool);
+  if (fused_in_slices(projections, [&](auto slice) { linear_bf16_fused(x, t, in, slice, pool); }))
     return;
-  }
   if (t <= kGemvMaxTokens) {
     decode(x, t, in, projections, pool);
   } else {

@@ -17,13 +17,8 @@ constexpr int kQuantizeRows = 16;  // token rows quantized per task when T > kTi
 void linear_int8_fused(const float* x, int t, int in, std::span<const Projection> projections,
                        ThreadPool& pool) {
   if (t <= 0 || projections.empty()) return;
-  if (projections.size() > ProjectionTasks::kMax) {
-    for (std::size_t i = 0; i < projections.size(); i += ProjectionTasks::kMax)
-      linear_int8_fused(
-          x, t, in, projections.subspan(i, std::min(ProjectionTasks::kMax, projections.size() - i)),
-          pool);
+  if (fused_in_slices(projections, [&](auto slice) { linear_int8_fused(x, t, in, slice, pool); }))
     return;
-  }
   // Per calling thread (engines on several threads share a pool), and named through a reference:
   // inside the task lambdas the bare thread_local name would mean each worker's own, empty copy.
   thread_local Int8Activations per_thread;

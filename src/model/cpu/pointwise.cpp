@@ -7,19 +7,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <string>
 
-#include "base/error.h"
 #include "model/cpu/pointwise_internal.h"
 
 namespace odma::model::cpu {
 namespace {
-
-void require(Isa isa, const char* what) {
-  if (!isa_supported(isa)) {
-    throw Error(std::string(what) + ": " + isa_name(isa) + " is not available on this CPU");
-  }
-}
 
 double sum_squares(const float* x, int n) {
   double lanes[16] = {};
@@ -38,7 +30,7 @@ double sum_squares(const float* x, int n) {
 }  // namespace
 
 void rms_norm_row(const float* x, int n, const float* w, float eps, float* y, Isa isa) {
-  require(isa, "rms_norm_row");
+  require_isa(isa, "rms_norm_row");
   const bool simd = isa >= Isa::kAvx512;
   const double ss = simd ? detail::sum_squares_avx512(x, n) : sum_squares(x, n);
   const auto r = static_cast<float>(1.0 / std::sqrt(ss / n + static_cast<double>(eps)));
@@ -47,7 +39,7 @@ void rms_norm_row(const float* x, int n, const float* w, float eps, float* y, Is
 }
 
 void rope_row(float* x, int heads, int head_dim, const float* cos, const float* sin, Isa isa) {
-  require(isa, "rope_row");
+  require_isa(isa, "rope_row");
   if (isa >= Isa::kAvx512) return detail::rope_row_avx512(x, heads, head_dim, cos, sin);
   const int half = head_dim / 2;
   for (int h = 0; h < heads; ++h) {
@@ -61,7 +53,7 @@ void rope_row(float* x, int heads, int head_dim, const float* cos, const float* 
 }
 
 void swiglu_row(float* gate, const float* up, std::size_t n, Isa isa) {
-  require(isa, "swiglu_row");
+  require_isa(isa, "swiglu_row");
   if (isa >= Isa::kAvx512) return detail::swiglu_avx512(gate, up, n);
   for (std::size_t i = 0; i < n; ++i) {
     const float g = gate[i];

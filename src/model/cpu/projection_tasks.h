@@ -4,6 +4,7 @@
 // split longer lists into slices of kMax), so building one allocates nothing.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <span>
@@ -36,5 +37,15 @@ class ProjectionTasks {
   std::array<int, kMax + 1> first_{};
   std::size_t n_;
 };
+
+// A fused call over more than kMax projections: runs `fused` on consecutive slices of at most
+// kMax and returns true; false (nothing run) when the projections fit one table.
+template <class Fused>
+bool fused_in_slices(std::span<const Projection> projections, Fused&& fused) {
+  if (projections.size() <= ProjectionTasks::kMax) return false;
+  for (std::size_t i = 0; i < projections.size(); i += ProjectionTasks::kMax)
+    fused(projections.subspan(i, std::min(ProjectionTasks::kMax, projections.size() - i)));
+  return true;
+}
 
 }  // namespace odma::model::cpu
