@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "grammar/tokenizer_vocabulary.h"
+#include "kv/policy_odma.h"
 
 namespace odma::serve {
 namespace {
@@ -405,6 +406,11 @@ StepResult Engine::step_once() {
     finalize(c.id, why != stopping_.end() ? why->second : FinishReason::kLength);
     if (why != stopping_.end()) stopping_.erase(why);
     if (!internal) result.finished.push_back(c.id);
+  }
+  if (predictor_) {  // odma's bucket drift detector tells the predictor that the lengths moved
+    const std::int64_t drifts = kv::drift_detections(policy());
+    if (drifts > drifts_relayed_) predictor_->notify_drift();
+    drifts_relayed_ = drifts;
   }
   ++counters_.steps;
   counters_.batch_items += static_cast<std::int64_t>(plan.items.size());

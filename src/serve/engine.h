@@ -187,6 +187,7 @@ class Engine {
   std::shared_ptr<const model::Transformer> model_;
   kv::Session session_;
   std::shared_ptr<predict::Predictor> predictor_;
+  std::int64_t drifts_relayed_ = 0;  // kv::drift_detections already passed to predictor_
   std::optional<tokenizer::Tokenizer> tokenizer_;
   std::shared_ptr<model::KvStorage> storage_;
   model::ForwardWorkspace workspace_;  // activations, sized for the step-token budget

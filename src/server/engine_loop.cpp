@@ -273,7 +273,6 @@ void EngineLoop::run() {
           fail_request(stream, internal_error(std::string("engine step failed: ") + e.what()));
         end_finished();
       }
-      if (hooks_.after_step) hooks_.after_step(*engine_);
     }
     refresh_status();
     if (hooks_.checkpoint && engine_->counters().completed != checkpointed_completions_ &&

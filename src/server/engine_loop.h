@@ -53,8 +53,6 @@ struct LoopHooks {
   // `checkpoint_every` while requests complete, and at checkpoint_now(). A throw is logged.
   std::function<void(const serve::Engine&)> checkpoint;
   std::chrono::milliseconds checkpoint_every{std::chrono::minutes(5)};
-  // Called on the engine thread after every step (the predictor's drift relay: server.cpp).
-  std::function<void(const serve::Engine&)> after_step;
   // Every request that ended by itself is written here with its prompt text (request_log.h).
   std::shared_ptr<RequestLog> request_log;
 };

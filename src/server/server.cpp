@@ -13,7 +13,6 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
-#include "kv/policy_odma.h"
 #include "model/transformer.h"
 #include "predict/predictor.h"
 #include "predict/predictor_state.h"
@@ -160,16 +159,7 @@ void Server::load() {
   } else {
     c.predictor = predict::make_serving_predictor(spec);
   }
-  if (c.predictor) {
-    c.predictor->set_online(options_.predictor_online);
-    // odma's bucket drift detector tells the predictor that the lengths moved (online.h).
-    std::shared_ptr<predict::Predictor> predictor = c.predictor;
-    hooks.after_step = [predictor, relayed = std::int64_t{0}](const serve::Engine& e) mutable {
-      const std::int64_t drifts = kv::drift_detections(e.policy());
-      if (drifts > relayed) predictor->notify_drift();
-      relayed = drifts;
-    };
-  }
+  if (c.predictor) c.predictor->set_online(options_.predictor_online);
   if (options_.request_log)
     hooks.request_log =
         std::make_shared<RequestLog>(*options_.request_log, options_.request_log_prompts);

@@ -1,5 +1,6 @@
 // The trace driver passes odma's bucket drift detections on to an online predictor source
-// (kv::drift_detections → PredictorSource::notify_drift), as the server's engine loop does.
+// (kv::drift_detections → PredictorSource::notify_drift), as serve::Engine does for its own
+// predictor.
 #include <gtest/gtest.h>
 
 #include "kv/policy_odma.h"
